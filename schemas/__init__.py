@@ -1,0 +1,1 @@
+"""The shared vocabulary: typed records passed between hkai's stages."""

@@ -1,0 +1,171 @@
+"""The configuration file: one validated `Config`, loaded once at the start of a run."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_USER_AGENT = (
+    "hkai/0.1 (Hong Kong AI news ingestion; polite crawler; honours robots.txt)"
+)
+
+
+class Strict(BaseModel):
+    """Base for config sections: an unknown key is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(Strict):
+    interval_minutes: float = Field(15, gt=0)
+
+
+class Http(Strict):
+    timeout_s: float = Field(20, gt=0)
+    max_bytes: int = Field(10_000_000, gt=0)
+    concurrency: int = Field(16, ge=1, le=512)
+    per_host_concurrency: int = Field(2, ge=1, le=64)
+    per_host_delay_s: float = Field(1.0, ge=0)
+    user_agent: str = DEFAULT_USER_AGENT
+    max_redirects: int = Field(5, ge=0, le=20)
+    # Discovered links may not point into private networks unless their host is listed.
+    allow_private_hosts: list[str] = []
+
+
+class FeedSource(Strict):
+    name: str = Field(min_length=1)
+    kind: Literal["feed"]
+    url: str = Field(min_length=1)
+
+
+class SitemapSource(Strict):
+    name: str = Field(min_length=1)
+    kind: Literal["sitemap"]
+    url: str = Field(min_length=1)
+    max_depth: int = Field(3, ge=0, le=10)
+
+
+class WarcSource(Strict):
+    name: str = Field(min_length=1)
+    kind: Literal["warc"]
+    path: str = Field(min_length=1)
+
+
+Source = Annotated[Union[FeedSource, SitemapSource, WarcSource], Field(discriminator="kind")]
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Alerts(Strict):
+    # Apprise URLs. They may hold tokens: never log or store them (see tasks/alerts.py).
+    # "${NAME}" inside a URL is replaced by the environment variable NAME at start-up, so
+    # tokens can stay out of the file.
+    urls: list[str] = []
+
+    @field_validator("urls")
+    @classmethod
+    def _expand_environment(cls, urls: list[str]) -> list[str]:
+        def expand(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ValueError(f"environment variable {name} is not set")
+            return os.environ[name]
+        return [_ENV_REF.sub(expand, url) for url in urls]
+
+
+class Relevance(Strict):
+    threshold: float = Field(0.5, ge=0, le=1)
+
+
+class Dedup(Strict):
+    # Jaccard thresholds over word shingles; measured in bench/dedup_thresholds.py.
+    near_duplicate_threshold: float = Field(0.5, gt=0, le=1)
+
+
+class Config(Strict):
+    warehouse: str = "warehouse/hkai.duckdb"
+    schedule: Schedule = Schedule()
+    http: Http = Http()
+    sources: list[Source] = []
+    alerts: Alerts = Alerts()
+    relevance: Relevance = Relevance()
+    dedup: Dedup = Dedup()
+    # Where raw responses are archived as WARC; relative paths are next to the warehouse.
+    archive_dir: str | None = None
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as one line: file, key, problem."""
+
+
+def _describe(error: dict, data: object) -> str:
+    loc = list(error["loc"])
+    # Name sources by their configured name rather than by index where possible.
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            item = node[part]
+            name = item.get("name") if isinstance(item, dict) else None
+            parts.append(f"[{part}]" + (f"({name})" if name else ""))
+            node = item
+        elif isinstance(part, str) and part in ("feed", "sitemap", "warc") and parts:
+            continue  # pydantic's discriminator tag: not a key the user wrote
+        else:
+            parts.append(("." if parts else "") + str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    key = "".join(parts) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        problem = "unknown key"
+    elif kind == "missing":
+        problem = "required key is missing"
+    elif kind == "union_tag_invalid":
+        problem = f"unknown kind {error.get('input', {}).get('kind')!r} (expected feed, sitemap or warc)" if isinstance(error.get("input"), dict) else "unknown kind"
+    elif kind == "union_tag_not_found":
+        problem = "missing 'kind' (expected feed, sitemap or warc)"
+    else:
+        problem = error["msg"].removeprefix("Value error, ")
+    return f"{key}: {problem}"
+
+
+def parse_config(data: object, origin: str = "<config>") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: (top level): expected a mapping of keys, got {type(data).__name__}")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{origin}: {_describe(first, data)}") from None
+    names = [s.name for s in config.sources]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ConfigError(f"{origin}: sources: duplicate source name {duplicated[0]!r}")
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file; raise ConfigError with a one-line message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(parse)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: {where}: invalid YAML: {problem}") from None
+    return parse_config(data, str(path))

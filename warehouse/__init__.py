@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: migrations, the batch loader and the read-only query path."""

@@ -1,0 +1,123 @@
+"""Opening the DuckDB file: migrations, short write transactions, read-only access.
+
+DuckDB lets one process hold a file read-write and then no other process may open it,
+not even read-only. So the writer never keeps the file open: each batch opens it, commits
+in one transaction and closes it, and readers (`hkai sql`) open it read-only between
+batches. Both sides retry while the other holds the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+LOCK_WAIT_S = 60.0
+
+
+class WarehouseError(Exception):
+    """The warehouse file cannot be used (wrong file, corrupt, locked for too long)."""
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+def connect(path: str | Path, *, read_only: bool = False, wait_s: float = LOCK_WAIT_S) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting (with backoff) while another process holds its lock."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"{path}: no warehouse here yet (run `hkai ingest` first)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    delay = 0.01
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            if not _is_lock_conflict(exc):
+                raise WarehouseError(f"{path}: cannot open warehouse: {str(exc).splitlines()[0]}") from None
+            if time.monotonic() >= deadline:
+                raise WarehouseError(f"{path}: locked by another process for over {wait_s:.0f} s") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every warehouse/migrations/NNN_slug.sql, in order."""
+    found = []
+    for entry in resources.files("warehouse").joinpath("migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), name[:-4], entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(versions) != len(set(versions)):
+        raise WarehouseError(f"two migrations share a number: {versions}")
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply pending migrations; each migration and its record commit together."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    done = []
+    for version, name, sql in migration_files():
+        if version in applied:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        done.append(name)
+    return done
+
+
+class Warehouse:
+    """The run's handle on the warehouse file. Created once per run and passed to the
+    stages; it opens the file only for the span of one transaction (see module doc)."""
+
+    def __init__(self, path: str | Path, wait_s: float = LOCK_WAIT_S):
+        self.path = Path(path)
+        self.wait_s = wait_s
+        with self.session() as con:
+            migrate(con)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = connect(self.path, wait_s=self.wait_s)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One atomic batch: everything inside commits together or not at all."""
+        with self.session() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with self.session() as con:
+            return con.execute(sql, params or []).fetchall()

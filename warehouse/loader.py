@@ -1,0 +1,169 @@
+"""The one place records become rows. Every write is a batch inside one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import duckdb
+
+from schemas.records import Article, Candidate, DiscoveryResult, Fetch, RunCounts, SourceState
+from warehouse.db import Warehouse
+
+# How long to wait before trying a URL again, by what happened last time.
+RETRY_BASE = timedelta(minutes=15)
+RETRY_CAP = timedelta(hours=24)
+GONE_RETRY = timedelta(days=7)  # a 404/410 is retried rarely: pages do come back
+GONE_CAP = timedelta(days=60)
+SKIP_RETRY = timedelta(days=30)  # not HTML, or no article in it
+
+ARTICLE_COLUMNS = (
+    "article_id", "url", "canonical_url", "source", "title", "author", "published_at",
+    "fetched_at", "language", "site_name", "text", "word_count", "normalized_text",
+    "content_hash", "relevance", "is_relevant", "relevance_signals", "duplicate_of",
+    "similarity",
+)
+FETCH_COLUMNS = ("url", "source", "status_code", "error", "bytes", "fetched_at", "final_url", "content_type")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: Iterable[str], rows: list[tuple],
+            conflict: str = "") -> None:
+    if not rows:
+        return
+    columns = tuple(columns)
+    placeholders = ", ".join("?" for _ in columns)
+    con.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) {conflict}", rows
+    )
+
+
+# -- runs ----------------------------------------------------------------------------
+
+def start_run(wh: Warehouse, run_id: str, started_at: datetime) -> None:
+    with wh.transaction() as con:
+        # A run still marked running was killed: no other writer can be active (see lock).
+        con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        con.execute("INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'running')",
+                    [run_id, started_at])
+
+
+COUNT_COLUMNS = tuple(k for k in RunCounts.model_fields if k != "by_source")
+
+
+def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, counts: RunCounts,
+               error: str | None = None) -> None:
+    sets = ", ".join(f"{c} = ?" for c in COUNT_COLUMNS)
+    values = [getattr(counts, c) for c in COUNT_COLUMNS]
+    with wh.transaction() as con:
+        con.execute(
+            f"UPDATE runs SET finished_at = ?, status = ?, error = ?, by_source = ?, {sets} WHERE run_id = ?",
+            [finished_at, status, error, json.dumps(counts.by_source), *values, run_id],
+        )
+
+
+# -- sources -------------------------------------------------------------------------
+
+def source_states(wh: Warehouse) -> dict[str, SourceState]:
+    rows = wh.query("SELECT source, url, etag, last_modified FROM source_state")
+    return {r[0]: SourceState(source=r[0], url=r[1], etag=r[2], last_modified=r[3]) for r in rows}
+
+
+def save_discovery(wh: Warehouse, run_id: str, results: list[DiscoveryResult], fetches: list[Fetch],
+                   now: datetime) -> None:
+    """Record the sources' HTTP attempts and their new validators, together."""
+    states = [r.state for r in results if r.state is not None and not r.unchanged]
+    with wh.transaction() as con:
+        insert_fetches(con, run_id, fetches)
+        _insert(con, "source_state", ("source", "url", "etag", "last_modified", "checked_at"),
+                [(s.source, s.url, s.etag, s.last_modified, now) for s in states],
+                "ON CONFLICT (source) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
+                "last_modified = excluded.last_modified, checked_at = excluded.checked_at")
+
+
+# -- incremental crawling ------------------------------------------------------------
+
+def select_due(wh: Warehouse, candidates: list[Candidate], now: datetime) -> tuple[list[Candidate], int]:
+    """Candidates worth fetching now: not stored yet and not waiting out a backoff.
+    Returns (due, number skipped because already known)."""
+    unique: dict[str, Candidate] = {}
+    for cand in candidates:
+        unique.setdefault(cand.url, cand)
+    if not unique:
+        return [], 0
+    rows = wh.query(
+        "SELECT s.url, s.status, s.next_attempt_at FROM url_state s "
+        "JOIN (SELECT unnest(?::VARCHAR[]) AS url) c USING (url)",
+        [list(unique)],
+    )
+    waiting = {url for url, status, next_at in rows if status == "stored" or next_at is None or next_at > now}
+    due = [c for url, c in unique.items() if url not in waiting]
+    return due, len(unique) - len(due)
+
+
+def next_attempt(status: str, attempts: int, now: datetime) -> datetime | None:
+    """When to try again: capped exponential backoff for failures, rarely for 404s."""
+    if status == "stored":
+        return None
+    if status == "gone":
+        return now + min(GONE_RETRY * 2 ** max(attempts - 1, 0), GONE_CAP)
+    if status == "skipped":
+        return now + SKIP_RETRY
+    return now + min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
+
+
+def record_url_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[tuple[str, str, str, str | None, str | None]],
+                        now: datetime) -> None:
+    """outcomes: (url, source, status, error, article_id); attempts count consecutive failures."""
+    if not outcomes:
+        return
+    latest = {o[0]: o for o in outcomes}
+    urls = list(latest)
+    attempts = dict(con.execute(
+        "SELECT s.url, s.attempts FROM url_state s JOIN (SELECT unnest(?::VARCHAR[]) AS url) c USING (url)",
+        [urls]).fetchall())
+    rows = []
+    for url, source, status, error, art_id in latest.values():
+        n = 0 if status == "stored" else attempts.get(url, 0) + 1
+        rows.append((url, source, status, n, error, now, next_attempt(status, n, now), art_id))
+    _insert(con, "url_state",
+            ("url", "source", "status", "attempts", "last_error", "last_attempt_at", "next_attempt_at", "article_id"),
+            rows,
+            "ON CONFLICT (url) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, "
+            "last_error = excluded.last_error, last_attempt_at = excluded.last_attempt_at, "
+            "next_attempt_at = excluded.next_attempt_at, article_id = excluded.article_id")
+
+
+def stored_canonicals(wh: Warehouse, canonical_urls: list[str]) -> set[str]:
+    if not canonical_urls:
+        return set()
+    rows = wh.query(
+        "SELECT a.canonical_url FROM articles a JOIN (SELECT unnest(?::VARCHAR[]) AS canonical_url) c "
+        "USING (canonical_url)", [canonical_urls])
+    return {r[0] for r in rows}
+
+
+# -- batches -------------------------------------------------------------------------
+
+def insert_fetches(con: duckdb.DuckDBPyConnection, run_id: str, fetches: list[Fetch]) -> None:
+    _insert(con, "fetches", (*FETCH_COLUMNS, "run_id"),
+            [(*(getattr(f, c) for c in FETCH_COLUMNS), run_id) for f in fetches])
+
+
+def insert_articles(con: duckdb.DuckDBPyConnection, run_id: str, articles: list[Article],
+                    replace: bool = False) -> None:
+    """One row per canonical URL: the first stored wins and later variants are ignored,
+    unless `replace` (reprocessing the archive) overwrites the row and its entities."""
+    if replace and articles:
+        ids = [a.article_id for a in articles]
+        con.execute("DELETE FROM entities WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+        con.execute("DELETE FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+    _insert(con, "articles", (*ARTICLE_COLUMNS, "run_id"),
+            [(*(getattr(a, c) for c in ARTICLE_COLUMNS), run_id) for a in articles],
+            "ON CONFLICT (article_id) DO NOTHING")
+    entity_rows = [
+        (a.article_id, e.label, e.text, e.normalized, e.start_char, e.end_char)
+        for a in articles for e in a.entities
+    ]
+    _insert(con, "entities", ("article_id", "label", "text", "normalized", "start_char", "end_char"),
+            entity_rows, "ON CONFLICT DO NOTHING")
