@@ -1,0 +1,106 @@
+"""The raw archive: every successful response kept as compressed WARC (warcio), and WARC
+files read back as pages, for `kind: warc` backfills and `hkai reprocess`."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from schemas.records import Page
+from tasks.fetch import FetchedBatch, Response, decode_html
+from tasks.urls import BadUrl, canonical_url
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class WarcArchive:
+    """Appends each successful response of a run to `<dir>/<YYYY-MM-DD>/<run_id>.warc.gz`."""
+
+    def __init__(self, directory: Path, run_id: str):
+        self.directory = directory
+        self.run_id = run_id
+        self._handle = None
+        self._writer: WARCWriter | None = None
+        self.path: Path | None = None
+
+    def __enter__(self) -> "WarcArchive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+    def _open(self) -> WARCWriter:
+        if self._writer is None:
+            day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+            self.path = self.directory / day / f"{self.run_id}.warc.gz"
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "ab")
+            self._writer = WARCWriter(self._handle, gzip=True)
+        return self._writer
+
+    def write(self, response: Response) -> None:
+        """A request record and a response record, with the URL, headers and time."""
+        writer = self._open()
+        url = response.fetch.final_url or response.request.url
+        when = response.fetch.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # The body is stored decoded, so the Content-Encoding header no longer applies.
+        headers = [(k, v) for k, v in response.headers.items()
+                   if k not in ("content-encoding", "transfer-encoding", "content-length")]
+        http_headers = StatusAndHeaders(f"{response.fetch.status_code} OK", headers, protocol="HTTP/1.1")
+        record = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(response.body or b""), http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": when, "WARC-Source": response.request.source},
+        )
+        request_headers = StatusAndHeaders(f"GET {url} HTTP/1.1", list(response.request_headers.items()),
+                                           is_http_request=True)
+        request = writer.create_warc_record(url, "request", payload=io.BytesIO(b""),
+                                            http_headers=request_headers,
+                                            warc_headers_dict={"WARC-Date": when})
+        writer.write_request_response_pair(request, record)
+        self._handle.flush()
+
+
+def _record_time(value: str | None) -> datetime:
+    if value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return datetime.now(timezone.utc)
+
+
+def read_warc_pages(path: Path, source: str, batch_size: int) -> Iterator[FetchedBatch]:
+    """HTML response records of a WARC file as pages, in batches (nothing is fetched)."""
+    batch = FetchedBatch()
+    with open(path, "rb") as handle:
+        for record in ArchiveIterator(handle):
+            if record.rec_type != "response" or record.http_headers is None:
+                continue
+            status = record.http_headers.get_statuscode()
+            ctype = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+            if not status.startswith("2") or (ctype and ctype not in HTML_TYPES):
+                continue
+            target = record.rec_headers.get_header("WARC-Target-URI") or ""
+            try:
+                url = canonical_url(target)
+            except BadUrl:
+                continue
+            body = record.content_stream().read()
+            batch.pages.append(Page(
+                url=url, final_url=url, source=record.rec_headers.get_header("WARC-Source") or source,
+                html=decode_html(body, record.http_headers.get_header("Content-Type")),
+                fetched_at=_record_time(record.rec_headers.get_header("WARC-Date")),
+                status_code=int(status[:3]),
+            ))
+            if len(batch.pages) >= batch_size:
+                yield batch
+                batch = FetchedBatch()
+    if batch.pages:
+        yield batch

@@ -1,0 +1,108 @@
+"""HTML -> Article (trafilatura): main text with paragraphs on their own lines, metadata.
+
+Pure and picklable: `extract_page` runs in worker processes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import trafilatura
+from lxml import html as lxml_html
+
+from schemas.records import Article, Page
+from tasks.urls import BadUrl, article_id, canonical_url, same_site
+
+# htmldate's output format with the offset, so a page's own timezone is kept.
+DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def page_canonical(page: Page) -> str:
+    """The page's own rel=canonical when it is on the same site, else the fetched URL."""
+    base = page.final_url or page.url
+    fallback = canonical_url(base)
+    match = re.search(r"<link\b[^>]*\brel\s*=\s*[\"']?canonical\b[^>]*>", page.html[:200_000], re.I)
+    if not match:
+        return fallback
+    href = re.search(r"\bhref\s*=\s*[\"']([^\"']+)[\"']", match.group(0), re.I)
+    if not href:
+        return fallback
+    try:
+        declared = canonical_url(href.group(1), base=base)
+    except BadUrl:
+        return fallback
+    return declared if same_site(declared, base) else fallback
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = datetime.strptime(value[:10], "%Y-%m-%d")
+        except ValueError:
+            return None
+    # A date without an offset is taken as UTC; one with an offset keeps it.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_ENGLISH_WORDS = frozenset("the of and to in is that for on with as was by it are from at said".split())
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def detect_language(text: str, declared: str | None) -> str | None:
+    """The page's <html lang>, else a cheap guess from the script and stopwords."""
+    if declared:
+        code = declared.strip().lower().replace("_", "-").split("-")[0]
+        if code.isalpha() and 2 <= len(code) <= 3:
+            return code
+    sample = text[:5000]
+    if not sample:
+        return None
+    cjk = len(_CJK.findall(sample))
+    if cjk > 0.2 * len(sample.replace(" ", "")):
+        if re.search(r"[\u3040-\u30ff]", sample):
+            return "ja"
+        return "ko" if re.search(r"[\uac00-\ud7af]", sample) else "zh"
+    words = sample.lower().split()
+    if words and sum(w in _ENGLISH_WORDS for w in words) / len(words) > 0.08:
+        return "en"
+    return None
+
+
+def extract_page(page: Page) -> Article | None:
+    """The article in a page, or None when trafilatura finds no main text."""
+    try:
+        tree = lxml_html.fromstring(page.html)
+    except (ValueError, lxml_html.etree.ParserError):
+        return None
+    document = trafilatura.bare_extraction(
+        tree,
+        url=page.final_url or page.url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        date_extraction_params=DATE_PARAMS,
+    )
+    if document is None or not (document.text or "").strip():
+        return None
+    text = _BLANK_LINES.sub("\n", document.text.strip())
+    canonical = page_canonical(page)
+    return Article(
+        article_id=article_id(canonical),
+        url=page.url,
+        canonical_url=canonical,
+        source=page.source,
+        title=document.title or None,
+        author=document.author or None,
+        published_at=_parse_date(document.date),
+        fetched_at=page.fetched_at,
+        language=detect_language(text, tree.get("lang") or document.language),
+        site_name=document.sitename or None,
+        text=text,
+        word_count=len(text.split()),
+    )

@@ -1,0 +1,82 @@
+"""CPU-bound per-page work, run in worker processes so a run uses every core.
+
+A page goes through extraction, normalisation, relevance scoring and fingerprinting in
+one worker call (one pickling round trip per page); NER runs later, in the same workers,
+only on the relevant originals that deduplication lets through.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from multiprocessing import get_context
+
+from schemas.records import Article, ListingEvent, Page
+from tasks.dedup import signature
+from tasks.extract import extract_page
+from tasks.normalise import dedup_text, normalise_article
+from tasks.relevance import score_relevance
+
+
+def analyse_page(page: Page, threshold: float) -> tuple[Article | None, object]:
+    article = extract_page(page)
+    if article is None:
+        return None, None
+    article = score_relevance(normalise_article(article), threshold)
+    return article, signature(dedup_text(article.normalized_text or ""))
+
+
+def _analyse_chunk(pages: list[Page], threshold: float) -> list[tuple[Article | None, object]]:
+    return [analyse_page(p, threshold) for p in pages]
+
+
+def _understand_chunk(articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
+    # Imported here: only workers that get relevant articles pay for loading spaCy.
+    from tasks.listings import detect_listing_events
+    from tasks.nlp import extract_entities, load_nlp
+
+    nlp = load_nlp()
+    articles = extract_entities(nlp, articles)
+    return articles, detect_listing_events(nlp, articles)
+
+
+def worker_count() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def make_pool(workers: int | None = None) -> Executor:
+    """One pool per run. 'spawn' keeps workers free of the parent's threads and locks
+    (the fetcher's event loop, Prefect's API client)."""
+    return ProcessPoolExecutor(max_workers=workers or worker_count(), mp_context=get_context("spawn"))
+
+
+def _chunks(items: list, parts: int) -> list[list]:
+    size = max(1, -(-len(items) // parts))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def analyse_pages(pool: Executor | None, pages: list[Page], threshold: float) -> list[tuple[Article | None, object]]:
+    """Analyse a batch, split across the pool's workers; in order."""
+    if not pages:
+        return []
+    if pool is None:
+        return _analyse_chunk(pages, threshold)
+    workers = getattr(pool, "_max_workers", 1)
+    futures = [pool.submit(_analyse_chunk, chunk, threshold) for chunk in _chunks(pages, workers)]
+    return [item for f in futures for item in f.result()]
+
+
+def understand_articles(pool: Executor | None, articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
+    """spaCy entities and listing events for the articles that deserve them (relevant
+    originals), in the pool. Returns all articles (enriched where it applied) and events."""
+    wanted = [a for a in articles if a.is_relevant and a.duplicate_of is None]
+    if not wanted:
+        return articles, []
+    if pool is None:
+        results = [_understand_chunk(wanted)]
+    else:
+        workers = getattr(pool, "_max_workers", 1)
+        results = [f.result() for f in [pool.submit(_understand_chunk, c) for c in _chunks(wanted, workers)]]
+    by_id = {a.article_id: a for done, _ in results for a in done}
+    events = [e for _, found in results for e in found]
+    return [by_id.get(a.article_id, a) for a in articles], events
