@@ -1,0 +1,309 @@
+"""Exact and near-duplicate detection against the seeds and every stored article.
+
+A document's fingerprint is a 128-value MinHash (datasketch) over word shingles of its
+dedup text. Candidates come from LSH banding; each candidate is then verified by its
+estimated Jaccard similarity. The index lives in memory as sorted numpy arrays (about
+0.6 KB per document) and is persisted in `dedup_signatures` (migration 002), from which
+`DedupIndex.open` loads it column-wise; nothing is re-shingled. Figures: bench/dedup_*.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import duckdb
+import numpy as np
+from datasketch import MinHash
+
+from schemas.records import Article, Seed
+
+NUM_PERM = 128
+MINHASH_SEED = 1
+# Word 5-grams: short enough that a fixed typo or a dropped line disturbs few shingles,
+# long enough that articles on the same story in different words share almost none
+# (bench/dedup_eval.py compares 3, 4 and 5).
+SHINGLE_WORDS = 5
+# 40 bands of 3 rows: a pair at Jaccard 0.4 becomes a candidate with p = 0.93, at 0.5
+# with p = 0.995; a pair at 0.05 (articles on the same story in other words score < 0.02)
+# with p = 0.005. Each band costs 8 bytes per document in memory.
+BANDS, ROWS = 40, 3
+# Near-duplicate when the estimated Jaccard similarity of the shingle sets is at least this.
+# Measured in bench/dedup_eval.py: copies of the seeds score 0.47-1.0 (0.47 = 30% of the
+# paragraphs cut), different articles on the same companies and story at most 0.02.
+DEFAULT_THRESHOLD = 0.4
+
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED).permutations
+_EMPTY = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Odd 64-bit multipliers that mix the ROWS values of a band into one band hash.
+_BAND_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+                             dtype=np.uint64)[:ROWS]
+
+
+def shingles(text: str) -> set[bytes]:
+    """Word SHINGLE_WORDS-grams of the case-folded text (punctuation ignored)."""
+    words = _WORD.findall(text.casefold())
+    if len(words) < SHINGLE_WORDS:
+        return {" ".join(words).encode("utf-8")} if words else set()
+    return {" ".join(words[i:i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def signature(text: str) -> np.ndarray:
+    """MinHash (NUM_PERM uint32) of a document's dedup text (tasks.normalise.dedup_text).
+    Plain numpy, so it pickles cheaply out of worker processes."""
+    grams = shingles(text)
+    if not grams:
+        return _EMPTY.copy()
+    minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme="affine32")
+    minhash.update_batch(list(grams))
+    return minhash.hashvalues.astype(np.uint32)
+
+
+def _is_empty(sig: np.ndarray) -> bool:
+    return bool((sig == _EMPTY).all())
+
+
+def band_hashes(sigs: np.ndarray) -> np.ndarray:
+    """(n, BANDS) uint32 band hashes of (n, NUM_PERM) signatures."""
+    blocks = sigs[:, : BANDS * ROWS].astype(np.uint64).reshape(len(sigs), BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        mixed = (blocks * _BAND_MULTIPLIERS).sum(axis=2, dtype=np.uint64)
+        mixed ^= mixed >> np.uint64(31)
+        mixed *= np.uint64(0xBF58476D1CE4E5B9)
+        mixed ^= mixed >> np.uint64(29)
+    return (mixed >> np.uint64(32)).astype(np.uint32)
+
+
+def sig8(sigs: np.ndarray) -> np.ndarray:
+    """(n, NUM_PERM) uint8: the low byte of each MinHash value, enough to estimate Jaccard."""
+    return (sigs & 0xFF).astype(np.uint8)
+
+
+def estimate_jaccard(a8: np.ndarray, b8: np.ndarray) -> np.ndarray:
+    """Jaccard estimates from low-byte MinHashes: equal bytes happen by chance 1 in 256,
+    so the raw match rate is corrected for that (b-bit minwise hashing)."""
+    matches = (np.asarray(b8) == np.asarray(a8)).mean(axis=-1)
+    return np.clip((matches - 1 / 256) / (1 - 1 / 256), 0.0, 1.0)
+
+
+def _hash64(content_hash: str) -> int:
+    return int(content_hash[:16], 16)
+
+
+def _packed_lookup(sorted_keys: np.ndarray, value: int) -> np.ndarray:
+    """Positions stored under `value` in an array of (value << 32 | position), sorted."""
+    low = np.uint64(value) << np.uint64(32)
+    start = np.searchsorted(sorted_keys, low, side="left")
+    stop = np.searchsorted(sorted_keys, low | np.uint64(0xFFFFFFFF), side="right")
+    return (sorted_keys[start:stop] & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
+def _packed_sort(values: np.ndarray) -> np.ndarray:
+    return np.sort((values.astype(np.uint64) << np.uint64(32)) | np.arange(len(values), dtype=np.uint64))
+
+
+class DedupIndex:
+    """Every indexed document (seeds first, then original articles) by position: loaded
+    ones in sorted numpy arrays, ones added this run in dicts until `save` persists them."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD):
+        self.threshold = threshold
+        # Loaded from the warehouse.
+        self._ids = np.array([], dtype=object)
+        self._is_seed = np.array([], dtype=bool)
+        self._hash_sorted = np.array([], dtype=np.uint64)
+        self._hash_order = np.array([], dtype=np.int64)
+        self._band_keys: list[np.ndarray] = [np.array([], dtype=np.uint64)] * BANDS
+        self._sig8 = np.zeros((0, NUM_PERM), dtype=np.uint8)
+        self._loaded = 0
+        # Added since open; positions continue after the loaded ones.
+        self._new_ids: list[str] = []
+        self._new_seed: list[bool] = []
+        self._new_hashes: dict[int, list[int]] = {}
+        self._new_bands: list[dict[int, list[int]]] = [{} for _ in range(BANDS)]
+        self._new_sig8: list[np.ndarray] = []
+        self._pending: list[tuple[str, bool, str, np.ndarray]] = []
+        self._seed_hashes: dict[str, str] = {}
+        self._dead: set[int] = set()
+
+    # -- loading and saving ---------------------------------------------------------
+
+    @classmethod
+    def open(cls, con: duckdb.DuckDBPyConnection, threshold: float = DEFAULT_THRESHOLD) -> "DedupIndex":
+        """Load the persisted index. Three column scans in one snapshot; DuckDB keeps scan
+        order (preserve_insertion_order), so the rows line up across them."""
+        index = cls(threshold)
+        rows = con.execute("SELECT doc_id, is_seed, content_hash, hash64 FROM dedup_signatures").fetchnumpy()
+        n = len(rows["doc_id"])
+        if n == 0:
+            return index
+        bands = con.execute("SELECT unnest(bands) AS h FROM dedup_signatures").fetchnumpy()["h"]
+        packed = con.execute("SELECT unnest(sig8) AS s FROM dedup_signatures").fetchnumpy()["s"]
+        index._ids = rows["doc_id"]
+        index._is_seed = np.asarray(rows["is_seed"], dtype=bool)
+        hashes = np.asarray(rows["hash64"], dtype=np.uint64)
+        index._hash_order = np.argsort(hashes, kind="stable")
+        index._hash_sorted = hashes[index._hash_order]
+        band_matrix = np.asarray(bands, dtype=np.uint32).reshape(n, BANDS)
+        index._band_keys = [_packed_sort(band_matrix[:, b]) for b in range(BANDS)]
+        index._sig8 = np.ascontiguousarray(np.asarray(packed, dtype=np.uint64).reshape(n, NUM_PERM // 8)).view(np.uint8)
+        index._loaded = n
+        for position in np.flatnonzero(index._is_seed):
+            index._seed_hashes[str(index._ids[position])] = str(rows["content_hash"][position])
+        return index
+
+    def save(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Persist what was added since the last save, inside the caller's transaction;
+        idempotent (a document already stored is updated, not duplicated)."""
+        if not self._pending:
+            return 0
+        # One row per document even if it was added twice: a statement may not upsert a key twice.
+        self._pending = list({doc_id: (doc_id, *rest) for doc_id, *rest in self._pending}.values())
+        sigs = np.stack([sig for *_, sig in self._pending])
+        # Each Python value bound as a DuckDB parameter costs ~50 us (the client probes it
+        # for pandas/arrow types), so every column travels as one string and SQL splits it.
+        columns = {
+            "doc_id": "\x1f".join(doc_id for doc_id, *_ in self._pending),
+            "is_seed": ",".join(str(is_seed).lower() for _, is_seed, *_ in self._pending),
+            "content_hash": ",".join(content_hash for _, _, content_hash, _ in self._pending),
+            "hash64": ",".join(str(_hash64(content_hash)) for _, _, content_hash, _ in self._pending),
+            "bands": ";".join(",".join(map(str, row)) for row in band_hashes(sigs).tolist()),
+            "sig8": ";".join(",".join(map(str, row)) for row in np.ascontiguousarray(sig8(sigs)).view(np.uint64).tolist()),
+            "minhash": sigs.astype("<u4").tobytes().hex(),
+        }
+        minhash_hex = NUM_PERM * 4 * 2
+        con.execute(
+            f"""
+            INSERT INTO dedup_signatures BY NAME
+            WITH incoming AS (
+                SELECT string_split($doc_id, chr(31)) AS doc_id, string_split($is_seed, ',') AS is_seed,
+                       string_split($content_hash, ',') AS content_hash, string_split($hash64, ',') AS hash64,
+                       string_split($bands, ';') AS bands, string_split($sig8, ';') AS sig8
+            )
+            SELECT doc_id[i] AS doc_id, is_seed[i]::BOOLEAN AS is_seed, content_hash[i] AS content_hash,
+                   hash64[i]::UBIGINT AS hash64, string_split(bands[i], ',')::UINTEGER[{BANDS}] AS bands,
+                   string_split(sig8[i], ',')::UBIGINT[{NUM_PERM // 8}] AS sig8,
+                   unhex(substring($minhash, (i - 1) * {minhash_hex} + 1, {minhash_hex})) AS minhash,
+                   now() AS added_at
+            FROM incoming, range(1, len(incoming.doc_id) + 1) AS rows(i)
+            ON CONFLICT (doc_id) DO UPDATE SET
+                is_seed = excluded.is_seed, content_hash = excluded.content_hash, hash64 = excluded.hash64,
+                bands = excluded.bands, sig8 = excluded.sig8, minhash = excluded.minhash, added_at = excluded.added_at
+            """,
+            columns,
+        )
+        saved = len(self._pending)
+        self._pending = []
+        return saved
+
+    # -- adding ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._loaded + len(self._new_ids) - len(self._dead)
+
+    def _doc_id(self, position: int) -> str:
+        return str(self._ids[position]) if position < self._loaded else self._new_ids[position - self._loaded]
+
+    def _seed_position(self, seed_id: str) -> int | None:
+        for position in range(len(self._new_ids) - 1, -1, -1):
+            if self._new_ids[position] == seed_id and self._new_seed[position]:
+                return self._loaded + position
+        hits = np.flatnonzero(self._is_seed & (self._ids == seed_id)) if self._loaded else []
+        return int(hits[0]) if len(hits) else None
+
+    def add(self, doc_id: str, content_hash: str, sig: np.ndarray, *, is_seed: bool = False) -> None:
+        """Index a document; it is persisted by the next `save`."""
+        sig = np.asarray(sig, dtype=np.uint32)
+        position = self._loaded + len(self._new_ids)
+        self._new_ids.append(doc_id)
+        self._new_seed.append(is_seed)
+        self._new_hashes.setdefault(_hash64(content_hash), []).append(position)
+        if not _is_empty(sig):
+            for band, value in enumerate(band_hashes(sig[None, :])[0].tolist()):
+                self._new_bands[band].setdefault(value, []).append(position)
+        self._new_sig8.append(sig8(sig[None, :])[0])
+        self._pending.append((doc_id, is_seed, content_hash, sig))
+
+    def add_seeds(self, seeds: Iterable[Seed]) -> int:
+        """Index the seeds under their seed_id; a seed already indexed with the same content
+        is skipped, one whose file changed replaces its old entry. Returns how many were added."""
+        from tasks.normalise import dedup_text
+
+        added = 0
+        for seed in seeds:
+            known = self._seed_hashes.get(seed.seed_id)
+            if known == seed.content_hash:
+                continue
+            if known is not None:
+                old = self._seed_position(seed.seed_id)
+                if old is not None:
+                    self._dead.add(old)
+            self.add(seed.seed_id, seed.content_hash, signature(dedup_text(seed.normalized_text)), is_seed=True)
+            self._seed_hashes[seed.seed_id] = seed.content_hash
+            added += 1
+        return added
+
+    # -- looking up -----------------------------------------------------------------
+
+    def _exact(self, content_hash: str, article_id: str) -> int | None:
+        key = _hash64(content_hash)
+        candidates = []
+        if self._loaded:
+            start = np.searchsorted(self._hash_sorted, np.uint64(key), side="left")
+            stop = np.searchsorted(self._hash_sorted, np.uint64(key), side="right")
+            candidates = self._hash_order[start:stop].tolist()
+        candidates += self._new_hashes.get(key, [])
+        for position in candidates:
+            if position not in self._dead and self._doc_id(position) != article_id:
+                return position
+        return None
+
+    def _candidates(self, sig: np.ndarray) -> set[int]:
+        found: set[int] = set()
+        for band, value in enumerate(band_hashes(sig[None, :])[0].tolist()):
+            if self._loaded:
+                found.update(_packed_lookup(self._band_keys[band], value).tolist())
+            found.update(self._new_bands[band].get(value, ()))
+        return found - self._dead
+
+    def _sig8_of(self, positions: list[int]) -> np.ndarray:
+        return np.stack([self._sig8[p] if p < self._loaded else self._new_sig8[p - self._loaded] for p in positions])
+
+    def check(self, article_id: str, content_hash: str, sig) -> tuple[str | None, float | None]:
+        """(duplicate_of, similarity) against everything indexed, or (None, None) for an
+        original. Exact content → 1.0; otherwise, among candidates at or above the
+        threshold, a seed first, then the most similar, then the earliest indexed."""
+        exact = self._exact(content_hash, article_id)
+        if exact is not None:
+            return self._doc_id(exact), 1.0
+        sig = np.asarray(sig, dtype=np.uint32)
+        if _is_empty(sig):
+            return None, None
+        positions = sorted(p for p in self._candidates(sig) if self._doc_id(p) != article_id)
+        if not positions:
+            return None, None
+        similarities = estimate_jaccard(sig8(sig[None, :])[0], self._sig8_of(positions))
+        passing = [i for i in range(len(positions)) if similarities[i] >= self.threshold]
+        if not passing:
+            return None, None
+        # A seed first (the root of any chain of copies), then the most similar, then the earliest.
+        best = max(passing, key=lambda i: (self._is_seed_at(positions[i]), similarities[i], -positions[i]))
+        return self._doc_id(positions[best]), round(float(similarities[best]), 4)
+
+    def _is_seed_at(self, position: int) -> bool:
+        return bool(self._is_seed[position]) if position < self._loaded else self._new_seed[position - self._loaded]
+
+
+def dedup_articles(index: DedupIndex, articles: list[Article], sigs: list) -> list[Article]:
+    """Copies with duplicate_of/similarity set, in order; originals are added to the index,
+    so a later article in the same batch can duplicate an earlier one."""
+    done = []
+    for article, sig in zip(articles, sigs, strict=True):
+        if article.content_hash is None:
+            raise ValueError(f"{article.url}: not normalised (content_hash is missing)")
+        duplicate_of, similarity = index.check(article.article_id, article.content_hash, sig)
+        if duplicate_of is None:
+            index.add(article.article_id, article.content_hash, sig)
+        done.append(article.model_copy(update={"duplicate_of": duplicate_of, "similarity": similarity}))
+    return done

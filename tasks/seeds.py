@@ -1,0 +1,77 @@
+"""The seed documents: read from seeds/*.txt and upserted into the `seeds` table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from schemas.records import Seed
+from tasks.normalise import _is_boilerplate, content_hash, normalise_text
+
+TITLE_MAX_WORDS = 25
+TITLE_FALLBACK_CHARS = 120
+
+
+def _looks_like_headline(paragraph: str) -> bool:
+    words = paragraph.split()
+    return 3 <= len(words) <= TITLE_MAX_WORDS and paragraph[-1] not in ".!?\"'" and not paragraph.isupper()
+
+
+def _first_sentence(paragraph: str) -> str:
+    for end in (". ", "? ", "! "):
+        cut = paragraph.find(end)
+        if 0 < cut < TITLE_FALLBACK_CHARS:
+            return paragraph[: cut + 1]
+    if len(paragraph) <= TITLE_FALLBACK_CHARS:
+        return paragraph
+    return paragraph[:TITLE_FALLBACK_CHARS].rsplit(" ", 1)[0] + "..."
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """(title, body) of a seed file: a headline line at the top (after any kicker such as
+    "SOURCE / GT VOICE") is the title and leaves the body; otherwise the title is the
+    first sentence and the body is the whole text."""
+    paragraphs = normalise_text(text).split("\n")
+    for index, paragraph in enumerate(paragraphs[:3]):
+        if _is_boilerplate(paragraph):
+            continue
+        if _looks_like_headline(paragraph):
+            return paragraph, "\n".join(paragraphs[index + 1 :])
+        break
+    body = "\n".join(paragraphs)
+    return _first_sentence(paragraphs[0]) if paragraphs[0] else "", body
+
+
+def load_seeds(seed_dir: Path) -> list[Seed]:
+    """One Seed per seeds/*.txt, in file-name order; seed_id is the file stem."""
+    seeds = []
+    for path in sorted(Path(seed_dir).glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        title, body = split_title(text)
+        seeds.append(Seed(seed_id=path.stem, title=title, text=text, normalized_text=body,
+                          content_hash=content_hash(body)))
+    return seeds
+
+
+def store_seeds(con: duckdb.DuckDBPyConnection, seeds: list[Seed]) -> int:
+    """Upsert the seeds in one statement; returns how many rows were new or changed."""
+    if not seeds:
+        return 0
+    columns = ("seed_id", "title", "text", "normalized_text", "content_hash")
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * len(seeds))
+    params = [getattr(seed, column) for seed in seeds for column in columns]
+    changed = con.execute(
+        f"""
+        INSERT INTO seeds BY NAME
+        SELECT * FROM (VALUES {values}) AS incoming({", ".join(columns)})
+        ON CONFLICT (seed_id) DO UPDATE SET
+            title = excluded.title, text = excluded.text,
+            normalized_text = excluded.normalized_text, content_hash = excluded.content_hash
+        WHERE seeds.content_hash IS DISTINCT FROM excluded.content_hash
+           OR seeds.title IS DISTINCT FROM excluded.title
+           OR seeds.text IS DISTINCT FROM excluded.text
+        """,
+        params,
+    ).fetchone()
+    return int(changed[0]) if changed else 0
