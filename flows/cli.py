@@ -1,0 +1,229 @@
+"""The `hkai` command: ingest, serve, sql, reprocess (see ../shared/contract.md).
+
+Exit codes: 0 the cycle completed; 2 bad configuration or arguments (one line, no
+traceback); 1 anything else that stopped the cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import os
+import sys
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+class UsageError(Exception):
+    pass
+
+
+class ArgParser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit 2, as the contract says
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _prefect_environment() -> None:
+    """Defaults that make Prefect quiet and self-contained; the user's settings win."""
+    os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "ERROR")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "")
+
+
+def _paths(args) -> tuple[str | None, str | None]:
+    config = args.config or os.environ.get("HKAI_CONFIG")
+    warehouse = getattr(args, "warehouse", None) or os.environ.get("HKAI_WAREHOUSE")
+    return config, warehouse
+
+
+def _config(config_path: str | None):
+    from flows.ingest import DEFAULT_CONFIG
+    from schemas.config import load_config
+
+    return load_config(config_path or DEFAULT_CONFIG)
+
+
+# -- commands --------------------------------------------------------------------------
+
+def cmd_ingest(args) -> int:
+    config_path, warehouse_path = _paths(args)
+    config = _config(config_path)  # a bad file exits 2 before Prefect starts
+    _prefect_environment()
+    from flows.ingest import ingest
+    from flows.stages import AnotherRunActive
+
+    try:
+        counts = ingest(config_path=config_path, warehouse_path=warehouse_path)
+    except AnotherRunActive as exc:
+        print(f"hkai: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(format_summary(counts, warehouse_path or config.warehouse))
+    return EXIT_OK
+
+
+def format_summary(counts, warehouse: str) -> str:
+    from flows.stages import COLUMNS
+
+    c = counts
+    lines = [
+        f"hkai ingest: {c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
+        f"{c.skipped_known} unchanged/known, {c.fetch_failed} failed fetches",
+        f"sources: {c.sources} ({c.sources_unchanged} unchanged, {c.sources_failed} failed); "
+        f"listing events: {c.listing_events} new; alerts: {c.alerts_sent} sent, {c.alerts_failed} failed",
+    ]
+    if c.by_source:
+        width = max(len(n) for n in c.by_source)
+        lines.append(f"  {'source'.ljust(width)}  " + "  ".join(k.replace("_", " ") for k in COLUMNS))
+        for name, per in sorted(c.by_source.items()):
+            cells = "  ".join(str(per.get(k, 0)).rjust(len(k)) for k in COLUMNS)
+            flag = "  FAILED" if per.get("sources_failed") else ("  304" if per.get("sources_unchanged") else "")
+            lines.append(f"  {name.ljust(width)}  {cells}{flag}")
+    lines.append(f"warehouse: {warehouse}  (failures: hkai sql \"SELECT * FROM fetches WHERE error IS NOT NULL\")")
+    return "\n".join(lines)
+
+
+def cmd_serve(args) -> int:
+    config_path, warehouse_path = _paths(args)
+    config = _config(config_path)
+    _prefect_environment()
+    from flows.ingest import ingest
+
+    print(f"hkai serve: ingesting every {config.schedule.interval_minutes:g} min; Ctrl-C stops", file=sys.stderr)
+    ingest.serve(
+        name="hkai-ingest",
+        interval=timedelta(minutes=config.schedule.interval_minutes),
+        parameters={"config_path": config_path, "warehouse_path": warehouse_path},
+        limit=1,  # scheduled runs never overlap
+    )
+    return EXIT_OK
+
+
+def _jsonable(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return value
+
+
+def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([{c: _jsonable(v) for c, v in zip(columns, row)} for row in rows],
+                          ensure_ascii=False, indent=1)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_jsonable(v) for v in row] for row in rows])
+        return out.getvalue().rstrip("\n")
+    cells = [[("NULL" if v is None else str(_jsonable(v))).replace("\n", " ")[:80] for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def cmd_sql(args) -> int:
+    import duckdb
+
+    from warehouse.db import WarehouseError, connect
+
+    _, warehouse_path = _paths(args)
+    if not warehouse_path:
+        try:
+            warehouse_path = _config(args.config or os.environ.get("HKAI_CONFIG")).warehouse
+        except Exception:
+            warehouse_path = "warehouse/hkai.duckdb"
+    try:
+        con = connect(warehouse_path, read_only=True, wait_s=args.wait)
+    except WarehouseError as exc:
+        print(f"hkai sql: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        cursor = con.execute(args.query)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        print(f"hkai sql: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        con.close()
+    print(format_rows(columns, rows, args.format))
+    return EXIT_OK
+
+
+def cmd_reprocess(args) -> int:
+    config_path, warehouse_path = _paths(args)
+    _config(config_path)
+    _prefect_environment()
+    from flows.reprocess import reprocess
+
+    counts = reprocess(config_path=config_path, warehouse_path=warehouse_path)
+    print(f"hkai reprocess: {counts.new_articles} articles re-extracted from the archive, "
+          f"{counts.listing_events} new listing events")
+    return EXIT_OK
+
+
+def build_parser() -> ArgParser:
+    parser = ArgParser(prog="hkai", description="Hong Kong AI news and listings, ingested as they happen.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgParser)
+
+    p = sub.add_parser("ingest", help="run one ingestion cycle (a Prefect flow run)")
+    p.add_argument("--config", help="YAML configuration (default: hkai.yaml; env HKAI_CONFIG)")
+    p.add_argument("--warehouse", help="DuckDB file (default: from the config; env HKAI_WAREHOUSE)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("serve", help="run the ingestion flow on its schedule until stopped")
+    p.add_argument("--config")
+    p.add_argument("--warehouse")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("sql", help="ad-hoc read-only SQL on the warehouse")
+    p.add_argument("query")
+    p.add_argument("--config")
+    p.add_argument("--warehouse")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--wait", type=float, default=30.0, help="seconds to wait while a run holds the file")
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("reprocess", help="re-extract archived responses (WARC) without the network")
+    p.add_argument("--config")
+    p.add_argument("--warehouse")
+    p.set_defaults(func=cmd_reprocess)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from schemas.config import ConfigError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"hkai: {exc}" if not str(exc).startswith("hkai") else str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one readable line, exit 1
+        logging.getLogger("hkai").debug("run failed", exc_info=True)
+        print(f"hkai: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        if os.environ.get("HKAI_DEBUG"):
+            raise
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""The flow's stages as Prefect tasks: thin wrappers that call tasks/ and warehouse/.
+
+Every task handles a batch, never a single article (a task run costs milliseconds).
+`RunContext` carries what a run creates once: config, warehouse handle, HTTP client,
+worker pool, dedup index, counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from schemas.config import Config, WarcSource, load_config
+from schemas.records import Article, DiscoveryResult, RunCounts
+from tasks import alerts, discover as discovery, seeds as seed_files
+from tasks.archive import WarcArchive, read_warc_pages
+from tasks.dedup import DedupIndex, dedup_articles
+from tasks.fetch import FetchedBatch, Fetcher, fetch_pages
+from tasks.workers import analyse_pages, make_pool, understand_articles
+from warehouse import loader
+from warehouse.db import Warehouse
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
+BATCH_SIZE = 64  # URLs per fetch/process/load batch: one transaction each
+
+
+class AnotherRunActive(Exception):
+    """A second writer was started on the same warehouse."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@contextlib.contextmanager
+def _writer_lock(warehouse_path: Path) -> Iterator[None]:
+    """One ingest per warehouse at a time, whoever starts it (CLI, serve, a worker)."""
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse_path.with_name(warehouse_path.name + ".lock")
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise AnotherRunActive(
+                f"another ingest (pid {holder}) is writing {warehouse_path}; not starting a second one"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+class RunContext:
+    """What one run creates once and passes to every stage."""
+
+    def __init__(self, config: Config, warehouse_path: Path):
+        self.config = config
+        self.warehouse_path = warehouse_path
+        self.run_id = uuid.uuid4().hex[:12]
+        self.started_at = _now()
+        self.counts = RunCounts()
+        self.source_errors: dict[str, str] = {}
+        self.source_urls = {s.name: getattr(s, "url", "") for s in config.sources}
+        self.warehouse: Warehouse
+        self.fetcher: Fetcher
+        self.pool: Executor
+        self.index: DedupIndex
+        self.archive: WarcArchive | None = None
+        self.archive_dir = Path(config.archive_dir) if config.archive_dir else warehouse_path.parent / "archive"
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False) -> Iterator["RunContext"]:
+        """Everything a run needs, torn down in order; `offline` runs (reprocess) get no
+        HTTP client and archive nothing new."""
+        from flows.ingest import DEFAULT_CONFIG
+
+        config = load_config(config_path or DEFAULT_CONFIG)
+        run = cls(config, Path(warehouse_path or config.warehouse))
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(_writer_lock(run.warehouse_path))
+            run.warehouse = Warehouse(run.warehouse_path)
+            loader.start_run(run.warehouse, run.run_id, run.started_at)
+            try:
+                if not offline:
+                    run.archive = stack.enter_context(WarcArchive(run.archive_dir, run.run_id))
+                    run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
+                run.pool = stack.enter_context(make_pool())
+                with run.warehouse.session() as con:
+                    run.index = DedupIndex.open(con)
+                yield run
+            except BaseException as exc:
+                loader.finish_run(run.warehouse, run.run_id, _now(), "failed", run.counts,
+                                  error=f"{type(exc).__name__}: {exc}"[:500])
+                raise
+            loader.finish_run(run.warehouse, run.run_id, _now(), "completed", run.counts)
+
+
+# -- stages --------------------------------------------------------------------------
+
+@task(name="load-seeds", cache_policy=NO_CACHE)
+def load_seeds(run: RunContext) -> int:
+    """Seeds into `seeds`, the dedup index and (as known, never alerted) listing events."""
+    seeds = seed_files.load_seeds(SEED_DIR)
+    stored = {sid: h for sid, h in run.warehouse.query("SELECT seed_id, content_hash FROM seeds")}
+    changed = [s for s in seeds if stored.get(s.seed_id) != s.content_hash]
+    if not changed:
+        return 0
+    known = run.pool.submit(_known_listings, changed).result()
+    run.index.add_seeds(changed)
+    with run.warehouse.transaction() as con:
+        seed_files.store_seeds(con, changed)
+        run.index.save(con)
+        alerts.record_events(con, known, alerts.channel_labels(run.config.alerts.urls), _now())
+    return len(changed)
+
+
+def _known_listings(seeds):
+    from tasks.listings import known_listings_from_seeds
+    from tasks.nlp import load_nlp
+
+    return known_listings_from_seeds(load_nlp(), seeds)
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+def discover(run: RunContext) -> list[DiscoveryResult]:
+    """One conditional GET per feed/sitemap source; failures are recorded, not raised."""
+    states = loader.source_states(run.warehouse)
+    results, fetches = [], []
+    for source in run.config.sources:
+        if isinstance(source, WarcSource):
+            continue
+        finder = discovery.discover_feed if source.kind == "feed" else discovery.discover_sitemap
+        result, responses = finder(source, run.fetcher, states.get(source.name))
+        results.append(result)
+        fetches.extend(r.fetch for r in responses)
+        run.counts.sources += 1
+        run.counts.by_source.setdefault(source.name, {})
+        if result.unchanged:
+            run.counts.bump(source.name, "sources_unchanged")
+        if result.error:
+            run.counts.bump(source.name, "sources_failed")
+            run.source_errors[source.name] = result.error
+        run.counts.bump(source.name, "discovered", len(result.candidates))
+    loader.save_discovery(run.warehouse, run.run_id, results, fetches, _now())
+    return results
+
+
+@task(name="select-new", cache_policy=NO_CACHE)
+def select_new(run: RunContext, results: list[DiscoveryResult]) -> list:
+    """Drop what is stored already or still backing off after a failure."""
+    candidates = [c for r in results for c in r.candidates]
+    due, known = loader.select_due(run.warehouse, candidates, _now())
+    run.counts.skipped_known += known
+    return due
+
+
+@task(name="fetch-batch", cache_policy=NO_CACHE)
+def fetch_batch(run: RunContext, candidates: list) -> FetchedBatch:
+    return fetch_pages(run.fetcher, candidates, run.source_urls)
+
+
+def fetch_in_batches(run: RunContext, candidates: list) -> Iterator[FetchedBatch]:
+    """Fetched batches in order, the next one downloading while the caller processes."""
+    batches = [candidates[i:i + BATCH_SIZE] for i in range(0, len(candidates), BATCH_SIZE)]
+    pending = fetch_batch.submit(run, batches[0]) if batches else None
+    for i in range(len(batches)):
+        current = pending.result()
+        pending = fetch_batch.submit(run, batches[i + 1]) if i + 1 < len(batches) else None
+        yield current
+
+
+def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
+    """Pages from `kind: warc` sources (offline backfill), in batches."""
+    for source in run.config.sources:
+        if isinstance(source, WarcSource):
+            run.counts.sources += 1
+            try:
+                yield from read_warc_pages(Path(source.path), source.name, BATCH_SIZE)
+            except (OSError, ValueError) as exc:
+                run.counts.bump(source.name, "sources_failed")
+                run.source_errors[source.name] = f"{source.path}: {exc}"
+
+
+@task(name="analyse", cache_policy=NO_CACHE)
+def analyse(run: RunContext, batch: FetchedBatch, replace: bool = False) -> tuple[list[Article], list]:
+    """Extract, normalise, score relevance and fingerprint, in the worker pool.
+    Articles already stored are dropped, unless `replace` (reprocessing) asks for them."""
+    analysed = analyse_pages(run.pool, batch.pages, run.config.relevance.threshold)
+    articles, sigs, seen = [], [], set()
+    stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a, _ in analysed if a])
+    for page, (article, sig) in zip(batch.pages, analysed):
+        if article is None:
+            batch.outcomes.append((page.url, page.source, "skipped", "no article text found", None))
+        elif article.canonical_url in stored or article.canonical_url in seen:
+            # Another URL of an article we have (rel=canonical): remember, do not store twice.
+            batch.outcomes.append((page.url, page.source, "stored", None, article.article_id))
+            run.counts.bump(page.source, "skipped_known")
+        else:
+            seen.add(article.canonical_url)
+            articles.append(article)
+            sigs.append(sig)
+    return articles, sigs
+
+
+@task(name="deduplicate", cache_policy=NO_CACHE)
+def deduplicate(run: RunContext, articles: list[Article], sigs: list) -> list[Article]:
+    return dedup_articles(run.index, articles, sigs)
+
+
+@task(name="understand", cache_policy=NO_CACHE)
+def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article], list]:
+    """spaCy entities and listing events for relevant originals, in the worker pool."""
+    return understand_articles(run.pool, articles)
+
+
+@task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: list, replace: bool = False) -> None:
+    """One transaction per batch: fetches, articles, entities, URL state, dedup index,
+    listing events and their pending alerts. A crash loses at most this batch."""
+    now = _now()
+    outcomes = batch.outcomes + [(a.url, a.source, "stored", None, a.article_id) for a in articles]
+    with run.warehouse.transaction() as con:
+        loader.insert_fetches(con, run.run_id, batch.fetches)
+        loader.insert_articles(con, run.run_id, articles, replace=replace)
+        loader.record_url_outcomes(con, outcomes, now)
+        run.index.save(con)
+        new_events = alerts.record_events(con, events, alerts.channel_labels(run.config.alerts.urls), now)
+    for fetch in batch.fetches:
+        run.counts.bump(fetch.source, "fetched")
+        if fetch.error and not fetch.error.endswith("skipped"):
+            run.counts.bump(fetch.source, "fetch_failed")
+        elif fetch.error:
+            run.counts.bump(fetch.source, "not_html")
+    for article in articles:
+        run.counts.bump(article.source, "new_articles")
+        if article.is_relevant:
+            run.counts.bump(article.source, "relevant")
+        if article.duplicate_of:
+            run.counts.bump(article.source, "duplicates")
+    run.counts.listing_events += len(new_events)
+
+
+def process_and_load(run: RunContext, batch: FetchedBatch, replace: bool = False) -> None:
+    articles, sigs = analyse(run, batch, replace)
+    articles = deduplicate(run, articles, sigs)
+    articles, events = understand(run, articles)
+    load(run, batch, articles, events, replace)
+
+
+def read_archived_responses(run: RunContext) -> Iterator[FetchedBatch]:
+    """Every page this warehouse's runs archived, oldest file first (for reprocess)."""
+    for path in sorted(run.archive_dir.glob("*/*.warc.gz")):
+        yield from read_warc_pages(path, "archive", BATCH_SIZE)
+
+
+@task(name="deliver-alerts", cache_policy=NO_CACHE)
+def deliver_alerts(run: RunContext) -> None:
+    """Send pending alerts after their events committed; failures wait for the next run."""
+    result = alerts.deliver_pending(run.warehouse, run.config.alerts.urls)
+    run.counts.alerts_sent += result.sent
+    run.counts.alerts_failed += result.failed
+
+
+@task(name="summarise", cache_policy=NO_CACHE)
+def summarise(run: RunContext) -> str:
+    """The run's markdown summary, published as a Prefect artifact."""
+    markdown = summary_markdown(run)
+    create_markdown_artifact(markdown=markdown, key="ingest-summary", description="hkai ingest run")
+    return markdown
+
+
+COLUMNS = ("discovered", "fetched", "new_articles", "skipped_known", "fetch_failed", "relevant", "duplicates")
+
+
+def summary_markdown(run: RunContext) -> str:
+    c = run.counts
+    lines = [
+        f"# hkai run {run.run_id}",
+        "",
+        f"{c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
+        f"{c.skipped_known} already known, {c.fetch_failed} failed fetches; "
+        f"{c.sources} sources ({c.sources_unchanged} unchanged, {c.sources_failed} failed); "
+        f"{c.listing_events} new listing events, {c.alerts_sent} alerts sent, {c.alerts_failed} failed.",
+        "",
+        "| source | " + " | ".join(COLUMNS) + " | status |",
+        "|---|" + "---|" * (len(COLUMNS) + 1),
+    ]
+    for name, per in sorted(c.by_source.items()):
+        status = run.source_errors.get(name) or ("unchanged (304)" if per.get("sources_unchanged") else "ok")
+        cells = " | ".join(str(per.get(k, 0)) for k in COLUMNS)
+        lines.append(f"| {name} | {cells} | {status.replace('|', '/')[:120]} |")
+    return "\n".join(lines) + "\n"
