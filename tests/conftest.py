@@ -1,0 +1,110 @@
+"""Shared fixtures: the loopback site, a real local Prefect API, and the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.site import Site
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT.parent / "shared"
+HKAI = [sys.executable, "-m", "flows.cli"]
+
+
+@pytest.fixture(autouse=True)
+def _no_proxies(monkeypatch):
+    # Like httpx's own suite: the machine's proxy settings must not reach loopback tests.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def site():
+    s = Site().start()
+    yield s
+    s.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory):
+    """A real Prefect server on loopback for the whole session: each CLI run talks to it
+    instead of starting its own ephemeral API (saves seconds per run)."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_UI_ENABLED": "false", "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise RuntimeError("prefect server exited at start")
+    else:
+        proc.kill()
+        raise RuntimeError("prefect server did not start in 120 s")
+    yield {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def hkai(prefect_api, tmp_path):
+    """Run the real CLI in a subprocess: hkai(*args, env=None, timeout=...) -> CompletedProcess."""
+    def run(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("HKAI_")}
+        full_env = {**inherited, **prefect_api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
+        return subprocess.run([*HKAI, *args], cwd=PROJECT, env=full_env, capture_output=True, text=True,
+                              timeout=timeout)
+    return run
+
+
+def write_config(path: Path, sources: list[dict], **extra) -> Path:
+    """A config file for the loopback site: no politeness delay, small timeouts."""
+    http = {"timeout_s": 3, "per_host_delay_s": 0, "per_host_concurrency": 8, "concurrency": 16,
+            **extra.pop("http", {})}
+    data = {"warehouse": str(path.parent / "hkai.duckdb"), "http": http, "sources": sources, **extra}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    def make(sources: list[dict], **extra) -> Path:
+        return write_config(tmp_path / "hkai.yaml", sources, **extra)
+    return make
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

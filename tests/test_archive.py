@@ -1,0 +1,39 @@
+"""The raw WARC archive: what the fetcher keeps, and reading it back as pages."""
+
+from __future__ import annotations
+
+from warcio.archiveiterator import ArchiveIterator
+
+from schemas.config import Http
+from tasks.archive import WarcArchive, read_warc_pages
+from tasks.fetch import Fetcher, Request
+from tests.site import article_html
+
+
+def test_every_successful_response_is_archived_and_reads_back(site, tmp_path):
+    site.add("/a.html", article_html("港股 AI", ["香港交易所迎來人工智能公司上市"] * 3).encode("big5hkscs"),
+             content_type="text/html; charset=big5")
+    site.add("/b.html", "nope", status=500)
+    with WarcArchive(tmp_path / "archive", "run1") as archive:
+        with Fetcher(Http(per_host_delay_s=0), archive=archive.write) as fetcher:
+            fetcher.fetch_many([Request(url=site.base + p, source="harbour", trusted=True) for p in ("/a.html", "/b.html")])
+        path = archive.path
+    assert path.name == "run1.warc.gz" and path.stat().st_size > 0
+    with open(path, "rb") as handle:
+        records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(handle)]
+    assert records == [("response", site.base + "/a.html"), ("request", site.base + "/a.html")]
+
+    (batch,) = list(read_warc_pages(path, "fallback", batch_size=10))
+    (page,) = batch.pages
+    assert page.url == site.base + "/a.html" and page.source == "harbour"
+    assert "香港交易所迎來人工智能公司上市" in page.html
+
+
+def test_pages_come_in_batches(site, tmp_path):
+    for i in range(5):
+        site.add(f"/p{i}.html", article_html(f"T{i}", ["text"]))
+    with WarcArchive(tmp_path, "r") as archive:
+        with Fetcher(Http(per_host_delay_s=0), archive=archive.write) as fetcher:
+            fetcher.fetch_many([Request(url=f"{site.base}/p{i}.html", source="s", trusted=True) for i in range(5)])
+    sizes = [len(b.pages) for b in read_warc_pages(archive.path, "s", batch_size=2)]
+    assert sizes == [2, 2, 1]

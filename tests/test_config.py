@@ -1,0 +1,71 @@
+"""Configuration: the contract's YAML, validated; every problem is one line naming file and key."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.config import ConfigError, load_config, parse_config
+from tests.conftest import PROJECT
+
+
+def check_error(tmp_path, text: str) -> str:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(str(path))
+    return message
+
+
+def test_contract_example_is_valid():
+    config = parse_config({
+        "warehouse": "warehouse/hkai.duckdb",
+        "schedule": {"interval_minutes": 15},
+        "http": {"timeout_s": 20, "max_bytes": 10000000, "concurrency": 16, "per_host_concurrency": 2,
+                 "per_host_delay_s": 1.0, "user_agent": "x"},
+        "sources": [{"name": "harbour-rss", "kind": "feed", "url": "https://example.org/rss.xml"},
+                    {"name": "news-sitemap", "kind": "sitemap", "url": "https://example.org/news.xml"},
+                    {"name": "archive", "kind": "warc", "path": "archives/cc-news-sample.warc.gz"}],
+        "alerts": {"urls": ["json://127.0.0.1:8999/hook"]},
+    })
+    assert [s.kind for s in config.sources] == ["feed", "sitemap", "warc"]
+
+
+def test_default_config_lists_real_sources():
+    config = load_config(PROJECT / "hkai.yaml")
+    kinds = {s.kind for s in config.sources}
+    urls = " ".join(s.url for s in config.sources if s.kind != "warc")
+    assert kinds == {"feed", "sitemap"}
+    assert "hkex.com.hk" in urls and "news.google.com/rss/search" in urls and "rthk.hk" in urls
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sources: [{name: a, kind: feed, url: 'http://x', colour: red}]", "sources[0](a).colour: unknown key"),
+    ("sources: [{name: a, kind: feed}]", "sources[0](a).url: required key is missing"),
+    ("sources: [{name: a, kind: ftp, url: 'x'}]", "sources[0](a): unknown kind 'ftp' (expected feed, sitemap or warc)"),
+    ("sources: [{name: a, kind: warc}]", "sources[0](a).path: required key is missing"),
+    ("http: {timeout_s: -1}", "http.timeout_s: Input should be greater than 0"),
+    ("wherehouse: x.duckdb", "wherehouse: unknown key"),
+    ("sources: [{name: a, kind: feed, url: 'http://x'}, {name: a, kind: feed, url: 'http://y'}]",
+     "sources: duplicate source name 'a'"),
+    ("sources: [{name: a, kind: feed, url: 'http://x'}\n", "invalid YAML"),
+    ("- just\n- a list\n", "(top level): expected a mapping"),
+])
+def test_each_problem_names_the_key(tmp_path, text, expected):
+    assert expected in check_error(tmp_path, text)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_alert_urls_take_secrets_from_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "c.yaml"
+    path.write_text("alerts: {urls: ['json://127.0.0.1:1/${HOOK_TOKEN}']}")
+    monkeypatch.setenv("HOOK_TOKEN", "s3cret")
+    assert load_config(path).alerts.urls == ["json://127.0.0.1:1/s3cret"]
+    monkeypatch.delenv("HOOK_TOKEN")
+    message = check_error(tmp_path, path.read_text())
+    assert "alerts.urls: environment variable HOOK_TOKEN is not set" in message

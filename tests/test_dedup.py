@@ -1,0 +1,212 @@
+"""Deduplication: exact and near copies of the seeds and of stored articles, persistently."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schemas.records import Article
+from tasks.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, signature
+from tasks.normalise import dedup_text, normalise_article
+from tasks.seeds import load_seeds
+from warehouse.db import Warehouse
+
+PROJECT = Path(__file__).resolve().parents[1]
+SEEDS = load_seeds(PROJECT / "seeds")
+SEED = {s.seed_id[:3]: s for s in SEEDS}
+
+
+def article(article_id: str, text: str, title: str | None = None) -> Article:
+    return normalise_article(Article(
+        article_id=article_id, url=f"https://example.test/{article_id}", canonical_url=f"https://example.test/{article_id}",
+        source="test", title=title, fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc), text=text))
+
+
+def sig_of(a: Article) -> np.ndarray:
+    return signature(dedup_text(a.normalized_text or ""))
+
+
+def seeded_index() -> DedupIndex:
+    index = DedupIndex()
+    index.add_seeds(SEEDS)
+    return index
+
+
+def run(index: DedupIndex, articles: list[Article]) -> list[Article]:
+    return dedup_articles(index, articles, [sig_of(a) for a in articles])
+
+
+def paragraphs(prefix: str) -> list[str]:
+    return SEED[prefix].normalized_text.split("\n")
+
+
+def test_signature_is_a_picklable_deterministic_minhash():
+    text = dedup_text(SEED["000"].normalized_text)
+    sig = signature(text)
+    assert sig.dtype == np.uint32 and sig.shape == (NUM_PERM,)
+    assert np.array_equal(pickle.loads(pickle.dumps(sig)), sig)
+    assert np.array_equal(signature(text), sig)
+    assert not np.array_equal(signature(dedup_text(SEED["001"].normalized_text)), sig)
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED))
+def test_clean_copy_of_each_seed_is_an_exact_duplicate(prefix):
+    copy = article("copy", "\n\n".join(paragraphs(prefix)), title=SEED[prefix].title)
+    assert run(seeded_index(), [copy])[0].duplicate_of == SEED[prefix].seed_id
+    assert run(seeded_index(), [copy])[0].similarity == 1.0
+
+
+def test_raw_seed_file_matches_its_seed():
+    for seed in SEEDS:
+        copy = article("raw", seed.text, title=seed.title)
+        assert run(seeded_index(), [copy])[0].duplicate_of == seed.seed_id
+
+
+def variants(prefix: str) -> dict[str, tuple[str, str]]:
+    p = paragraphs(prefix)
+    typo_fixed = list(p)
+    typo_fixed[2] = typo_fixed[2].replace(" the ", " teh ", 1)
+    middle = len(p) // 2
+    wire = (["By Harbour Wire staff", "Share this article", "HONG KONG (Harbour Wire) - " + p[0]] + p[1:middle]
+            + ["Advertisement"] + p[middle:] + ["© 2026 Harbour Wire. All rights reserved.", "Related articles",
+                                                "Markets wrap: stocks edge higher"])
+    return {
+        "new headline": ("Hong Kong's new AI listing hub", "\n".join(p)),
+        "trimmed": (SEED[prefix].title, "\n".join(p[:middle] + p[middle + 1:-2])),
+        "typo fixed": (SEED[prefix].title, "\n".join(typo_fixed)),
+        "wire republished": ("Another outlet's headline", "\n".join(wire)),
+    }
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED))
+@pytest.mark.parametrize("kind", ["new headline", "trimmed", "typo fixed", "wire republished"])
+def test_seed_variants_are_near_duplicates_of_the_seed(prefix, kind):
+    title, text = variants(prefix)[kind]
+    result = run(seeded_index(), [article(f"{prefix}-{kind}", text, title)])[0]
+    assert result.duplicate_of == SEED[prefix].seed_id
+    assert DEFAULT_THRESHOLD <= result.similarity <= 1.0
+
+
+def test_contact_line_removed_still_matches_seed_002():
+    p = [x for x in SEED["002"].text.split("\n") if not x.startswith("Contact the writer")]
+    result = run(seeded_index(), [article("no-contact", "\n".join(p))])[0]
+    assert result.duplicate_of == SEED["002"].seed_id
+
+
+def test_different_articles_on_the_same_topic_and_companies_are_not_duplicates():
+    rows = [json.loads(line) for line in (PROJECT / "tests/data/dedup_same_topic.jsonl").read_text().splitlines()]
+    assert rows
+    results = run(seeded_index(), [article(r["id"], r["text"], r["title"]) for r in rows])
+    assert [(r.article_id, r.duplicate_of) for r in results] == [(r["id"], None) for r in rows]
+    assert all(r.similarity is None for r in results)
+
+
+def test_a_copy_later_in_the_same_batch_duplicates_the_first_article():
+    story = ("Hong Kong's Cyberport opened a second AI supercomputing hall on Monday, adding 3,000 GPUs for "
+             "start-ups that train large models. The government paid for most of the HK$2 billion cost.\n"
+             "Officials said demand from universities had exceeded the first hall's capacity within months, "
+             "and that priority would go to companies building models for finance and logistics.")
+    first = article("first", story)
+    copy = article("second", "Share this article\n" + story.replace("Monday", "Monday morning"))
+    results = run(seeded_index(), [first, copy])
+    assert results[0].duplicate_of is None
+    assert results[1].duplicate_of == "first" and results[1].similarity >= DEFAULT_THRESHOLD
+
+
+def test_an_article_is_never_its_own_duplicate():
+    index = seeded_index()
+    a = article("same-id", "A story about SenseTime's new model in Hong Kong, told at some length for the test.")
+    index.add(a.article_id, a.content_hash, sig_of(a))
+    assert index.check(a.article_id, a.content_hash, sig_of(a)) == (None, None)
+    assert index.check("other-id", a.content_hash, sig_of(a)) == ("same-id", 1.0)
+
+
+def test_short_and_empty_texts_do_not_match_each_other():
+    index = seeded_index()
+    empty = article("empty", "")
+    results = run(index, [empty, article("tiny", "Hello."), article("tiny-2", "Goodbye.")])
+    assert [r.duplicate_of for r in results] == [None, None, None]
+
+
+def test_add_seeds_is_idempotent_and_replaces_a_changed_seed():
+    index = DedupIndex()
+    assert index.add_seeds(SEEDS) == len(SEEDS)
+    assert index.add_seeds(SEEDS) == 0
+    changed = SEEDS[0].model_copy(update={"normalized_text": "An entirely new text about something else.",
+                                          "content_hash": "0" * 64})
+    assert index.add_seeds([changed]) == 1
+    assert len(index) == len(SEEDS)
+    old_copy = article("old", SEEDS[0].normalized_text)
+    assert run(index, [old_copy])[0].duplicate_of is None
+
+
+def test_index_persists_across_runs_without_reshingling(tmp_path):
+    warehouse = Warehouse(tmp_path / "hkai.duckdb")
+    story = "\n".join(f"Paragraph {i}: Moonshot AI filed for a Hong Kong listing, bankers said on day {i}." for i in range(12))
+    with warehouse.session() as con:
+        index = DedupIndex.open(con)
+    assert len(index) == 0
+    index.add_seeds(SEEDS)
+    original = run(index, [article("art-1", story)])[0]
+    assert original.duplicate_of is None
+    with warehouse.transaction() as con:
+        assert index.save(con) == len(SEEDS) + 1
+        assert index.save(con) == 0
+    stored = warehouse.query("SELECT count(*), count(*) FILTER (WHERE is_seed) FROM dedup_signatures")
+    assert stored == [(len(SEEDS) + 1, len(SEEDS))]
+    # The full MinHash is kept, so the bands can be rebuilt without re-shingling any text.
+    [(blob,)] = warehouse.query("SELECT minhash FROM dedup_signatures WHERE doc_id = 'art-1'")
+    assert np.array_equal(np.frombuffer(blob, dtype="<u4"), sig_of(article("art-1", story)))
+
+    with warehouse.session() as con:
+        reopened = DedupIndex.open(con)
+    assert len(reopened) == len(SEEDS) + 1
+    assert reopened.add_seeds(SEEDS) == 0
+    title, text = variants("003")["trimmed"]
+    near_story = story.replace("day 3.", "day three.")
+    results = run(reopened, [article("v-seed", text, title), article("v-art", near_story), article("exact", story)])
+    assert [r.duplicate_of for r in results] == ["003_ff62e51a18514715", "art-1", "art-1"]
+    assert results[2].similarity == 1.0
+
+
+def test_a_rolled_back_batch_leaves_nothing_behind(tmp_path):
+    warehouse = Warehouse(tmp_path / "hkai.duckdb")
+    index = DedupIndex()
+    index.add_seeds(SEEDS)
+    with pytest.raises(RuntimeError):
+        with warehouse.transaction() as con:
+            index.save(con)
+            raise RuntimeError("crash after saving the index, before commit")
+    assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(0,)]
+    with warehouse.session() as con:
+        rerun = DedupIndex.open(con)
+    assert rerun.add_seeds(SEEDS) == len(SEEDS)
+    with warehouse.transaction() as con:
+        rerun.save(con)
+    assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(len(SEEDS),)]
+
+
+def test_saving_the_same_documents_twice_keeps_one_row_each(tmp_path):
+    warehouse = Warehouse(tmp_path / "hkai.duckdb")
+    for _ in range(2):
+        index = DedupIndex()
+        index.add_seeds(SEEDS)
+        with warehouse.transaction() as con:
+            index.save(con)
+    assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(len(SEEDS),)]
+
+
+def test_adding_the_same_document_twice_saves_one_row(tmp_path):
+    warehouse = Warehouse(tmp_path / "hkai.duckdb")
+    index = DedupIndex()
+    a = article("twice", "Biren Technology's GPUs power data centres across the Greater Bay Area, it said.")
+    index.add(a.article_id, a.content_hash, sig_of(a))
+    index.add(a.article_id, a.content_hash, sig_of(a))
+    with warehouse.transaction() as con:
+        assert index.save(con) == 1
+    assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(1,)]

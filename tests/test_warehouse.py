@@ -1,0 +1,114 @@
+"""Migrations and the write/read paths of the DuckDB warehouse, on real files."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from datetime import datetime, timezone
+
+import duckdb
+import pytest
+
+from schemas.records import Candidate
+from warehouse import loader
+from warehouse.db import Warehouse, WarehouseError, connect, migrate, migration_files
+
+CONTRACT_COLUMNS = {
+    "seeds": {"seed_id", "title", "text", "content_hash"},
+    "articles": {"article_id", "url", "canonical_url", "source", "title", "author", "published_at", "fetched_at",
+                 "language", "text", "word_count", "content_hash", "relevance", "is_relevant", "duplicate_of"},
+    "entities": {"article_id", "label", "text", "normalized", "start_char", "end_char"},
+    "listing_events": {"event_id", "company", "exchange", "stage", "stock_code", "amount", "currency",
+                       "event_date", "article_id", "first_seen_at"},
+    "alerts": {"event_id", "channel", "sent_at", "status"},
+    "fetches": {"url", "source", "status_code", "error", "bytes", "fetched_at"},
+    "runs": {"run_id", "started_at", "finished_at", "status"},
+}
+
+
+def test_migrations_are_numbered_and_apply_once(tmp_path):
+    names = [name for _, name, _ in migration_files()]
+    assert names == sorted(names) and all(n[:3].isdigit() and n[3] == "_" for n in names)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    first = migrate(con)
+    assert first == names
+    before = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY ALL").fetchall()
+    assert migrate(con) == []  # the second run changes nothing
+    after = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY ALL").fetchall()
+    assert before == after
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(names)
+
+
+def test_contract_tables_and_columns_exist(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    rows = wh.query("SELECT table_name, column_name, data_type FROM information_schema.columns")
+    columns: dict[str, set] = {}
+    for table, column, _ in rows:
+        columns.setdefault(table, set()).add(column)
+    for table, wanted in CONTRACT_COLUMNS.items():
+        assert wanted <= columns[table], (table, wanted - columns[table])
+    types = {(t, c): d for t, c, d in rows}
+    for key in [("articles", "published_at"), ("articles", "fetched_at"), ("fetches", "fetched_at"),
+                ("listing_events", "first_seen_at"), ("runs", "started_at")]:
+        assert types[key] == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_a_failed_batch_leaves_nothing_behind(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    now = datetime.now(timezone.utc)
+    with pytest.raises(RuntimeError):
+        with wh.transaction() as con:
+            loader.record_url_outcomes(con, [("http://a/1", "s", "failed", "HTTP 500", None)], now)
+            raise RuntimeError("crash mid-batch")
+    assert wh.query("SELECT count(*) FROM url_state") == [(0,)]
+
+
+def test_select_due_skips_stored_and_backing_off(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    now = datetime.now(timezone.utc)
+    with wh.transaction() as con:
+        loader.record_url_outcomes(con, [("http://a/stored", "s", "stored", None, "id1"),
+                                         ("http://a/failed", "s", "failed", "HTTP 500", None)], now)
+    cands = [Candidate(url=u, source="s") for u in ("http://a/stored", "http://a/failed", "http://a/new", "http://a/new")]
+    due, known = loader.select_due(wh, cands, now)
+    assert [c.url for c in due] == ["http://a/new"] and known == 2
+    later = now.replace(year=now.year + 1)
+    due, _ = loader.select_due(wh, cands, later)
+    assert sorted(c.url for c in due) == ["http://a/failed", "http://a/new"]
+
+
+def test_backoff_grows_and_is_capped():
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    gaps = [(loader.next_attempt("failed", n, now) - now).total_seconds() / 60 for n in (1, 2, 3, 10)]
+    assert gaps == [15, 30, 60, 24 * 60]
+    assert (loader.next_attempt("gone", 1, now) - now).days == 7
+    assert (loader.next_attempt("gone", 9, now) - now).days == 60
+    assert loader.next_attempt("stored", 0, now) is None
+
+
+def _hold_write_lock(path: str, seconds: float, ready) -> None:
+    con = duckdb.connect(path)
+    ready.set()
+    time.sleep(seconds)
+    con.close()
+
+
+def test_readers_wait_for_a_writer_then_answer(tmp_path):
+    path = tmp_path / "w.duckdb"
+    Warehouse(path)
+    ready = multiprocessing.get_context("spawn").Event()
+    holder = multiprocessing.get_context("spawn").Process(target=_hold_write_lock, args=(str(path), 1.5, ready))
+    holder.start()
+    ready.wait(30)
+    started = time.monotonic()
+    con = connect(path, read_only=True, wait_s=20)
+    waited = time.monotonic() - started
+    assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+    con.close()
+    holder.join()
+    assert 0.5 < waited < 10
+
+
+def test_reading_a_missing_warehouse_is_a_clear_error(tmp_path):
+    with pytest.raises(WarehouseError, match="no warehouse here yet"):
+        connect(tmp_path / "nothing.duckdb", read_only=True)
