@@ -25,8 +25,17 @@ serve: setup
 test: setup
 	$(BIN)/python -m pytest
 
-bench: setup
-	$(BIN)/python -m bench.run_all
+# The peers hkai is compared with live in their own venv, never in the project's.
+PEERS := bench/.venv-peers
+PEERS_STAMP := $(PEERS)/.installed
+
+$(PEERS_STAMP): bench/requirements-peers.txt
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r bench/requirements-peers.txt
+	touch $(PEERS_STAMP)
+
+bench: setup $(PEERS_STAMP)
+	$(BIN)/python -m bench.harness
 
 clean:
-	rm -rf $(VENV) .prefect .pytest_cache
+	rm -rf $(VENV) $(PEERS) .prefect .pytest_cache

@@ -7,6 +7,7 @@ traceback); 1 anything else that stopped the cycle.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -46,8 +47,7 @@ def _paths(args) -> tuple[str | None, str | None]:
 
 
 def _config(config_path: str | None):
-    from flows.ingest import DEFAULT_CONFIG
-    from schemas.config import load_config
+    from schemas.config import DEFAULT_CONFIG, load_config
 
     return load_config(config_path or DEFAULT_CONFIG)
 
@@ -57,12 +57,14 @@ def _config(config_path: str | None):
 def cmd_ingest(args) -> int:
     config_path, warehouse_path = _paths(args)
     config = _config(config_path)  # a bad file exits 2 before Prefect starts
-    _prefect_environment()
     from flows.ingest import ingest
-    from flows.stages import AnotherRunActive
+    from flows.stages import AnotherRunActive, writer_lock
 
     try:
-        counts = ingest(config_path=config_path, warehouse_path=warehouse_path)
+        # Taken here too (the flow takes it again, re-entrantly) so that a busy warehouse
+        # is a one-line message before any flow run exists, not a failed run.
+        with writer_lock(Path(warehouse_path or config.warehouse)):
+            counts = ingest(config_path=config_path, warehouse_path=warehouse_path)
     except AnotherRunActive as exc:
         print(f"hkai: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -85,7 +87,9 @@ def format_summary(counts, warehouse: str) -> str:
         lines.append(f"  {'source'.ljust(width)}  " + "  ".join(k.replace("_", " ") for k in COLUMNS))
         for name, per in sorted(c.by_source.items()):
             cells = "  ".join(str(per.get(k, 0)).rjust(len(k)) for k in COLUMNS)
-            flag = "  FAILED" if per.get("sources_failed") else ("  304" if per.get("sources_unchanged") else "")
+            error = c.source_errors.get(name, "")
+            flag = (f"  FAILED: {error[:100]}" if per.get("sources_failed")
+                    else ("  304" if per.get("sources_unchanged") else ""))
             lines.append(f"  {name.ljust(width)}  {cells}{flag}")
     lines.append(f"warehouse: {warehouse}  (failures: hkai sql \"SELECT * FROM fetches WHERE error IS NOT NULL\")")
     return "\n".join(lines)
@@ -94,17 +98,37 @@ def format_summary(counts, warehouse: str) -> str:
 def cmd_serve(args) -> int:
     config_path, warehouse_path = _paths(args)
     config = _config(config_path)
-    _prefect_environment()
-    from flows.ingest import ingest
+    with _prefect_api_for_schedules():
+        from flows.ingest import ingest
 
-    print(f"hkai serve: ingesting every {config.schedule.interval_minutes:g} min; Ctrl-C stops", file=sys.stderr)
-    ingest.serve(
-        name="hkai-ingest",
-        interval=timedelta(minutes=config.schedule.interval_minutes),
-        parameters={"config_path": config_path, "warehouse_path": warehouse_path},
-        limit=1,  # scheduled runs never overlap
-    )
+        print(f"hkai serve: ingesting every {config.schedule.interval_minutes:g} min; Ctrl-C stops",
+              file=sys.stderr)
+        ingest.serve(
+            name="hkai-ingest",
+            interval=timedelta(minutes=config.schedule.interval_minutes),
+            parameters={"config_path": config_path, "warehouse_path": warehouse_path},
+            limit=1,  # scheduled runs never overlap
+            print_starting_message=False,
+        )
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _prefect_api_for_schedules():
+    """The user's Prefect API if they configured one; else a local server for the session
+    (Prefect's ephemeral API has no scheduler, so it cannot run a schedule)."""
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
+        yield
+        return
+    from flows.server import local_server
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    print("hkai serve: starting a local Prefect server (set PREFECT_API_URL to use your own)", file=sys.stderr)
+    with local_server() as url, temporary_settings({PREFECT_API_URL: url}):
+        os.environ["PREFECT_API_URL"] = url  # for the flow-run subprocesses the runner starts
+        yield
 
 
 def _jsonable(value):
@@ -168,7 +192,6 @@ def cmd_sql(args) -> int:
 def cmd_reprocess(args) -> int:
     config_path, warehouse_path = _paths(args)
     _config(config_path)
-    _prefect_environment()
     from flows.reprocess import reprocess
 
     counts = reprocess(config_path=config_path, warehouse_path=warehouse_path)
@@ -207,6 +230,7 @@ def build_parser() -> ArgParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _prefect_environment()  # before anything imports prefect, which reads settings once
     from schemas.config import ConfigError
 
     try:

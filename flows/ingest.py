@@ -3,8 +3,6 @@ load -> alert. One call per stage; the work is in tasks/ and warehouse/."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import flow, get_run_logger
 
 from flows import stages
@@ -28,5 +26,3 @@ def ingest(config_path: str | None = None, warehouse_path: str | None = None) ->
     get_run_logger().info("run %s finished: %d new articles", run.run_id, run.counts.new_articles)
     return run.counts
 
-
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "hkai.yaml"

@@ -20,7 +20,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from schemas.config import Config, WarcSource, load_config
+from schemas.config import DEFAULT_CONFIG, Config, WarcSource, load_config
 from schemas.records import Article, DiscoveryResult, RunCounts
 from tasks import alerts, discover as discovery, seeds as seed_files
 from tasks.archive import WarcArchive, read_warc_pages
@@ -42,9 +42,24 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_held_locks: dict[Path, int] = {}  # writer locks this process holds, with their depth
+
+
 @contextlib.contextmanager
-def _writer_lock(warehouse_path: Path) -> Iterator[None]:
-    """One ingest per warehouse at a time, whoever starts it (CLI, serve, a worker)."""
+def writer_lock(warehouse_path: Path) -> Iterator[None]:
+    """One ingest per warehouse at a time, whoever starts it (CLI, serve, a worker).
+
+    An flock on `<warehouse>.lock`: the kernel drops it when the process dies, so a
+    killed run never leaves a stale lock. Re-entrant within a process (the CLI takes it
+    before starting the flow, the flow takes it again)."""
+    key = warehouse_path.resolve()
+    if key in _held_locks:
+        _held_locks[key] += 1
+        try:
+            yield
+        finally:
+            _held_locks[key] -= 1
+        return
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = warehouse_path.with_name(warehouse_path.name + ".lock")
     with open(lock_path, "a+") as handle:
@@ -60,7 +75,11 @@ def _writer_lock(warehouse_path: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        yield
+        _held_locks[key] = 1
+        try:
+            yield
+        finally:
+            del _held_locks[key]
 
 
 class RunContext:
@@ -72,7 +91,6 @@ class RunContext:
         self.run_id = uuid.uuid4().hex[:12]
         self.started_at = _now()
         self.counts = RunCounts()
-        self.source_errors: dict[str, str] = {}
         self.source_urls = {s.name: getattr(s, "url", "") for s in config.sources}
         self.warehouse: Warehouse
         self.fetcher: Fetcher
@@ -86,12 +104,10 @@ class RunContext:
     def open(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False) -> Iterator["RunContext"]:
         """Everything a run needs, torn down in order; `offline` runs (reprocess) get no
         HTTP client and archive nothing new."""
-        from flows.ingest import DEFAULT_CONFIG
-
         config = load_config(config_path or DEFAULT_CONFIG)
         run = cls(config, Path(warehouse_path or config.warehouse))
         with contextlib.ExitStack() as stack:
-            stack.enter_context(_writer_lock(run.warehouse_path))
+            stack.enter_context(writer_lock(run.warehouse_path))
             run.warehouse = Warehouse(run.warehouse_path)
             loader.start_run(run.warehouse, run.run_id, run.started_at)
             try:
@@ -100,7 +116,7 @@ class RunContext:
                     run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
                 run.pool = stack.enter_context(make_pool())
                 with run.warehouse.session() as con:
-                    run.index = DedupIndex.open(con)
+                    run.index = DedupIndex.open(con, threshold=config.dedup.near_duplicate_threshold)
                 yield run
             except BaseException as exc:
                 loader.finish_run(run.warehouse, run.run_id, _now(), "failed", run.counts,
@@ -124,15 +140,14 @@ def load_seeds(run: RunContext) -> int:
     with run.warehouse.transaction() as con:
         seed_files.store_seeds(con, changed)
         run.index.save(con)
-        alerts.record_events(con, known, alerts.channel_labels(run.config.alerts.urls), _now())
+        alerts.record_events(con, known, run.config.alerts.urls, _now())
     return len(changed)
 
 
 def _known_listings(seeds):
-    from tasks.listings import known_listings_from_seeds
-    from tasks.nlp import load_nlp
+    from tasks.listings import known_listings_from_seeds, load_listing_nlp
 
-    return known_listings_from_seeds(load_nlp(), seeds)
+    return known_listings_from_seeds(load_listing_nlp(), seeds)
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -153,7 +168,7 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
             run.counts.bump(source.name, "sources_unchanged")
         if result.error:
             run.counts.bump(source.name, "sources_failed")
-            run.source_errors[source.name] = result.error
+            run.counts.source_errors[source.name] = result.error
         run.counts.bump(source.name, "discovered", len(result.candidates))
     loader.save_discovery(run.warehouse, run.run_id, results, fetches, _now())
     return results
@@ -192,7 +207,7 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
                 yield from read_warc_pages(Path(source.path), source.name, BATCH_SIZE)
             except (OSError, ValueError) as exc:
                 run.counts.bump(source.name, "sources_failed")
-                run.source_errors[source.name] = f"{source.path}: {exc}"
+                run.counts.source_errors[source.name] = f"{source.path}: {exc}"
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
@@ -238,7 +253,7 @@ def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: 
         loader.insert_articles(con, run.run_id, articles, replace=replace)
         loader.record_url_outcomes(con, outcomes, now)
         run.index.save(con)
-        new_events = alerts.record_events(con, events, alerts.channel_labels(run.config.alerts.urls), now)
+        new_events = alerts.record_events(con, events, run.config.alerts.urls, now)
     for fetch in batch.fetches:
         run.counts.bump(fetch.source, "fetched")
         if fetch.error and not fetch.error.endswith("skipped"):
@@ -270,7 +285,8 @@ def read_archived_responses(run: RunContext) -> Iterator[FetchedBatch]:
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
 def deliver_alerts(run: RunContext) -> None:
     """Send pending alerts after their events committed; failures wait for the next run."""
-    result = alerts.deliver_pending(run.warehouse, run.config.alerts.urls)
+    result = alerts.deliver_pending(run.warehouse, run.config.alerts.urls,
+                                    resolve_url=alerts.prefect_block_url)
     run.counts.alerts_sent += result.sent
     run.counts.alerts_failed += result.failed
 
@@ -300,7 +316,7 @@ def summary_markdown(run: RunContext) -> str:
         "|---|" + "---|" * (len(COLUMNS) + 1),
     ]
     for name, per in sorted(c.by_source.items()):
-        status = run.source_errors.get(name) or ("unchanged (304)" if per.get("sources_unchanged") else "ok")
+        status = run.counts.source_errors.get(name) or ("unchanged (304)" if per.get("sources_unchanged") else "ok")
         cells = " | ".join(str(per.get(k, 0)) for k in COLUMNS)
         lines.append(f"| {name} | {cells} | {status.replace('|', '/')[:120]} |")
     return "\n".join(lines) + "\n"

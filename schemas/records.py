@@ -143,6 +143,7 @@ class RunCounts(Record):
     alerts_sent: int = 0
     alerts_failed: int = 0
     by_source: dict[str, dict[str, int]] = Field(default_factory=dict)
+    source_errors: dict[str, str] = Field(default_factory=dict)  # why a source failed, by name
 
     def bump(self, source: str, key: str, n: int = 1) -> None:
         setattr(self, key, getattr(self, key) + n)

@@ -186,6 +186,26 @@ def alert_message(event: ListingEvent, headline: str | None, article_url: str | 
 
 # --- delivery (after the commit) ------------------------------------------------------------
 
+def prefect_block_url(channel: str) -> str:
+    """The Apprise URL behind a prefect-block:// channel, read from the Prefect API.
+
+    `prefect-block://<name>` is a Secret block holding the URL; `prefect-block://<type>/<name>`
+    is any block of that type with a `url` (Prefect's notification blocks: slack-webhook,
+    apprise, ...) or a value (secret). The URL is read at send time and never stored.
+    """
+    from prefect.blocks.core import Block
+    from prefect.blocks.system import Secret
+
+    name = channel.split("://", 1)[1].strip("/")
+    block = Block.load(name) if "/" in name else Secret.load(name)
+    if isinstance(block, Secret):
+        return str(block.get())
+    url = getattr(block, "url", None)
+    if url is None:
+        raise ValueError(f"Prefect block {name!r} has no url to notify")
+    return url.get_secret_value() if hasattr(url, "get_secret_value") else str(url)
+
+
 _PENDING_SQL = """
 SELECT o.event_id, o.channel, o.idempotency_key, o.status,
        e.company, e.exchange, e.stage, e.stock_code, e.amount, e.currency, e.event_date,

@@ -272,32 +272,48 @@ class Fetcher:
 
     # -- robots.txt ------------------------------------------------------------------
     async def _robots_allow(self, url: str) -> bool:
+        """False when robots.txt disallows `url`; FetchError when it cannot be read."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         future = self._robots.get(origin)
         if future is None:
             future = self._robots[origin] = asyncio.ensure_future(self._load_robots(origin))
         parser = await future
+        if isinstance(parser, str):
+            # RFC 9309 2.3.1.4: an unreachable robots.txt means assume complete disallow.
+            # Reported as a failure (retried with backoff), not as a robots refusal.
+            raise FetchError(f"robots.txt unreachable, site not crawled: {parser}")
         return parser.can_fetch(ROBOTS_AGENT, url)
 
-    async def _load_robots(self, origin: str) -> RobotFileParser:
-        """Fetch and parse robots.txt once per host per run (RFC 9309: a 4xx means no
-        rules; an unreachable or 5xx robots.txt means the whole site is off limits)."""
+    async def _load_robots(self, origin: str) -> RobotFileParser | str:
+        """robots.txt once per host per run (RFC 9309: a 4xx means no rules; a 5xx or a
+        network error means the whole site is off limits, returned as the reason)."""
         parser = RobotFileParser()
         assert self._client is not None
         try:
-            resp = await self._client.get(origin + "/robots.txt", follow_redirects=True)
-            status = resp.status_code
-            text = resp.content[:ROBOTS_MAX_BYTES].decode("utf-8", "replace")
-        except httpx.HTTPError:
-            status, text = 503, ""
+            status, body = await asyncio.wait_for(self._read_robots(origin), 2 * self.http.timeout_s)
+        except (httpx.HTTPError, TimeoutError) as exc:
+            return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if 200 <= status < 300:
-            parser.parse(text.splitlines())
+            parser.parse(body.decode("utf-8", "replace").splitlines())
         elif 400 <= status < 500:
             parser.allow_all = True
         else:
-            parser.disallow_all = True
+            return f"HTTP {status} for /robots.txt"
         return parser
+
+    async def _read_robots(self, origin: str) -> tuple[int, bytes]:
+        """Status and the first ROBOTS_MAX_BYTES of /robots.txt (RFC 9309 2.5: the rest may
+        be ignored), so a huge or endless robots.txt costs no more than that."""
+        assert self._client is not None
+        async with self._client.stream("GET", origin + "/robots.txt", follow_redirects=True) as resp:
+            chunks, size = [], 0
+            async for chunk in resp.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= ROBOTS_MAX_BYTES:
+                    break
+            return resp.status_code, b"".join(chunks)[:ROBOTS_MAX_BYTES]
 
 
 # -- bodies -> text ----------------------------------------------------------------------

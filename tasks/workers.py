@@ -32,11 +32,15 @@ def _analyse_chunk(pages: list[Page], threshold: float) -> list[tuple[Article | 
 
 def _understand_chunk(articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
     # Imported here: only workers that get relevant articles pay for loading spaCy.
-    from tasks.listings import detect_listing_events
-    from tasks.nlp import extract_entities, load_nlp
+    from tasks.listings import detect_listing_events, load_listing_nlp
+    from tasks.nlp import extract_entities
 
-    nlp = load_nlp()
-    articles = extract_entities(nlp, articles)
+    # One pipeline per worker for both jobs (a second copy of the model costs ~130 MB):
+    # entities need only the ruler and `ner` (which has its own embedding layer), listing
+    # detection needs the parser too.
+    nlp = load_listing_nlp()
+    with nlp.select_pipes(enable=["entity_ruler", "ner"]):
+        articles = extract_entities(nlp, articles)
     return articles, detect_listing_events(nlp, articles)
 
 

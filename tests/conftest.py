@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
+from flows.server import local_server
 from tests.site import Site
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -34,43 +32,14 @@ def site():
     s.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def prefect_api(tmp_path_factory):
-    """A real Prefect server on loopback for the whole session: each CLI run talks to it
-    instead of starting its own ephemeral API (saves seconds per run)."""
+    """A real Prefect server on loopback for the whole session (the one `hkai serve`
+    starts): each CLI run talks to it instead of starting its own ephemeral API. Its
+    scheduler looks for due deployments every 2 s so schedule tests take seconds."""
     home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_UI_ENABLED": "false", "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            raise RuntimeError("prefect server exited at start")
-    else:
-        proc.kill()
-        raise RuntimeError("prefect server did not start in 120 s")
-    yield {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with local_server({"PREFECT_HOME": str(home)}, scheduler_loop_s=2) as url:
+        yield {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
 
 
 @pytest.fixture

@@ -83,8 +83,11 @@ class Handler(BaseHTTPRequestHandler):
             route.handler(self)
             return
         etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
-        if route.conditional and (self.headers.get("If-None-Match") == etag
-                                  or self.headers.get("If-Modified-Since") == LAST_MODIFIED):
+        # RFC 9110 13.2.2: If-None-Match, when sent, decides alone; If-Modified-Since only without it.
+        if_none_match = self.headers.get("If-None-Match")
+        unchanged = (if_none_match == etag if if_none_match is not None
+                     else self.headers.get("If-Modified-Since") == LAST_MODIFIED)
+        if route.conditional and unchanged:
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", "0")

@@ -100,9 +100,11 @@ def test_first_run_stores_articles_and_records_every_attempt(loaded):
     broken = query(warehouse, "SELECT status_code, error FROM fetches WHERE url LIKE '%broken.xml'")
     assert broken == [(200, None)]
 
-    run = query(warehouse, "SELECT status, new_articles, sources, sources_failed, fetch_failed, by_source FROM runs")
+    run = query(warehouse, "SELECT status, new_articles, sources, sources_failed, fetch_failed, by_source, "
+                           "source_errors FROM runs")
     assert run[0][:4] == ("completed", 2, 2, 1)
     assert json.loads(run[0][5])["harbour"]["new_articles"] == 2
+    assert list(json.loads(run[0][6])) == ["broken"]  # the reason a 200 with bad XML failed is kept
 
 
 def test_second_run_costs_one_304_per_unchanged_source(loaded, hkai):
@@ -138,11 +140,12 @@ def test_new_items_and_url_variants(loaded, hkai):
 def test_failed_urls_back_off_and_404s_wait_longer(loaded):
     site, config, warehouse, _ = loaded
     state = dict(query(warehouse, "SELECT replace(url, ?, ''), status || ':' || attempts || ':' || "
-                                  "CAST(date_diff('minute', last_attempt_at, next_attempt_at) AS VARCHAR) FROM url_state",
+                                  "coalesce(CAST(date_diff('minute', last_attempt_at, next_attempt_at) AS VARCHAR), 'never')"
+                                  " FROM url_state",
                        [site.base]))
     assert state["/news/flaky.html"] == "failed:1:15"
     assert state["/news/missing.html"] == "gone:1:10080"
-    assert state["/news/lumen-files.html"].startswith("stored:0")
+    assert state["/news/lumen-files.html"] == "stored:0:never"
 
 
 def test_bad_configuration_exits_2_with_one_line(tmp_path, hkai):
@@ -166,7 +169,9 @@ def test_no_network_still_completes_and_records_each_failure(config_file, hkai):
     rows = query(config.parent / "w.duckdb", "SELECT source, error FROM fetches ORDER BY source")
     assert [r[0] for r in rows] == ["down-a", "down-b"]
     assert all(r[1] and "Connect" in r[1] for r in rows)
-    assert "down-a" in result.stdout and "FAILED" in result.stdout
+    assert "down-a" in result.stdout and "FAILED: robots.txt unreachable" in result.stdout
+    # Unreachable is a failure to retry soon, not a robots refusal (which waits 30 days).
+    assert all("disallowed" not in r[1] for r in rows)
 
 
 def test_sql_formats(loaded, hkai):

@@ -7,15 +7,22 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from tests.conftest import HKAI, PROJECT, query
 from tests.site import hang
 
 
-def test_serve_runs_the_flow_on_its_interval(site, config_file, prefect_api):
+@pytest.mark.parametrize("api", ["user's server", "none configured"])
+def test_serve_runs_the_flow_on_its_interval(site, config_file, prefect_api, tmp_path, api):
+    """With PREFECT_API_URL set, serve uses that server; without, it starts its own."""
     feed = site.add_feed("/feed.xml", [])
     config = config_file([{"name": "f", "kind": "feed", "url": feed}], schedule={"interval_minutes": 0.05})
     warehouse = config.parent / "hkai.duckdb"
     env = {**os.environ, **prefect_api}
+    if api == "none configured":
+        del env["PREFECT_API_URL"]
+        env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     proc = subprocess.Popen([*HKAI, "serve", "--config", str(config)], cwd=PROJECT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

@@ -48,7 +48,7 @@ def start_run(wh: Warehouse, run_id: str, started_at: datetime) -> None:
                     [run_id, started_at])
 
 
-COUNT_COLUMNS = tuple(k for k in RunCounts.model_fields if k != "by_source")
+COUNT_COLUMNS = tuple(k for k, f in RunCounts.model_fields.items() if f.annotation is int)
 
 
 def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, counts: RunCounts,
@@ -57,8 +57,10 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, c
     values = [getattr(counts, c) for c in COUNT_COLUMNS]
     with wh.transaction() as con:
         con.execute(
-            f"UPDATE runs SET finished_at = ?, status = ?, error = ?, by_source = ?, {sets} WHERE run_id = ?",
-            [finished_at, status, error, json.dumps(counts.by_source), *values, run_id],
+            f"UPDATE runs SET finished_at = ?, status = ?, error = ?, by_source = ?, source_errors = ?, {sets}"
+            " WHERE run_id = ?",
+            [finished_at, status, error, json.dumps(counts.by_source), json.dumps(counts.source_errors),
+             *values, run_id],
         )
 
 

@@ -1,0 +1,64 @@
+"""A local Prefect server for `hkai serve` when the user has none configured.
+
+Prefect's ephemeral API (what `hkai ingest` uses with no PREFECT_API_URL) has no scheduler,
+so a schedule needs a real server. `local_server()` starts `prefect server start` on a free
+loopback port, with its database under PREFECT_HOME, and stops it on exit: `hkai serve`
+then works on a fresh clone with nothing to set up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+
+START_TIMEOUT_S = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def local_server(env: dict[str, str] | None = None, scheduler_loop_s: float | None = None) -> Iterator[str]:
+    """Run a Prefect server on 127.0.0.1 for the duration; yields its API URL."""
+    port = _free_port()
+    server_env = {**os.environ, **(env or {}), "PREFECT_UI_ENABLED": "false",
+                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    server_env.pop("PREFECT_API_URL", None)
+    if scheduler_loop_s is not None:
+        server_env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = str(scheduler_loop_s)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+        env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the local Prefect server exited at start (code {proc.returncode})")
+            try:
+                if httpx.get(url + "/health", timeout=1, trust_env=False).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the local Prefect server did not answer within {START_TIMEOUT_S} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
