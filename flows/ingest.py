@@ -17,10 +17,8 @@ def ingest(config_path: str | None = None, warehouse_path: str | None = None) ->
         stages.load_seeds(run)
         discovered = stages.discover(run)
         candidates = stages.select_new(run, discovered)
-        for pages in stages.fetch_in_batches(run, candidates):  # the next batch downloads meanwhile
-            stages.process_and_load(run, pages)
-        for pages in stages.read_archives(run):
-            stages.process_and_load(run, pages)
+        stages.process_and_load(run, stages.fetch_in_batches(run, candidates))  # fetching overlaps processing
+        stages.process_and_load(run, stages.read_archives(run))  # kind: warc sources (backfill)
         stages.deliver_alerts(run)
         stages.summarise(run)
     get_run_logger().info("run %s finished: %d new articles", run.run_id, run.counts.new_articles)

@@ -14,8 +14,7 @@ from schemas.records import RunCounts
 def reprocess(config_path: str | None = None, warehouse_path: str | None = None) -> RunCounts:
     with RunContext.open(config_path, warehouse_path, offline=True) as run:
         stages.load_seeds(run)
-        for pages in stages.read_archived_responses(run):
-            stages.process_and_load(run, pages, replace=True)
+        stages.process_and_load(run, stages.read_archived_responses(run), replace=True)
         stages.deliver_alerts(run)
         stages.summarise(run)
     return run.counts

@@ -11,8 +11,8 @@ import contextlib
 import fcntl
 import os
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import Executor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, Future
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from tasks import alerts, discover as discovery, seeds as seed_files
 from tasks.archive import WarcArchive, read_warc_pages
 from tasks.dedup import DedupIndex, dedup_articles
 from tasks.fetch import FetchedBatch, Fetcher, fetch_pages
-from tasks.workers import analyse_pages, make_pool, understand_articles
+from tasks.workers import make_pool, submit_pages, understand_articles, warm_up
 from warehouse import loader
 from warehouse.db import Warehouse
 
@@ -115,6 +115,7 @@ class RunContext:
                     run.archive = stack.enter_context(WarcArchive(run.archive_dir, run.run_id))
                     run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
                 run.pool = stack.enter_context(make_pool())
+                warm_up(run.pool)  # workers import their libraries while discovery runs
                 with run.warehouse.session() as con:
                     run.index = DedupIndex.open(con, threshold=config.dedup.near_duplicate_threshold)
                 yield run
@@ -199,22 +200,34 @@ def fetch_in_batches(run: RunContext, candidates: list) -> Iterator[FetchedBatch
 
 
 def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
-    """Pages from `kind: warc` sources (offline backfill), in batches."""
+    """Pages from `kind: warc` sources (offline backfill), in batches, with a progress bar
+    on stderr (by bytes of the file read)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
     for source in run.config.sources:
-        if isinstance(source, WarcSource):
-            run.counts.sources += 1
+        if not isinstance(source, WarcSource):
+            continue
+        run.counts.sources += 1
+        run.counts.by_source.setdefault(source.name, {})
+        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                      TimeRemainingColumn(), console=Console(stderr=True)) as bar:
+            task_id = bar.add_task(f"backfill {source.name}", total=None)
             try:
-                yield from read_warc_pages(Path(source.path), source.name, BATCH_SIZE)
+                yield from read_warc_pages(Path(source.path), source.name, BATCH_SIZE,
+                                           progress=lambda done, total: bar.update(task_id, completed=done, total=total))
             except (OSError, ValueError) as exc:
                 run.counts.bump(source.name, "sources_failed")
                 run.counts.source_errors[source.name] = f"{source.path}: {exc}"
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
-def analyse(run: RunContext, batch: FetchedBatch, replace: bool = False) -> tuple[list[Article], list]:
-    """Extract, normalise, score relevance and fingerprint, in the worker pool.
-    Articles already stored are dropped, unless `replace` (reprocessing) asks for them."""
-    analysed = analyse_pages(run.pool, batch.pages, run.config.relevance.threshold)
+def analyse(run: RunContext, batch: FetchedBatch, started: list[Future], replace: bool = False
+            ) -> tuple[list[Article], list]:
+    """Collect a batch's extraction, normalisation, relevance and fingerprints from the
+    worker pool (`submit_pages` started them). Articles already stored are dropped, unless
+    `replace` (reprocessing) asks for them."""
+    analysed = [item for future in started for item in future.result()]
     articles, sigs, seen = [], [], set()
     stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a, _ in analysed if a])
     for page, (article, sig) in zip(batch.pages, analysed):
@@ -228,6 +241,7 @@ def analyse(run: RunContext, batch: FetchedBatch, replace: bool = False) -> tupl
             seen.add(article.canonical_url)
             articles.append(article)
             sigs.append(sig)
+    batch.pages = []  # the HTML is no longer needed: let it go before the batch is loaded
     return articles, sigs
 
 
@@ -269,8 +283,21 @@ def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: 
     run.counts.listing_events += len(new_events)
 
 
-def process_and_load(run: RunContext, batch: FetchedBatch, replace: bool = False) -> None:
-    articles, sigs = analyse(run, batch, replace)
+def process_and_load(run: RunContext, batches: Iterable[FetchedBatch], replace: bool = False) -> None:
+    """Analyse, deduplicate, understand and load each batch in order. The workers analyse
+    the next batch while this process deduplicates and loads the current one."""
+    current = None
+    for batch in batches:
+        started = (batch, submit_pages(run.pool, batch.pages, run.config.relevance.threshold))
+        if current is not None:
+            _finish_batch(run, *current, replace)
+        current = started
+    if current is not None:
+        _finish_batch(run, *current, replace)
+
+
+def _finish_batch(run: RunContext, batch: FetchedBatch, started: list[Future], replace: bool) -> None:
+    articles, sigs = analyse(run, batch, started, replace)
     articles = deduplicate(run, articles, sigs)
     articles, events = understand(run, articles)
     load(run, batch, articles, events, replace)

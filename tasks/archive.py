@@ -4,7 +4,7 @@ files read back as pages, for `kind: warc` backfills and `hkai reprocess`."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -76,9 +76,12 @@ def _record_time(value: str | None) -> datetime:
     return datetime.now(timezone.utc)
 
 
-def read_warc_pages(path: Path, source: str, batch_size: int) -> Iterator[FetchedBatch]:
-    """HTML response records of a WARC file as pages, in batches (nothing is fetched)."""
+def read_warc_pages(path: Path, source: str, batch_size: int,
+                    progress: Callable[[int, int], None] | None = None) -> Iterator[FetchedBatch]:
+    """HTML response records of a WARC file as pages, in batches (nothing is fetched).
+    `progress(bytes_read, total_bytes)` is called after each batch and at the end."""
     batch = FetchedBatch()
+    total = path.stat().st_size
     with open(path, "rb") as handle:
         for record in ArchiveIterator(handle):
             if record.rec_type != "response" or record.http_headers is None:
@@ -100,7 +103,11 @@ def read_warc_pages(path: Path, source: str, batch_size: int) -> Iterator[Fetche
                 status_code=int(status[:3]),
             ))
             if len(batch.pages) >= batch_size:
+                if progress:
+                    progress(handle.tell(), total)
                 yield batch
                 batch = FetchedBatch()
+        if progress:
+            progress(total, total)
     if batch.pages:
         yield batch

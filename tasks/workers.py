@@ -8,7 +8,7 @@ only on the relevant originals that deduplication lets through.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 from schemas.records import Article, ListingEvent, Page
@@ -54,20 +54,39 @@ def make_pool(workers: int | None = None) -> Executor:
     return ProcessPoolExecutor(max_workers=workers or worker_count(), mp_context=get_context("spawn"))
 
 
+def _ready() -> None:
+    """Nothing: importing this module (trafilatura, lxml, numpy) is the point."""
+
+
+def warm_up(pool: Executor) -> None:
+    """Start every worker now rather than on the first batch."""
+    for _ in range(getattr(pool, "_max_workers", 1)):
+        pool.submit(_ready)
+
+
 def _chunks(items: list, parts: int) -> list[list]:
     size = max(1, -(-len(items) // parts))
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+# Pages per worker call: small enough that both workers finish a batch together, large
+# enough that pickling round trips stay a small share of the work.
+ANALYSE_CHUNK = 8
+
+
+def submit_pages(pool: Executor, pages: list[Page], threshold: float) -> list[Future]:
+    """Start analysing a batch in the pool; the futures' results, in order, are the batch's."""
+    return [pool.submit(_analyse_chunk, pages[i:i + ANALYSE_CHUNK], threshold)
+            for i in range(0, len(pages), ANALYSE_CHUNK)]
+
+
 def analyse_pages(pool: Executor | None, pages: list[Page], threshold: float) -> list[tuple[Article | None, object]]:
-    """Analyse a batch, split across the pool's workers; in order."""
+    """Analyse a batch in the pool (or here, without one); in order."""
     if not pages:
         return []
     if pool is None:
         return _analyse_chunk(pages, threshold)
-    workers = getattr(pool, "_max_workers", 1)
-    futures = [pool.submit(_analyse_chunk, chunk, threshold) for chunk in _chunks(pages, workers)]
-    return [item for f in futures for item in f.result()]
+    return [item for f in submit_pages(pool, pages, threshold) for item in f.result()]
 
 
 def understand_articles(pool: Executor | None, articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:

@@ -37,3 +37,31 @@ def test_pages_come_in_batches(site, tmp_path):
             fetcher.fetch_many([Request(url=f"{site.base}/p{i}.html", source="s", trusted=True) for i in range(5)])
     sizes = [len(b.pages) for b in read_warc_pages(archive.path, "s", batch_size=2)]
     assert sizes == [2, 2, 1]
+
+
+def test_a_foreign_warc_reads_with_the_configured_source_and_reports_progress(tmp_path):
+    """A WARC hkai did not write (Common Crawl's news crawl): no WARC-Source header."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "cc-news.warc.gz"
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for i in range(5):
+            body = f"<html><body><p>Story {i}</p></body></html>".encode()
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(f"https://news.example/{i}.html", "response",
+                                                          payload=BytesIO(body), http_headers=headers))
+        pdf = StatusAndHeaders("200 OK", [("Content-Type", "application/pdf")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("https://news.example/x.pdf", "response",
+                                                      payload=BytesIO(b"%PDF"), http_headers=pdf))
+    seen = []
+    batches = list(read_warc_pages(path, "crawl", 2, progress=lambda done, total: seen.append((done, total))))
+    assert [len(b.pages) for b in batches] == [2, 2, 1]
+    assert {p.source for b in batches for p in b.pages} == {"crawl"}
+    assert [p.url for b in batches for p in b.pages][0] == "https://news.example/0.html"
+    size = path.stat().st_size
+    assert seen[-1] == (size, size) and all(t == size for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
