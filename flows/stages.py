@@ -19,6 +19,7 @@ from pathlib import Path
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from schemas.config import DEFAULT_CONFIG, Config, WarcSource, load_config
 from schemas.records import Article, DiscoveryResult, RunCounts
@@ -136,7 +137,7 @@ def load_seeds(run: RunContext) -> int:
     changed = [s for s in seeds if stored.get(s.seed_id) != s.content_hash]
     if not changed:
         return 0
-    known = run.pool.submit(_known_listings, changed).result()
+    known = _known_listings(changed)
     run.index.add_seeds(changed)
     with run.warehouse.transaction() as con:
         seed_files.store_seeds(con, changed)
@@ -252,8 +253,12 @@ def deduplicate(run: RunContext, articles: list[Article], sigs: list) -> list[Ar
 
 @task(name="understand", cache_policy=NO_CACHE)
 def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article], list]:
-    """spaCy entities and listing events for relevant originals, in the worker pool."""
-    return understand_articles(run.pool, articles)
+    """spaCy entities and listing events for relevant originals.
+
+    In this process, not the pool: meanwhile the workers extract the next batch, so both
+    cores stay busy, and only one process holds the spaCy model (~135 MB; in every
+    worker it took the soak run over its 1 GB budget, bench/README.md)."""
+    return understand_articles(None, articles)
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
@@ -301,6 +306,19 @@ def _finish_batch(run: RunContext, batch: FetchedBatch, started: list[Future], r
     articles = deduplicate(run, articles, sigs)
     articles, events = understand(run, articles)
     load(run, batch, articles, events, replace)
+    _forget_task_results()
+
+
+def _forget_task_results() -> None:
+    """Let a loaded batch's pages and articles be freed.
+
+    Prefect links every task result to its state for the rest of the flow run (to draw
+    upstream dependencies), which kept every batch alive: ~200 KiB per page in the soak
+    run (bench/README.md). Once a batch is loaded nothing downstream takes its results
+    as inputs, so the links can go."""
+    context = FlowRunContext.get()
+    if context is not None:
+        context.run_results.clear()
 
 
 def read_archived_responses(run: RunContext) -> Iterator[FetchedBatch]:

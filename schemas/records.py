@@ -109,6 +109,8 @@ class Seed(Record):
 
 
 ListingStage = Literal["filing", "hearing", "pricing", "debut"]
+STAGES = ("filing", "hearing", "pricing", "debut")  # in the order a listing reaches them
+STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 
 
 class ListingEvent(Record):

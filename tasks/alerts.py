@@ -30,8 +30,7 @@ import apprise
 import duckdb
 from pydantic import BaseModel
 
-from schemas.records import ListingEvent
-from tasks.listings import STAGE_RANK
+from schemas.records import STAGE_RANK, ListingEvent
 from warehouse.db import Warehouse
 
 log = logging.getLogger(__name__)

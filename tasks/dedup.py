@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import functools
+
 import duckdb
 import numpy as np
-from datasketch import MinHash
 
 from schemas.records import Article, Seed
 
@@ -33,7 +34,6 @@ BANDS, ROWS = 40, 3
 # paragraphs cut), different articles on the same companies and story at most 0.02.
 DEFAULT_THRESHOLD = 0.4
 
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED).permutations
 _EMPTY = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Odd 64-bit multipliers that mix the ROWS values of a band into one band hash.
@@ -49,13 +49,24 @@ def shingles(text: str) -> set[bytes]:
     return {" ".join(words[i:i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)}
 
 
+@functools.cache
+def _permutations() -> np.ndarray:
+    # datasketch (and the scipy it imports, ~90 MB) is loaded only where signatures are
+    # computed: the workers, and the main process when seeds change. Lookups need numpy only.
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED).permutations
+
+
 def signature(text: str) -> np.ndarray:
     """MinHash (NUM_PERM uint32) of a document's dedup text (tasks.normalise.dedup_text).
     Plain numpy, so it pickles cheaply out of worker processes."""
+    from datasketch import MinHash
+
     grams = shingles(text)
     if not grams:
         return _EMPTY.copy()
-    minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme="affine32")
+    minhash = MinHash(num_perm=NUM_PERM, permutations=_permutations(), scheme="affine32")
     minhash.update_batch(list(grams))
     return minhash.hashvalues.astype(np.uint32)
 

@@ -20,12 +20,10 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
-from schemas.records import Article, ListingEvent, Seed
+from schemas.records import STAGE_RANK, STAGES, Article, ListingEvent, Seed
 from tasks.companies import KNOWN_ORGS, canonical_name
 from tasks.nlp import ruler_patterns
 
-STAGES = ("filing", "hearing", "pricing", "debut")
-STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 
 
 @cache

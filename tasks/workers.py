@@ -12,13 +12,15 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 from schemas.records import Article, ListingEvent, Page
-from tasks.dedup import signature
-from tasks.extract import extract_page
-from tasks.normalise import dedup_text, normalise_article
-from tasks.relevance import score_relevance
 
 
 def analyse_page(page: Page, threshold: float) -> tuple[Article | None, object]:
+    # Imported here, in the workers: the main process never needs trafilatura (~50 MB).
+    from tasks.dedup import signature
+    from tasks.extract import extract_page
+    from tasks.normalise import dedup_text, normalise_article
+    from tasks.relevance import score_relevance
+
     article = extract_page(page)
     if article is None:
         return None, None
@@ -44,6 +46,12 @@ def _understand_chunk(articles: list[Article]) -> tuple[list[Article], list[List
     return articles, detect_listing_events(nlp, articles)
 
 
+# A worker is replaced after this many calls (~2,000 pages): parsers' caches, spaCy's
+# string store and heap fragmentation grow with every page, and a long backfill must stay
+# within its memory budget (bench/soak.py). A new worker costs ~3 s of imports.
+WORKER_MAX_TASKS = 250
+
+
 def worker_count() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -51,11 +59,17 @@ def worker_count() -> int:
 def make_pool(workers: int | None = None) -> Executor:
     """One pool per run. 'spawn' keeps workers free of the parent's threads and locks
     (the fetcher's event loop, Prefect's API client)."""
-    return ProcessPoolExecutor(max_workers=workers or worker_count(), mp_context=get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers or worker_count(), mp_context=get_context("spawn"),
+                               max_tasks_per_child=WORKER_MAX_TASKS)
 
 
 def _ready() -> None:
-    """Nothing: importing this module (trafilatura, lxml, numpy) is the point."""
+    """Import what analysis needs (trafilatura, lxml, datasketch) before the first batch."""
+    import tasks.dedup
+    import tasks.extract
+    import tasks.relevance
+
+    tasks.dedup.signature("warm up")
 
 
 def warm_up(pool: Executor) -> None:
