@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from prefect import task
@@ -180,7 +180,8 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
 def select_new(run: RunContext, results: list[DiscoveryResult]) -> list:
     """Drop what is stored already or still backing off after a failure."""
     candidates = [c for r in results for c in r.candidates]
-    due, known = loader.select_due(run.warehouse, candidates, _now())
+    due, known = loader.select_due(run.warehouse, candidates, _now(),
+                                   sources=[s.name for s in run.config.sources if not isinstance(s, WarcSource)])
     run.counts.skipped_known += known
     return due
 
@@ -330,8 +331,10 @@ def read_archived_responses(run: RunContext) -> Iterator[FetchedBatch]:
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
 def deliver_alerts(run: RunContext) -> None:
     """Send pending alerts after their events committed; failures wait for the next run."""
+    # The writer lock is held: a claim still marked `sending` belongs to a run that died
+    # mid-send, so it is resent now (same idempotency key) rather than after the lease.
     result = alerts.deliver_pending(run.warehouse, run.config.alerts.urls,
-                                    resolve_url=alerts.prefect_block_url)
+                                    resolve_url=alerts.prefect_block_url, claim_lease=timedelta(0))
     run.counts.alerts_sent += result.sent
     run.counts.alerts_failed += result.failed
 

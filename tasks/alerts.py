@@ -253,13 +253,16 @@ def _send(url: str, title: str, body: str, key: str) -> str | None:
 
 def deliver_pending(warehouse: Warehouse, channel_urls: list[str],
                     now_fn: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                    resolve_url: Callable[[str], str] | None = None) -> AlertCounts:
+                    resolve_url: Callable[[str], str] | None = None,
+                    claim_lease: timedelta = CLAIM_LEASE) -> AlertCounts:
     """Send every pending alert to its channel and record each outcome in `alerts`.
 
     One Apprise object per channel URL; a channel that fails is not tried again in this run
     (its alerts stay pending), others carry on. `resolve_url` turns a
     prefect-block://<name> channel into its Apprise URL (the flow passes a Prefect block
-    loader); without it such channels fail with a readable error.
+    loader); without it such channels fail with a readable error. `claim_lease`: how old a
+    claim must be before it counts as a crashed attempt; the flow passes 0, because it
+    delivers under the warehouse's writer lock, so any claim it finds is a dead run's.
     """
     counts = AlertCounts()
     urls = {redact_url(url): url for url in channel_urls}
@@ -277,9 +280,9 @@ def deliver_pending(warehouse: Warehouse, channel_urls: list[str],
             claimed = con.execute(
                 "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, claimed_at = ?"
                 " WHERE event_id = ? AND channel = ?"
-                " AND (status = 'pending' OR (status = 'sending' AND claimed_at < ?))"
+                " AND (status = 'pending' OR (status = 'sending' AND claimed_at <= ?))"
                 " RETURNING attempts",
-                [now, event_id, label, now - CLAIM_LEASE],
+                [now, event_id, label, now - claim_lease],
             ).fetchone()
             if claimed and status == "sending":
                 con.execute(

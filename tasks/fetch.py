@@ -168,10 +168,7 @@ class Fetcher:
     async def _fetch_one(self, request: Request) -> Response:
         started = _now()
         try:
-            # A hard deadline for the whole exchange: a server that trickles one byte a
-            # second never trips the per-read timeout.
-            async with asyncio.timeout(self.http.timeout_s * 2):
-                return await self._follow(request, started)
+            return await self._follow(request, started)
         except TimeoutError:
             error = f"timed out after {self.http.timeout_s * 2:.0f} s"
         except FetchError as exc:
@@ -210,7 +207,10 @@ class Fetcher:
 
     async def _refuse_private(self, host: str, port: int) -> None:
         try:
-            infos = await self._loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await asyncio.wait_for(self._loop.getaddrinfo(host, port, type=socket.SOCK_STREAM),
+                                           self.http.timeout_s)
+        except TimeoutError:
+            raise FetchError(f"cannot resolve {host}: DNS timed out") from None
         except socket.gaierror as exc:
             raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
         for *_, sockaddr in infos:
@@ -232,11 +232,15 @@ class Fetcher:
         async with self._global, gate.semaphore:
             await gate.wait_turn()
             req = self._client.build_request("GET", url, headers=headers)
-            resp = await self._client.send(req, stream=True)
-            try:
-                body = await self._read_capped(resp)
-            finally:
-                await resp.aclose()
+            # A hard deadline for each exchange, a server that trickles one byte a second
+            # never trips the per-read timeout. It starts once this request holds its
+            # slots: time queued behind the host's limit and delay is not the server's.
+            async with asyncio.timeout(self.http.timeout_s * 2):
+                resp = await self._client.send(req, stream=True)
+                try:
+                    body = await self._read_capped(resp)
+                finally:
+                    await resp.aclose()
         fetch = Fetch(
             url=request.url,
             source=request.source,

@@ -223,3 +223,53 @@ def test_sql_answers_while_an_ingest_is_writing(site, config_file, prefect_api):
     assert answers == sorted(answers)
     assert max(latencies) < 10
     assert query(warehouse, "SELECT count(*) FROM articles") == [(300,)]
+
+
+def test_urls_a_killed_run_discovered_are_fetched_although_the_feed_answers_304(site, config_file, hkai):
+    """Discovery commits the feed's validators with every URL it listed as pending: a run
+    that dies before fetching them leaves a to-do list, not a hole behind a 304."""
+    from warehouse.db import Warehouse
+    from warehouse.loader import save_discovery
+    from schemas.records import Candidate, DiscoveryResult
+
+    for i in range(3):
+        site.add_article(f"/late/{i}.html", f"Story {i}", PROPERTY)
+    feed = site.add_feed("/feed.xml", [(f"Story {i}", f"/late/{i}.html") for i in range(3)])
+    config = config_file([{"name": "harbour", "kind": "feed", "url": feed}])
+    warehouse = config.parent / "hkai.duckdb"
+    first = hkai("ingest", "--config", str(config))  # stores all three, records the feed's ETag
+    assert first.returncode == 0, first.stderr
+    # A run that discovered two more items and died before fetching them (what discovery
+    # commits, then nothing): the feed itself has not changed since, so it answers 304.
+    late = [Candidate(url=site.base + f"/late/{i}.html", source="harbour") for i in (3, 4)]
+    for i in (3, 4):
+        site.add_article(f"/late/{i}.html", f"Story {i}", PROPERTY)
+    save_discovery(Warehouse(warehouse), "crashed", [DiscoveryResult(source="harbour", kind="feed", candidates=late,
+                   state=None, unchanged=False)], [], datetime.now(timezone.utc))
+    site.reset_hits()
+    result = hkai("ingest", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert query(warehouse, "SELECT status_code FROM fetches WHERE url LIKE '%feed.xml' ORDER BY fetched_at")[-1] == (304,)
+    assert site.hits.get("/late/3.html") == 1 and site.hits.get("/late/4.html") == 1
+    assert site.hits.get("/late/0.html") is None
+    assert query(warehouse, "SELECT count(*) FROM articles") == [(5,)]
+    assert query(warehouse, "SELECT count(*) FROM url_state WHERE status = 'pending'") == [(0,)]
+
+
+def test_a_failed_url_is_retried_when_its_backoff_ends_even_if_no_feed_lists_it_again(site, config_file, hkai):
+    site.add("/news/flaky.html", b"down", status=503)
+    feed = site.add_feed("/feed.xml", [("Flaky", "/news/flaky.html")])
+    config = config_file([{"name": "harbour", "kind": "feed", "url": feed}])
+    warehouse = config.parent / "hkai.duckdb"
+    assert hkai("ingest", "--config", str(config)).returncode == 0
+    assert query(warehouse, "SELECT status, attempts FROM url_state WHERE url LIKE '%flaky%'") == [("failed", 1)]
+    site.add_article("/news/flaky.html", "Back up", PROPERTY)  # fixed; the feed is unchanged (304)
+    import duckdb
+
+    con = duckdb.connect(str(warehouse))  # the 15-minute backoff has passed
+    con.execute("UPDATE url_state SET next_attempt_at = now() - INTERVAL 1 MINUTE")
+    con.close()
+    result = hkai("ingest", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert query(warehouse, "SELECT status FROM url_state WHERE url LIKE '%flaky%'") == [("stored",)]
+    assert query(warehouse, "SELECT count(*) FROM articles") == [(1,)]

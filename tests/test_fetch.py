@@ -149,3 +149,14 @@ def test_charset_header_then_document_then_detection():
     assert decode_html("é".encode("cp1252"), "text/html; charset=windows-1252") == "é"
     assert decode_html(b'<meta charset="gbk">' + "中文".encode("gbk"), "text/html").endswith("中文")
     assert decode_html("ok ✓".encode(), "text/html") == "ok ✓"
+
+
+def test_time_queued_behind_the_host_limit_does_not_count_against_the_deadline(site):
+    """40 pages from one host, one at a time, 0.1 s apart: the last starts ~4 s after the
+    first, well past the 2 x 1 s deadline of a single exchange, and must still be fetched."""
+    paths = [f"/q/{i}.html" for i in range(40)]
+    for path in paths:
+        site.add(path, article_html("Queued", ["A paragraph long enough to be an article body."]))
+    batch = fetch(site, *paths, timeout_s=1, per_host_concurrency=1, per_host_delay_s=0.1)
+    assert [f.error for f in batch.fetches] == [None] * 40
+    assert len(batch.pages) == 40

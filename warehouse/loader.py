@@ -81,10 +81,17 @@ def source_states(wh: Warehouse) -> dict[str, SourceState]:
 
 def save_discovery(wh: Warehouse, run_id: str, results: list[DiscoveryResult], fetches: list[Fetch],
                    now: datetime) -> None:
-    """Record the sources' HTTP attempts and their new validators, together."""
+    """Record the sources' HTTP attempts, their new validators and every URL they listed,
+    together. The URLs go into `url_state` as pending before the validators are saved, so
+    a run that dies after discovery leaves a to-do list: the next run fetches them even
+    though their feed then answers 304."""
     states = [r.state for r in results if r.state is not None and not r.unchanged]
+    listed = {c.url: c.source for r in results for c in r.candidates}
     with wh.transaction() as con:
         insert_fetches(con, run_id, fetches)
+        _insert(con, "url_state", ("url", "source", "status", "attempts", "last_attempt_at", "next_attempt_at"),
+                [(url, source, "pending", 0, now, now) for url, source in listed.items()],
+                "ON CONFLICT (url) DO NOTHING")
         _insert(con, "source_state", ("source", "url", "etag", "last_modified", "checked_at"),
                 [(s.source, s.url, s.etag, s.last_modified, now) for s in states],
                 "ON CONFLICT (source) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
@@ -93,22 +100,34 @@ def save_discovery(wh: Warehouse, run_id: str, results: list[DiscoveryResult], f
 
 # -- incremental crawling ------------------------------------------------------------
 
-def select_due(wh: Warehouse, candidates: list[Candidate], now: datetime) -> tuple[list[Candidate], int]:
-    """Candidates worth fetching now: not stored yet and not waiting out a backoff.
-    Returns (due, number skipped because already known)."""
+def select_due(wh: Warehouse, candidates: list[Candidate], now: datetime,
+               sources: Iterable[str] = ()) -> tuple[list[Candidate], int]:
+    """What to fetch now: the discovered candidates not stored yet and not waiting out a
+    backoff, plus every URL of the given sources that is due again although no source
+    listed it this time (a failure whose backoff ended, or a URL a crashed run discovered
+    and never fetched, whose feed now answers 304). Returns (due, skipped as known)."""
     unique: dict[str, Candidate] = {}
     for cand in candidates:
         unique.setdefault(cand.url, cand)
-    if not unique:
-        return [], 0
-    rows = wh.query(
-        "SELECT s.url, s.status, s.next_attempt_at FROM url_state s "
-        "JOIN (SELECT unnest(?::VARCHAR[]) AS url) c USING (url)",
-        [list(unique)],
-    )
-    waiting = {url for url, status, next_at in rows if status == "stored" or next_at is None or next_at > now}
+    waiting: set[str] = set()
+    if unique:
+        rows = wh.query(
+            "SELECT s.url, s.status, s.next_attempt_at FROM url_state s "
+            "JOIN (SELECT unnest(?::VARCHAR[]) AS url) c USING (url)",
+            [list(unique)],
+        )
+        waiting = {url for url, status, next_at in rows if status == "stored" or next_at is None or next_at > now}
     due = [c for url, c in unique.items() if url not in waiting]
-    return due, len(unique) - len(due)
+    known = len(unique) - len(due)
+    sources = list(sources)
+    if sources:
+        backlog = wh.query(
+            "SELECT url, source FROM url_state WHERE status <> 'stored' AND next_attempt_at <= ?"
+            " AND source IN (SELECT unnest(?::VARCHAR[])) ORDER BY next_attempt_at",
+            [now, sources],
+        )
+        due += [Candidate(url=url, source=source) for url, source in backlog if url not in unique]
+    return due, known
 
 
 def next_attempt(status: str, attempts: int, now: datetime) -> datetime | None:
