@@ -22,17 +22,11 @@ from tasks.alerts import idempotency_key, redact_url
 from tasks.listings import listing_event_id
 from tests.conftest import PROJECT, query
 from tests.test_alerts import Receiver
+from tests.test_cli import PROPERTY
 
 SEED_DIR = PROJECT / "seeds"
 SECRET = "s3cretTOKEN"
 
-PROPERTY = [
-    "Home prices in Hong Kong fell for a third month in October as developers cut prices on new flats in "
-    "the New Territories to clear a growing inventory of unsold homes.",
-    "Agents said buyers remained cautious because of high mortgage rates, and transactions in the secondary "
-    "market dropped to the lowest level since the spring.",
-    "The government's land sale programme for the coming quarter includes two residential sites in Tuen Mun.",
-]
 ZHIPU = [
     "Zhipu AI said on Monday it would open a research centre in Hong Kong to develop large language models "
     "for banks and insurers.",
