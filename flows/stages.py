@@ -259,7 +259,7 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
     In this process, not the pool: meanwhile the workers extract the next batch, so both
     cores stay busy, and only one process holds the spaCy model (~135 MB; in every
     worker it took the soak run over its 1 GB budget, bench/README.md)."""
-    return understand_articles(None, articles)
+    return understand_articles(articles)
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)

@@ -1,8 +1,9 @@
 """CPU-bound per-page work, run in worker processes so a run uses every core.
 
 A page goes through extraction, normalisation, relevance scoring and fingerprinting in
-one worker call (one pickling round trip per page); NER runs later, in the same workers,
-only on the relevant originals that deduplication lets through.
+one worker call (one pickling round trip per page). NER and listing detection run later,
+in the main process while the workers extract the next batch, only on the relevant
+originals that deduplication lets through (one copy of the spaCy model per run).
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ def _analyse_chunk(pages: list[Page], threshold: float) -> list[tuple[Article | 
     return [analyse_page(p, threshold) for p in pages]
 
 
-def _understand_chunk(articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
-    # Imported here: only workers that get relevant articles pay for loading spaCy.
+def _understand(articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
+    # Imported here: spaCy is loaded only once a batch has a relevant original.
     from tasks.listings import detect_listing_events, load_listing_nlp
     from tasks.nlp import extract_entities
 
-    # One pipeline per worker for both jobs (a second copy of the model costs ~130 MB):
+    # One pipeline for both jobs (a second copy of the model costs ~130 MB):
     # entities need only the ruler and `ner` (which has its own embedding layer), listing
     # detection needs the parser too.
     nlp = load_listing_nlp()
@@ -78,11 +79,6 @@ def warm_up(pool: Executor) -> None:
         pool.submit(_ready)
 
 
-def _chunks(items: list, parts: int) -> list[list]:
-    size = max(1, -(-len(items) // parts))
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
 # Pages per worker call: small enough that both workers finish a batch together, large
 # enough that pickling round trips stay a small share of the work.
 ANALYSE_CHUNK = 8
@@ -94,26 +90,12 @@ def submit_pages(pool: Executor, pages: list[Page], threshold: float) -> list[Fu
             for i in range(0, len(pages), ANALYSE_CHUNK)]
 
 
-def analyse_pages(pool: Executor | None, pages: list[Page], threshold: float) -> list[tuple[Article | None, object]]:
-    """Analyse a batch in the pool (or here, without one); in order."""
-    if not pages:
-        return []
-    if pool is None:
-        return _analyse_chunk(pages, threshold)
-    return [item for f in submit_pages(pool, pages, threshold) for item in f.result()]
-
-
-def understand_articles(pool: Executor | None, articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
+def understand_articles(articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
     """spaCy entities and listing events for the articles that deserve them (relevant
-    originals), in the pool. Returns all articles (enriched where it applied) and events."""
+    originals), in this process. Returns all articles (enriched where it applied) and events."""
     wanted = [a for a in articles if a.is_relevant and a.duplicate_of is None]
     if not wanted:
         return articles, []
-    if pool is None:
-        results = [_understand_chunk(wanted)]
-    else:
-        workers = getattr(pool, "_max_workers", 1)
-        results = [f.result() for f in [pool.submit(_understand_chunk, c) for c in _chunks(wanted, workers)]]
-    by_id = {a.article_id: a for done, _ in results for a in done}
-    events = [e for _, found in results for e in found]
+    done, events = _understand(wanted)
+    by_id = {a.article_id: a for a in done}
     return [by_id.get(a.article_id, a) for a in articles], events
