@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from warcio.archiveiterator import ArchiveIterator
 
 from schemas.config import Http
@@ -20,13 +22,25 @@ def test_every_successful_response_is_archived_and_reads_back(site, tmp_path):
         path = archive.path
     assert path.name == "run1.warc.gz" and path.stat().st_size > 0
     with open(path, "rb") as handle:
-        records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(handle)]
+        records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
+                   for r in ArchiveIterator(handle, check_digests="raise")]
     assert records == [("response", site.base + "/a.html"), ("request", site.base + "/a.html")]
+    assert _gzip_members(path.read_bytes()) == 2  # one per record, as .warc.gz readers expect
 
     (batch,) = list(read_warc_pages(path, "fallback", batch_size=10))
     (page,) = batch.pages
     assert page.url == site.base + "/a.html" and page.source == "harbour"
     assert "香港交易所迎來人工智能公司上市" in page.html
+
+
+def _gzip_members(data: bytes) -> int:
+    count = 0
+    while data:
+        member = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        member.decompress(data)
+        assert member.eof, "truncated gzip member"
+        data, count = member.unused_data, count + 1
+    return count
 
 
 def test_pages_come_in_batches(site, tmp_path):
