@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -10,7 +11,7 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
-from schemas.records import Candidate
+from schemas.records import Candidate, RunCounts
 from warehouse import loader
 from warehouse.db import Warehouse, WarehouseError, connect, migrate, migration_files
 
@@ -85,6 +86,29 @@ def test_binding_a_batch_does_not_search_for_pandas(tmp_path):
         sys.meta_path.remove(recorder)
     assert "pandas" not in looked_up
     assert wh.query("SELECT count(*) FROM url_state") == [(64,)]
+
+
+def test_batches_wait_in_the_log_and_the_run_ends_with_everything_in_the_file(tmp_path):
+    """A checkpoint per batch rewrote every index (seconds per batch at 60k articles), so
+    batches commit to the write-ahead log; readers see them; the run ends with a checkpoint."""
+    path = tmp_path / "w.duckdb"
+    wal = path.with_name("w.duckdb.wal")
+    wh = Warehouse(path)
+    now = datetime.now(timezone.utc)
+    loader.start_run(wh, "run1", now)
+    with wh.transaction() as con:
+        loader.record_url_outcomes(con, [(f"http://a/{i}", "s", "failed", "HTTP 500", None) for i in range(5)], now)
+    assert wal.exists() and wal.stat().st_size > 0
+    reader = connect(path, read_only=True)
+    assert reader.execute("SELECT count(*) FROM url_state").fetchone() == (5,)
+    reader.close()
+
+    loader.finish_run(wh, "run1", now, "completed", RunCounts())
+    assert not wal.exists() or wal.stat().st_size == 0
+    shutil.copy(path, tmp_path / "copy.duckdb")  # the file alone, as a user would copy it
+    copy = duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True)
+    assert copy.execute("SELECT count(*) FROM url_state").fetchone() == (5,)
+    assert copy.execute("SELECT status FROM runs").fetchone() == ("completed",)
 
 
 def test_select_due_skips_stored_and_backing_off(tmp_path):

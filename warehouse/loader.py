@@ -27,9 +27,17 @@ ARTICLE_COLUMNS = (
 FETCH_COLUMNS = ("url", "source", "status_code", "error", "bytes", "fetched_at", "final_url", "content_type")
 
 
+_column_types_cache: dict[str, dict[str, str]] = {}
+
+
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    return dict(con.execute("SELECT column_name, data_type FROM information_schema.columns"
-                            " WHERE table_name = ? AND table_schema = current_schema()", [table]).fetchall())
+    """A table's column types, looked up once per process: every warehouse is migrated to
+    the same schema before it is written (warehouse/db.py)."""
+    if table not in _column_types_cache:
+        _column_types_cache[table] = dict(con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_name = ? AND table_schema = current_schema()", [table]).fetchall())
+    return _column_types_cache[table]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: Iterable[str], rows: list[tuple],
@@ -61,6 +69,8 @@ COUNT_COLUMNS = tuple(k for k, f in RunCounts.model_fields.items() if f.annotati
 
 def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, counts: RunCounts,
                error: str | None = None) -> None:
+    """The run's outcome and counts; then a checkpoint, so that between runs the file alone
+    holds everything (batches leave their commits in the write-ahead log, db.py)."""
     sets = ", ".join(f"{c} = ?" for c in COUNT_COLUMNS)
     values = [getattr(counts, c) for c in COUNT_COLUMNS]
     with wh.transaction() as con:
@@ -70,6 +80,7 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, c
             [finished_at, status, error, json.dumps(counts.by_source), json.dumps(counts.source_errors),
              *values, run_id],
         )
+    wh.checkpoint()
 
 
 # -- sources -------------------------------------------------------------------------
