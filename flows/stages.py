@@ -224,15 +224,14 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
-def analyse(run: RunContext, batch: FetchedBatch, started: list[Future], replace: bool = False
-            ) -> tuple[list[Article], list]:
-    """Collect a batch's extraction, normalisation, relevance and fingerprints from the
-    worker pool (`submit_pages` started them). Articles already stored are dropped, unless
-    `replace` (reprocessing) asks for them."""
-    analysed = [item for future in started for item in future.result()]
-    articles, sigs, seen = [], [], set()
-    stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a, _ in analysed if a])
-    for page, (article, sig) in zip(batch.pages, analysed):
+def analyse(run: RunContext, batch: FetchedBatch, started: list[Future], replace: bool = False) -> list[Article]:
+    """Collect a batch's extraction, normalisation and relevance from the worker pool
+    (`submit_pages` started them). Articles already stored are dropped, unless `replace`
+    (reprocessing) asks for them."""
+    analysed = [article for future in started for article in future.result()]
+    articles, seen = [], set()
+    stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a in analysed if a])
+    for page, article in zip(batch.pages, analysed):
         if article is None:
             batch.outcomes.append((page.url, page.source, "skipped", "no article text found", None))
         elif article.canonical_url in stored or article.canonical_url in seen:
@@ -242,14 +241,15 @@ def analyse(run: RunContext, batch: FetchedBatch, started: list[Future], replace
         else:
             seen.add(article.canonical_url)
             articles.append(article)
-            sigs.append(sig)
-    batch.pages = []  # the HTML is no longer needed: let it go before the batch is loaded
-    return articles, sigs
+    batch.pages = []
+    return articles
 
 
 @task(name="deduplicate", cache_policy=NO_CACHE)
-def deduplicate(run: RunContext, articles: list[Article], sigs: list) -> list[Article]:
-    return dedup_articles(run.index, articles, sigs)
+def deduplicate(run: RunContext, articles: list[Article]) -> list[Article]:
+    """MinHash each article (here, not in the workers: datasketch pulls in scipy, 80 MB per
+    process) and check it against the seeds and everything stored."""
+    return dedup_articles(run.index, articles)
 
 
 @task(name="understand", cache_policy=NO_CACHE)
@@ -295,6 +295,9 @@ def process_and_load(run: RunContext, batches: Iterable[FetchedBatch], replace: 
     current = None
     for batch in batches:
         started = (batch, submit_pages(run.pool, batch.pages, run.config.relevance.threshold))
+        # The pool holds each chunk's HTML until a worker has analysed it; the batch keeps
+        # only what the outcomes need, so a page's HTML is freed as soon as it is done.
+        batch.pages = [page.model_copy(update={"html": ""}) for page in batch.pages]
         if current is not None:
             _finish_batch(run, *current, replace)
         current = started
@@ -303,8 +306,8 @@ def process_and_load(run: RunContext, batches: Iterable[FetchedBatch], replace: 
 
 
 def _finish_batch(run: RunContext, batch: FetchedBatch, started: list[Future], replace: bool) -> None:
-    articles, sigs = analyse(run, batch, started, replace)
-    articles = deduplicate(run, articles, sigs)
+    articles = analyse(run, batch, started, replace)
+    articles = deduplicate(run, articles)
     articles, events = understand(run, articles)
     load(run, batch, articles, events, replace)
     _forget_task_results()

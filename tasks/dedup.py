@@ -306,9 +306,18 @@ class DedupIndex:
         return bool(self._is_seed[position]) if position < self._loaded else self._new_seed[position - self._loaded]
 
 
-def dedup_articles(index: DedupIndex, articles: list[Article], sigs: list) -> list[Article]:
+def article_signature(article: Article) -> np.ndarray:
+    from tasks.normalise import dedup_text
+
+    return signature(dedup_text(article.normalized_text or ""))
+
+
+def dedup_articles(index: DedupIndex, articles: list[Article], sigs: list | None = None) -> list[Article]:
     """Copies with duplicate_of/similarity set, in order; originals are added to the index,
-    so a later article in the same batch can duplicate an earlier one."""
+    so a later article in the same batch can duplicate an earlier one. `sigs` are the
+    articles' signatures when the caller has them already."""
+    if sigs is None:
+        sigs = [article_signature(a) for a in articles]
     done = []
     for article, sig in zip(articles, sigs, strict=True):
         if article.content_hash is None:

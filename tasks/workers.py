@@ -1,9 +1,10 @@
 """CPU-bound per-page work, run in worker processes so a run uses every core.
 
-A page goes through extraction, normalisation, relevance scoring and fingerprinting in
-one worker call (one pickling round trip per page). NER and listing detection run later,
-in the main process while the workers extract the next batch, only on the relevant
-originals that deduplication lets through (one copy of the spaCy model per run).
+A page goes through extraction, normalisation and relevance scoring in one worker call
+(one pickling round trip per page). Fingerprinting (MinHash), NER and listing detection
+run later, in the main process while the workers extract the next batch: MinHash only
+on articles not stored yet, NER only on the relevant originals that deduplication lets
+through, and the process that holds datasketch and the spaCy model is only this one.
 """
 
 from __future__ import annotations
@@ -15,21 +16,19 @@ from multiprocessing import get_context
 from schemas.records import Article, ListingEvent, Page
 
 
-def analyse_page(page: Page, threshold: float) -> tuple[Article | None, object]:
+def analyse_page(page: Page, threshold: float) -> Article | None:
     # Imported here, in the workers: the main process never needs trafilatura (~50 MB).
-    from tasks.dedup import signature
     from tasks.extract import extract_page
-    from tasks.normalise import dedup_text, normalise_article
+    from tasks.normalise import normalise_article
     from tasks.relevance import score_relevance
 
     article = extract_page(page)
     if article is None:
-        return None, None
-    article = score_relevance(normalise_article(article), threshold)
-    return article, signature(dedup_text(article.normalized_text or ""))
+        return None
+    return score_relevance(normalise_article(article), threshold)
 
 
-def _analyse_chunk(pages: list[Page], threshold: float) -> list[tuple[Article | None, object]]:
+def _analyse_chunk(pages: list[Page], threshold: float) -> list[Article | None]:
     return [analyse_page(p, threshold) for p in pages]
 
 
@@ -65,12 +64,11 @@ def make_pool(workers: int | None = None) -> Executor:
 
 
 def _ready() -> None:
-    """Import what analysis needs (trafilatura, lxml, datasketch) before the first batch."""
-    import tasks.dedup
+    """Import what analysis needs (trafilatura, lxml) before the first batch. Not
+    datasketch: it imports scipy, 80 MB in every worker (bench/README.md)."""
     import tasks.extract
+    import tasks.normalise
     import tasks.relevance
-
-    tasks.dedup.signature("warm up")
 
 
 def warm_up(pool: Executor) -> None:
