@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hkai-installed
 
-.PHONY: setup run test bench serve clean
+.PHONY: setup run test bench profile serve clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ $(PEERS_STAMP): bench/requirements-peers.txt
 
 bench: setup $(PEERS_STAMP)
 	$(BIN)/python -m bench.harness
+
+# Where a run's time goes: py-spy (from the peers' venv) over one ingest's process tree.
+profile: setup $(PEERS_STAMP)
+	$(BIN)/python -m bench.profile
 
 clean:
 	rm -rf $(VENV) $(PEERS) .prefect .pytest_cache

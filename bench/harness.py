@@ -134,9 +134,10 @@ class IngestRun:
 
 
 def run_ingest(workdir: Path, name: str, warehouse: Path, feed_urls: list[str], concurrency: int,
-               hkai: Path = HKAI) -> IngestRun:
+               hkai: Path = HKAI, prefix: tuple[str, ...] = ()) -> IngestRun:
     """Write a config for these feeds and time `hkai ingest` on it; raise if it fails.
-    Sources are named after their feed's path, so reruns find their stored validators."""
+    Sources are named after their feed's path, so reruns find their stored validators.
+    `prefix` runs the command under another (a profiler)."""
     config = {
         "warehouse": str(warehouse),
         # No politeness delay and wide per-host concurrency: the only host is our loopback site.
@@ -151,7 +152,7 @@ def run_ingest(workdir: Path, name: str, warehouse: Path, feed_urls: list[str], 
     environment = {k: v for k, v in os.environ.items() if not k.startswith("HKAI_")}
     with open(log_path, "w+b") as log:
         began = time.perf_counter()
-        process = subprocess.Popen([str(hkai), "ingest", "--config", str(config_path), "--warehouse", str(warehouse)],
+        process = subprocess.Popen([*prefix, str(hkai), "ingest", "--config", str(config_path), "--warehouse", str(warehouse)],
                                    stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=environment)
         sampler = PeakMemory(process.pid)
         sampler.start()
