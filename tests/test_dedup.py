@@ -145,6 +145,38 @@ def test_add_seeds_is_idempotent_and_replaces_a_changed_seed():
     assert run(index, [old_copy])[0].duplicate_of is None
 
 
+def test_documents_folded_into_the_arrays_are_found_as_before(monkeypatch, tmp_path):
+    """A long run folds what it added into the sorted arrays (tasks.dedup.COMPACT_MIN):
+    exact and near copies are still found, on either side of a fold, a replaced seed
+    stays replaced, and every document is still saved once."""
+    import tasks.dedup
+
+    monkeypatch.setattr(tasks.dedup, "COMPACT_MIN", 4)
+    index = seeded_index()
+    assert index._loaded == 4 and len(index._new_ids) == 1  # folded at four; the fifth waits
+    changed = SEEDS[1].model_copy(update={"normalized_text": "An entirely new text about something else.",
+                                          "content_hash": "1" * 64})
+    index.add_seeds([changed])
+    stories = [article(f"art-{i}", "\n".join(f"Story {i} paragraph {j}: company {i} raised HK${j} million in its listing."
+                                             for j in range(10))) for i in range(9)]
+    originals = run(index, stories)
+    assert all(a.duplicate_of is None for a in originals)
+    assert index._loaded > len(SEEDS) + 4  # folded at least twice more
+
+    near_first = article("near-0", stories[0].text.replace("paragraph 3:", "paragraph three:"))
+    exact_last = article("exact-8", stories[8].text)
+    old_seed_copy = article("old-seed", SEEDS[1].normalized_text)
+    seed_copy = article("seed-copy", SEEDS[3].normalized_text)
+    results = run(index, [near_first, exact_last, old_seed_copy, seed_copy])
+    assert [r.duplicate_of for r in results] == ["art-0", "art-8", None, SEEDS[3].seed_id]
+    assert len(index) == len(SEEDS) + 9 + 1  # the old seed-1 entry is dead; old-seed is an original
+
+    warehouse = Warehouse(tmp_path / "hkai.duckdb")
+    with warehouse.transaction() as con:
+        index.save(con)
+    assert warehouse.query("SELECT count(*), count(DISTINCT doc_id) FROM dedup_signatures") == [(len(SEEDS) + 10,) * 2]
+
+
 def test_index_persists_across_runs_without_reshingling(tmp_path):
     warehouse = Warehouse(tmp_path / "hkai.duckdb")
     story = "\n".join(f"Paragraph {i}: Moonshot AI filed for a Hong Kong listing, bankers said on day {i}." for i in range(12))
