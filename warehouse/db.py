@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 LOCK_WAIT_S = 60.0
+WRITER_MEMORY_LIMIT = "128MB"  # DuckDB's own memory in an ingest's sessions (see session)
 
 
 def _fail_fast_without_pandas() -> None:
@@ -125,6 +126,11 @@ class Warehouse:
             # (durable, replayed by whoever opens the file next, readers included); DuckDB
             # checkpoints on its own once the log passes 16 MB, and every run ends with one.
             con.execute("PRAGMA disable_checkpoint_on_shutdown")
+            # DuckDB may cache up to 80 % of RAM by default; a checkpoint of a 19k-article
+            # warehouse took ~200 MB more, on top of a run's 1 GB budget (bench/README.md,
+            # soak). Past this limit it evicts or spills to `<file>.tmp` instead; 48 MB
+            # still ran at the same speed there, so this leaves room for larger warehouses.
+            con.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
             yield con
         finally:
             con.close()
