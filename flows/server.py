@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +20,23 @@ from collections.abc import Iterator
 import httpx
 
 START_TIMEOUT_S = 120
+
+
+# Run first in the server's process, then exec the server: the kernel sends it SIGTERM
+# when hkai exits however it exits (Linux PR_SET_PDEATHSIG, kept across exec). Without it
+# a `hkai serve` stopped by SIGKILL, or by a SIGTERM it had no handler for, left the
+# server running on its own (its own session, so no terminal signal reaches it either).
+_DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+parent = os.getppid()
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+except (OSError, AttributeError):
+    pass  # not Linux: the server is stopped by local_server's exit only
+if os.getppid() != parent:
+    sys.exit(0)  # hkai is already gone
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
 
 
 def _free_port() -> int:
@@ -37,7 +55,8 @@ def local_server(env: dict[str, str] | None = None, scheduler_loop_s: float | No
     if scheduler_loop_s is not None:
         server_env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = str(scheduler_loop_s)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+        [sys.executable, "-c", _DIE_WITH_PARENT,
+         "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
         env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/api"
@@ -56,9 +75,32 @@ def local_server(env: dict[str, str] | None = None, scheduler_loop_s: float | No
             time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Stop the server and everything it started. `prefect server start` runs the API in
+    a child process that outlived a plain terminate() of its parent (an orphaned server
+    after every `hkai serve`); the server has its own session, so its group goes whole."""
+    for sig, grace_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the leader, or it lingers in its group as a zombie
+            if not _group_alive(proc.pid):
+                break
+            time.sleep(0.1)
+        if not _group_alive(proc.pid):
+            break
+    proc.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

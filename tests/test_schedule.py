@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,64 @@ def test_a_second_ingest_on_the_same_warehouse_exits_with_a_message(site, config
     assert "another ingest" in second.stderr and "Traceback" not in second.stderr
     warehouse = config.parent / "hkai.duckdb"
     assert query(warehouse, "SELECT status FROM runs") == [("completed",)]
+
+
+def test_the_local_server_leaves_no_process_behind(tmp_path):
+    """`hkai serve` without PREFECT_API_URL starts a server; stopping it must stop the API
+    process it spawned too (it used to be orphaned and kept running)."""
+    from flows.server import local_server
+
+    def server_processes(port: int) -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    argv = (entry / "cmdline").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                if b"--port" in argv and str(port).encode() in argv:
+                    found.append(int(entry.name))
+        return found
+
+    with local_server({"PREFECT_HOME": str(tmp_path)}) as url:
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        assert server_processes(port)
+    assert server_processes(port) == []
+
+
+def _processes_with_env(marker: bytes) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_killed_serve_takes_its_local_server_with_it(site, config_file, tmp_path):
+    """SIGKILL gives `hkai serve` no chance to stop the server it started; the kernel
+    stops it instead (it used to keep running, orphaned)."""
+    feed = site.add_feed("/feed.xml", [])
+    config = config_file([{"name": "f", "kind": "feed", "url": feed}], schedule={"interval_minutes": 60})
+    home = tmp_path / "prefect-home"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(home)
+    marker = f"PREFECT_HOME={home}".encode()
+    proc = subprocess.Popen([*HKAI, "serve", "--config", str(config)], cwd=PROJECT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not [p for p in _processes_with_env(marker) if p != proc.pid]:
+            time.sleep(0.5)
+        server = [p for p in _processes_with_env(marker) if p != proc.pid]
+        assert server, "hkai serve started no local server"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _processes_with_env(marker):
+        time.sleep(0.5)
+    assert _processes_with_env(marker) == []
