@@ -79,9 +79,8 @@ def local_server(env: dict[str, str] | None = None, scheduler_loop_s: float | No
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
-    """Stop the server and everything it started. `prefect server start` runs the API in
-    a child process that outlived a plain terminate() of its parent (an orphaned server
-    after every `hkai serve`); the server has its own session, so its group goes whole."""
+    """Stop the server and any process it started: it has its own session, so its whole
+    process group is signalled, SIGTERM first, SIGKILL for what is left after 20 s."""
     for sig, grace_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
