@@ -55,7 +55,7 @@ def shingles(text: str) -> set[bytes]:
 @functools.cache
 def _permutations() -> np.ndarray:
     # datasketch (and the scipy it imports, ~90 MB) is loaded only where signatures are
-    # computed: the workers, and the main process when seeds change. Lookups need numpy only.
+    # computed: the main process, never the extraction workers. Lookups need numpy only.
     from datasketch import MinHash
 
     return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED).permutations
@@ -119,7 +119,8 @@ def _packed_sort(values: np.ndarray) -> np.ndarray:
 
 class DedupIndex:
     """Every indexed document (seeds first, then original articles) by position: loaded
-    ones in sorted numpy arrays, ones added this run in dicts until `save` persists them."""
+    ones in sorted numpy arrays, ones added since in dicts until `_compact` folds them in
+    (`save` persists them, separately)."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD):
         self.threshold = threshold
@@ -137,8 +138,6 @@ class DedupIndex:
         self._new_hashes: dict[int, list[int]] = {}
         self._new_bands: list[dict[int, list[int]]] = [{} for _ in range(BANDS)]
         self._new_sig8: list[np.ndarray] = []
-        self._new_hash_values: list[int] = []
-        self._new_band_values: list[tuple[int, np.ndarray]] = []  # (position, BANDS hashes)
         self._pending: list[tuple[str, bool, str, np.ndarray]] = []
         self._seed_hashes: dict[str, str] = {}
         self._dead: set[int] = set()
@@ -235,12 +234,9 @@ class DedupIndex:
         self._new_ids.append(doc_id)
         self._new_seed.append(is_seed)
         self._new_hashes.setdefault(_hash64(content_hash), []).append(position)
-        self._new_hash_values.append(_hash64(content_hash))
         if not _is_empty(sig):
-            bands = band_hashes(sig[None, :])[0]
-            for band, value in enumerate(bands.tolist()):
+            for band, value in enumerate(band_hashes(sig[None, :])[0].tolist()):
                 self._new_bands[band].setdefault(value, []).append(position)
-            self._new_band_values.append((position, bands))
         self._new_sig8.append(sig8(sig[None, :])[0])
         self._pending.append((doc_id, is_seed, content_hash, sig))
         if len(self._new_ids) >= max(COMPACT_MIN, self._loaded // 4):
@@ -254,23 +250,22 @@ class DedupIndex:
         a run. Positions do not change, so `_dead` and pending saves stay valid."""
         if not self._new_ids:
             return
-        hashes = np.empty(self._loaded, dtype=np.uint64)
+        hashes = np.empty(self._loaded + len(self._new_ids), dtype=np.uint64)
         hashes[self._hash_order] = self._hash_sorted
-        hashes = np.concatenate([hashes, np.array(self._new_hash_values, dtype=np.uint64)])
+        for value, positions in self._new_hashes.items():
+            hashes[positions] = value
         self._hash_order = np.argsort(hashes, kind="stable")
         self._hash_sorted = hashes[self._hash_order]
-        if self._new_band_values:
-            positions = np.array([p for p, _ in self._new_band_values], dtype=np.uint64)
-            bands = np.stack([b for _, b in self._new_band_values]).astype(np.uint64)
-            self._band_keys = [np.sort(np.concatenate([self._band_keys[b], (bands[:, b] << np.uint64(32)) | positions]))
-                               for b in range(BANDS)]
+        self._band_keys = [np.sort(np.concatenate([
+            self._band_keys[band],
+            np.array([(value << 32) | p for value, positions in buckets.items() for p in positions], dtype=np.uint64),
+        ])) for band, buckets in enumerate(self._new_bands)]
         self._ids = np.concatenate([self._ids, np.array(self._new_ids, dtype=object)])
         self._is_seed = np.concatenate([self._is_seed, np.array(self._new_seed, dtype=bool)])
         self._sig8 = np.concatenate([self._sig8, np.stack(self._new_sig8)])
         self._loaded += len(self._new_ids)
         self._new_ids, self._new_seed, self._new_sig8 = [], [], []
         self._new_hashes, self._new_bands = {}, [{} for _ in range(BANDS)]
-        self._new_hash_values, self._new_band_values = [], []
 
     def add_seeds(self, seeds: Iterable[Seed]) -> int:
         """Index the seeds under their seed_id; a seed already indexed with the same content
