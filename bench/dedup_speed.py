@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.dedup import BANDS, NUM_PERM, DedupIndex
+from tasks.understand.dedup import BANDS, NUM_PERM, DedupIndex
 from warehouse.db import Warehouse
 
 TARGET_MS = 1.0  # the target for a lookup at 1M stored signatures

@@ -364,7 +364,7 @@ def backfill(args) -> int:
 
 def _hkai_workers() -> int:
     """How many worker processes a run uses (the project's own rule)."""
-    from tasks.workers import worker_count
+    from tasks.pool import worker_count
 
     return worker_count()
 

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schemas.records import Article
-from tasks.listings import STAGES, detect_listing_events, load_listing_nlp
+from tasks.listings.detect import STAGES, detect_listing_events, load_listing_nlp
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "listing_sentences.jsonl"
 # Every labelled sentence is read as if published on this day (its dates are relative to it).

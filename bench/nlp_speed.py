@@ -13,11 +13,11 @@ import time
 
 from bench.relevance_eval import AEB, PROJECT, load_examples
 from schemas.records import Article
-from tasks.dedup import DedupIndex, dedup_articles, signature
-from tasks.nlp import NER_ONLY_EXCLUDE, extract_entities, load_nlp
-from tasks.normalise import dedup_text, normalise_article
-from tasks.relevance import score_relevance
-from tasks.seeds import load_seeds
+from tasks.understand.dedup import DedupIndex, dedup_articles, signature
+from tasks.understand.nlp import NER_ONLY_EXCLUDE, extract_entities, load_nlp
+from tasks.understand.normalise import dedup_text, normalise_article
+from tasks.understand.relevance import score_relevance
+from tasks.acquire.seeds import load_seeds
 
 # Measured on this machine for en_core_web_sm with tok2vec + ner (project brief).
 PEER_NER_WPS = 7700.0

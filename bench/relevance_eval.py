@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schemas.records import Article
-from tasks.normalise import normalise_article
-from tasks.relevance import score_relevance
+from tasks.understand.normalise import normalise_article
+from tasks.understand.relevance import score_relevance
 
 PROJECT = Path(__file__).resolve().parents[1]
 LABELLED = PROJECT / "tests" / "data" / "relevance_labelled.jsonl"
@@ -56,7 +56,7 @@ def _aeb_article(page_id: str, url: str) -> Article | None:
 
 def load_examples(include_corpus: bool = True) -> list[Example]:
     """The labelled set as Articles; corpus rows only when ../shared is present."""
-    from tasks.seeds import load_seeds
+    from tasks.acquire.seeds import load_seeds
 
     seeds = {seed.seed_id: seed for seed in load_seeds(PROJECT / "seeds")}
     examples = []

@@ -23,11 +23,12 @@ from prefect.context import FlowRunContext
 
 from schemas.config import DEFAULT_CONFIG, Config, WarcSource, load_config
 from schemas.records import Article, DiscoveryResult, RunCounts
-from tasks import alerts, discover as discovery, seeds as seed_files
-from tasks.archive import WarcArchive, read_warc_pages
-from tasks.dedup import DedupIndex, dedup_articles
-from tasks.fetch import FetchedBatch, Fetcher, fetch_pages
-from tasks.workers import make_pool, submit_pages, understand_articles, warm_up
+from tasks.acquire import discover as discovery, seeds as seed_files
+from tasks.alerts import delivery as alerts
+from tasks.acquire.archive import WarcArchive, read_warc_pages
+from tasks.understand.dedup import DedupIndex, dedup_articles
+from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
+from tasks.pool import make_pool, submit_pages, understand_articles, warm_up
 from warehouse import loader
 from warehouse.db import Warehouse
 
@@ -147,7 +148,7 @@ def load_seeds(run: RunContext) -> int:
 
 
 def _known_listings(seeds):
-    from tasks.listings import known_listings_from_seeds, load_listing_nlp
+    from tasks.listings.detect import known_listings_from_seeds, load_listing_nlp
 
     return known_listings_from_seeds(load_listing_nlp(), seeds)
 

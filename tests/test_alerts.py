@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from schemas.records import ListingEvent
-from tasks.alerts import (CLAIM_LEASE, _send, alert_message, deliver_pending, idempotency_key, record_events,
+from tasks.alerts.delivery import (CLAIM_LEASE, _send, alert_message, deliver_pending, idempotency_key, record_events,
                           redact_text, redact_url)
-from tasks.listings import listing_event_id
+from tasks.listings.detect import listing_event_id
 from warehouse.db import Warehouse
 
 T0 = datetime(2026, 1, 9, 8, 0, tzinfo=timezone.utc)

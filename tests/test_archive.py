@@ -7,8 +7,8 @@ import zlib
 from warcio.archiveiterator import ArchiveIterator
 
 from schemas.config import Http
-from tasks.archive import WarcArchive, read_warc_pages
-from tasks.fetch import Fetcher, Request
+from tasks.acquire.archive import WarcArchive, read_warc_pages
+from tasks.acquire.fetch import Fetcher, Request
 from tests.site import article_html
 
 

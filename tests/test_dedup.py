@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from schemas.records import Article
-from tasks.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, signature
-from tasks.normalise import dedup_text, normalise_article
-from tasks.seeds import load_seeds
+from tasks.understand.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, signature
+from tasks.understand.normalise import dedup_text, normalise_article
+from tasks.acquire.seeds import load_seeds
 from warehouse.db import Warehouse
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -146,12 +146,12 @@ def test_add_seeds_is_idempotent_and_replaces_a_changed_seed():
 
 
 def test_documents_folded_into_the_arrays_are_found_as_before(monkeypatch, tmp_path):
-    """A long run folds what it added into the sorted arrays (tasks.dedup.COMPACT_MIN):
+    """A long run folds what it added into the sorted arrays (tasks.understand.dedup.COMPACT_MIN):
     exact and near copies are still found, on either side of a fold, a replaced seed
     stays replaced, and every document is still saved once."""
-    import tasks.dedup
+    import tasks.understand.dedup
 
-    monkeypatch.setattr(tasks.dedup, "COMPACT_MIN", 4)
+    monkeypatch.setattr(tasks.understand.dedup, "COMPACT_MIN", 4)
     index = seeded_index()
     assert index._loaded == 4 and len(index._new_ids) == 1  # folded at four; the fifth waits
     changed = SEEDS[1].model_copy(update={"normalized_text": "An entirely new text about something else.",

@@ -9,10 +9,10 @@ import feedparser
 import pytest
 
 from schemas.config import FeedSource, Http, SitemapSource
-from tasks.discover import (
+from tasks.acquire.discover import (
     MAX_DECOMPRESSED, DiscoveryError, discover_feed, discover_sitemap, parse_feed, parse_sitemap,
 )
-from tasks.fetch import Fetcher
+from tasks.acquire.fetch import Fetcher
 from tests.conftest import SHARED
 from tests.site import gzip_bytes
 

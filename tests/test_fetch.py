@@ -9,7 +9,7 @@ import pytest
 
 from schemas.config import Http
 from schemas.records import Candidate
-from tasks.fetch import Fetcher, Request, decode_html, fetch_pages, is_public_address
+from tasks.acquire.fetch import Fetcher, Request, decode_html, fetch_pages, is_public_address
 from tests.site import article_html, endless, hang, redirect, trickle
 
 PARAS = ["Hong Kong's exchange saw another AI listing this week as chip designers raised funds."] * 3

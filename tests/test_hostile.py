@@ -8,8 +8,8 @@ import time
 
 from schemas.config import FeedSource, Http, SitemapSource
 from schemas.records import Candidate
-from tasks.discover import MAX_ITEMS_PER_SOURCE, discover_feed, discover_sitemap, parse_feed
-from tasks.fetch import Fetcher, fetch_pages
+from tasks.acquire.discover import MAX_ITEMS_PER_SOURCE, discover_feed, discover_sitemap, parse_feed
+from tasks.acquire.fetch import Fetcher, fetch_pages
 from tests.site import article_html, redirect, rss
 
 LAUGHS_FEED = b"""<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">

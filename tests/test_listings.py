@@ -9,9 +9,9 @@ import pytest
 
 from bench.listings_eval import evaluate, load_labelled, totals
 from schemas.records import Article, Seed
-from tasks.listings import (detect_listing_events, known_listings_from_seeds, listing_event_id,
+from tasks.listings.detect import (detect_listing_events, known_listings_from_seeds, listing_event_id,
                             load_listing_nlp, normalise_stock_code)
-from tasks.nlp import load_nlp
+from tasks.understand.nlp import load_nlp
 
 PROJECT = Path(__file__).resolve().parents[1]
 PUBLISHED = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)

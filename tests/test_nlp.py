@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from schemas.records import Article
-from tasks.nlp import entity_rows, extract_entities, load_nlp, looks_english, normalise_entity
-from tasks.seeds import load_seeds
+from tasks.understand.nlp import entity_rows, extract_entities, load_nlp, looks_english, normalise_entity
+from tasks.acquire.seeds import load_seeds
 
 SEEDS = {s.seed_id[:3]: s for s in load_seeds(Path(__file__).resolve().parents[1] / "seeds")}
 

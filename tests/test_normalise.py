@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schemas.records import Article
-from tasks.normalise import content_hash, dedup_text, normalise_article, normalise_text
+from tasks.understand.normalise import content_hash, dedup_text, normalise_article, normalise_text
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

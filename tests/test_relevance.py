@@ -8,8 +8,8 @@ import pytest
 
 from bench.relevance_eval import AEB, load_examples, precision_recall
 from schemas.records import Article
-from tasks.normalise import normalise_article
-from tasks.relevance import score_relevance
+from tasks.understand.normalise import normalise_article
+from tasks.understand.relevance import score_relevance
 
 THRESHOLD = 0.5
 # The gate on the labelled set, like trafilatura's extraction floor: it may only go up.
@@ -107,7 +107,7 @@ def test_real_pages_that_are_not_about_hong_kong_ai_are_not_relevant(all_example
 def test_every_match_of_a_term_contains_one_of_its_triggers(offline_examples):
     # The trigger pre-filter skips a term's regex when no trigger occurs: it must never
     # skip a term that would have matched.
-    from tasks.relevance import AI_TERMS, HK_TERMS, MARKET_TERMS, _CASE_SENSITIVE
+    from tasks.understand.relevance import AI_TERMS, HK_TERMS, MARKET_TERMS, _CASE_SENSITIVE
     import re
 
     texts = [e.article.text for e in offline_examples.values()] + [e.article.title or "" for e in offline_examples.values()]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tasks.normalise import content_hash
-from tasks.seeds import load_seeds, store_seeds
+from tasks.understand.normalise import content_hash
+from tasks.acquire.seeds import load_seeds, store_seeds
 from warehouse.db import Warehouse
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

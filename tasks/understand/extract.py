@@ -12,7 +12,7 @@ import trafilatura
 from lxml import etree
 
 from schemas.records import Article, Page
-from tasks.urls import BadUrl, article_id, canonical_url, same_site
+from tasks.acquire.urls import BadUrl, article_id, canonical_url, same_site
 
 # htmldate's output format with the offset, so a page's own timezone is kept.
 DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}

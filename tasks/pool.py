@@ -18,9 +18,9 @@ from schemas.records import Article, ListingEvent, Page
 
 def analyse_page(page: Page, threshold: float) -> Article | None:
     # Imported here, in the workers: the main process never needs trafilatura (~50 MB).
-    from tasks.extract import extract_page
-    from tasks.normalise import normalise_article
-    from tasks.relevance import score_relevance
+    from tasks.understand.extract import extract_page
+    from tasks.understand.normalise import normalise_article
+    from tasks.understand.relevance import score_relevance
 
     article = extract_page(page)
     if article is None:
@@ -34,8 +34,8 @@ def _analyse_chunk(pages: list[Page], threshold: float) -> list[Article | None]:
 
 def _understand(articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
     # Imported here: spaCy is loaded only once a batch has a relevant original.
-    from tasks.listings import detect_listing_events, load_listing_nlp
-    from tasks.nlp import extract_entities
+    from tasks.listings.detect import detect_listing_events, load_listing_nlp
+    from tasks.understand.nlp import extract_entities
 
     # One pipeline for both jobs (a second copy of the model costs ~130 MB):
     # entities need only the ruler and `ner` (which has its own embedding layer), listing
@@ -66,9 +66,9 @@ def make_pool(workers: int | None = None) -> Executor:
 def _ready() -> None:
     """Import what analysis needs (trafilatura, lxml) before the first batch. Not
     datasketch: it imports scipy, 80 MB in every worker (bench/README.md)."""
-    import tasks.extract
-    import tasks.normalise
-    import tasks.relevance
+    import tasks.understand.extract
+    import tasks.understand.normalise
+    import tasks.understand.relevance
 
 
 def warm_up(pool: Executor) -> None:

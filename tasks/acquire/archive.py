@@ -14,8 +14,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from schemas.records import Page
-from tasks.fetch import FetchedBatch, Response, decode_html
-from tasks.urls import BadUrl, canonical_url
+from tasks.acquire.fetch import FetchedBatch, Response, decode_html
+from tasks.acquire.urls import BadUrl, canonical_url
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # warcio compresses at zlib level 9: 4.8 ms for an average aeb page (170 KB) on the fetch

@@ -19,8 +19,8 @@ from lxml import etree
 
 from schemas.config import FeedSource, SitemapSource
 from schemas.records import Candidate, DiscoveryResult, SourceState
-from tasks.fetch import Fetcher, Request, Response
-from tasks.urls import BadUrl, canonical_url, host_of
+from tasks.acquire.fetch import Fetcher, Request, Response
+from tasks.acquire.urls import BadUrl, canonical_url, host_of
 
 MAX_ITEMS_PER_SOURCE = 5_000  # a feed with 100,000 items is capped, not refused
 MAX_CHILD_SITEMAPS = 50

@@ -1,0 +1,1 @@
+"""Getting documents: discovery (feeds, sitemaps), polite fetching, the WARC archive, seeds."""

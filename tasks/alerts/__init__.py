@@ -1,0 +1,1 @@
+"""Alerts for new listing events: channels and their secrets, the message, delivery (Apprise)."""

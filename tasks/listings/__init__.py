@@ -1,0 +1,1 @@
+"""Listing events: stage rules, text parsers (dates, amounts, codes) and detection in news text."""

@@ -1,0 +1,1 @@
+"""Making sense of a page: extraction, language, normalisation, relevance, dedup, entities."""
