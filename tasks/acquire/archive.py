@@ -16,6 +16,7 @@ from warcio.warcwriter import WARCWriter
 from schemas.records import Page
 from tasks.acquire.fetch import FetchedBatch, Response, decode_html
 from tasks.acquire.urls import BadUrl, canonical_url
+from tasks.timestamps import parse_timestamp
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # warcio compresses at zlib level 9: 4.8 ms for an average aeb page (170 KB) on the fetch
@@ -93,15 +94,6 @@ class WarcArchive:
         self._handle.flush()
 
 
-def _record_time(value: str | None) -> datetime:
-    if value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-    return datetime.now(timezone.utc)
-
-
 def read_warc_pages(path: Path, source: str, batch_size: int,
                     progress: Callable[[int, int], None] | None = None) -> Iterator[FetchedBatch]:
     """HTML response records of a WARC file as pages, in batches (nothing is fetched).
@@ -125,7 +117,7 @@ def read_warc_pages(path: Path, source: str, batch_size: int,
             batch.pages.append(Page(
                 url=url, final_url=url, source=record.rec_headers.get_header("WARC-Source") or source,
                 html=decode_html(body, record.http_headers.get_header("Content-Type")),
-                fetched_at=_record_time(record.rec_headers.get_header("WARC-Date")),
+                fetched_at=parse_timestamp(record.rec_headers.get_header("WARC-Date")) or datetime.now(timezone.utc),
                 status_code=int(status[:3]),
             ))
             if len(batch.pages) >= batch_size:

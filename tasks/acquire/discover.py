@@ -12,7 +12,6 @@ import io
 import json
 import zlib
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 import feedparser
 from lxml import etree
@@ -21,6 +20,7 @@ from schemas.config import FeedSource, SitemapSource
 from schemas.records import Candidate, DiscoveryResult, SourceState
 from tasks.acquire.fetch import Fetcher, Request, Response
 from tasks.acquire.urls import BadUrl, canonical_url, host_of
+from tasks.timestamps import parse_timestamp
 
 MAX_ITEMS_PER_SOURCE = 5_000  # a feed with 100,000 items is capped, not refused
 MAX_CHILD_SITEMAPS = 50
@@ -45,20 +45,6 @@ def _entry_time(entry) -> datetime | None:
             except (TypeError, ValueError):
                 continue
     return None
-
-
-def _iso_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _candidate(link: object, base: str, source: str, title=None, published=None) -> Candidate | None:
@@ -97,7 +83,7 @@ def parse_json_feed(body: bytes, base: str, source: str) -> list[Candidate]:
         if not isinstance(item, dict):
             continue
         link = item.get("url") or item.get("external_url")
-        when = _iso_time(item.get("date_published") or item.get("date_modified"))
+        when = parse_timestamp(item.get("date_published") or item.get("date_modified"))
         cand = _candidate(link, base, source, item.get("title"), when)
         if cand:
             out.append(cand)
@@ -182,7 +168,7 @@ def parse_sitemap(body: bytes, base: str, source: str) -> tuple[list[Candidate],
             elif name == "title":
                 title = child.text
             elif name == "publication_date" or (name == "lastmod" and when is None):
-                when = _iso_time(child.text)
+                when = parse_timestamp(child.text)
         if not loc:
             continue
         if kind == "sitemapindex":

@@ -6,13 +6,14 @@ Pure and picklable: `extract_page` runs in worker processes.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 
 import trafilatura
 from lxml import etree
 
 from schemas.records import Article, Page
 from tasks.acquire.urls import BadUrl, article_id, canonical_url, same_site
+from tasks.timestamps import parse_timestamp
+from tasks.understand.language import detect_language
 
 # htmldate's output format with the offset, so a page's own timezone is kept.
 DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
@@ -43,44 +44,6 @@ def page_canonical(page: Page) -> str:
     return declared if same_site(declared, base) else fallback
 
 
-def _parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = datetime.strptime(value[:10], "%Y-%m-%d")
-        except ValueError:
-            return None
-    # A date without an offset is taken as UTC; one with an offset keeps it.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-_ENGLISH_WORDS = frozenset("the of and to in is that for on with as was by it are from at said".split())
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-
-def detect_language(text: str, declared: str | None) -> str | None:
-    """The page's <html lang>, else a cheap guess from the script and stopwords."""
-    if declared:
-        code = declared.strip().lower().replace("_", "-").split("-")[0]
-        if code.isalpha() and 2 <= len(code) <= 3:
-            return code
-    sample = text[:5000]
-    if not sample:
-        return None
-    cjk = len(_CJK.findall(sample))
-    if cjk > 0.2 * len(sample.replace(" ", "")):
-        if re.search(r"[\u3040-\u30ff]", sample):
-            return "ja"
-        return "ko" if re.search(r"[\uac00-\ud7af]", sample) else "zh"
-    words = sample.lower().split()
-    if words and sum(w in _ENGLISH_WORDS for w in words) / len(words) > 0.08:
-        return "en"
-    return None
-
-
 def _without_headline(text: str, title: str | None) -> str:
     """The text minus a first line that repeats the title (trafilatura keeps the <h1>)."""
     if not title:
@@ -109,7 +72,7 @@ def extract_page(page: Page) -> Article | None:
         source=page.source,
         title=document.title or None,
         author=document.author or None,
-        published_at=_parse_date(document.date),
+        published_at=parse_timestamp(document.date),
         fetched_at=page.fetched_at,
         language=detect_language(text, declared.group(1) if declared else document.language),
         site_name=document.sitename or None,
