@@ -123,8 +123,7 @@ def run_stage(seeds: list[Seed], cases: list[Case], threshold: float) -> list[Ar
     index = DedupIndex(threshold)
     index.add_seeds(seeds)
     articles = [normalise_article(case.article) for case in cases]
-    sigs = [signature(dedup_text(a.normalized_text or "")) for a in articles]
-    return dedup_articles(index, articles, sigs)
+    return dedup_articles(index, articles)
 
 
 def score(cases: list[Case], results: list[Article]) -> tuple[float, float, list[str]]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from tasks.understand.dedup import BANDS, NUM_PERM, DedupIndex
 from warehouse.db import Warehouse
+from warehouse.signatures import load_signatures, save_signatures
 
 TARGET_MS = 1.0  # the target for a lookup at 1M stored signatures
 REAL_DOCS = 1000
@@ -69,15 +70,16 @@ def build(path: Path, size: int, rng: np.random.Generator) -> tuple[list, float]
         )
     real = [(f"real-{i}", _content_hash(f"real-{i}"), _fake_sig(rng)) for i in range(REAL_DOCS)]
     with warehouse.session() as con:
-        index = DedupIndex.open(con)
+        index = DedupIndex.from_signatures(load_signatures(con))
     save_times = []
     for start in range(0, REAL_DOCS, BATCH):
         for doc_id, content_hash, sig in real[start:start + BATCH]:
             index.add(doc_id, content_hash, sig)
         with warehouse.transaction() as con:
             began = time.perf_counter()
-            index.save(con)
+            save_signatures(con, index.unsaved())
             save_times.append(time.perf_counter() - began)
+        index.mark_saved()
     return real, 1000 * float(np.median(save_times))
 
 
@@ -90,7 +92,7 @@ def measure(size: int, rng: np.random.Generator) -> dict[str, float]:
         warehouse = Warehouse(path)
         began = time.perf_counter()
         with warehouse.session() as con:
-            index = DedupIndex.open(con)
+            index = DedupIndex.from_signatures(load_signatures(con))
         load_s = time.perf_counter() - began
         memory_mb = _rss_mb() - before
         assert len(index) == size, (len(index), size)

@@ -14,8 +14,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from schemas.records import Article
-from tasks.listings.detect import STAGES, detect_listing_events, load_listing_nlp
+from schemas.records import STAGES, Article
+from tasks.listings.detect import detect_listing_events
+from tasks.understand.nlp import load_nlp
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "listing_sentences.jsonl"
 # Every labelled sentence is read as if published on this day (its dates are relative to it).
@@ -76,7 +77,7 @@ def totals(counts: dict) -> dict:
 def main(argv: list[str]) -> int:
     path = Path(argv[0]) if argv else LABELLED
     items = load_labelled(path)
-    nlp = load_listing_nlp()
+    nlp = load_nlp()
     started = time.perf_counter()
     result = evaluate(nlp, items)
     elapsed = time.perf_counter() - started

@@ -22,14 +22,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from schemas.config import DEFAULT_CONFIG, Config, WarcSource, load_config
-from schemas.records import Article, DiscoveryResult, RunCounts
-from tasks.acquire import discover as discovery, seeds as seed_files
-from tasks.alerts import delivery as alerts
+from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
+    UrlOutcome, UrlStatus
+from tasks.acquire import discover as discovery
 from tasks.acquire.archive import WarcArchive, read_warc_pages
-from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
-from tasks.pool import make_pool, submit_pages, understand_articles, warm_up
-from warehouse import loader
+from tasks.acquire.seeds import load_seeds as read_seeds
+from tasks.alerts.channels import channel_labels, prefect_block_url
+from tasks.alerts.delivery import deliver_pending
+from tasks.pool import make_pool, submit_pages, warm_up
+from tasks.understand.dedup import DedupIndex, dedup_articles
+from warehouse import listings, loader, signatures
 from warehouse.db import Warehouse
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
@@ -100,6 +103,15 @@ class RunContext:
         self.index: DedupIndex
         self.archive: WarcArchive | None = None
         self.archive_dir = Path(config.archive_dir) if config.archive_dir else warehouse_path.parent / "archive"
+        self.channels = channel_labels(config.alerts.urls)
+
+    @property
+    def nlp(self):
+        """The run's spaCy pipeline, built the first time a batch needs it: a run with
+        nothing to understand never imports spaCy (0.9 s) or loads the model (~2 s, ~135 MB)."""
+        from tasks.understand.nlp import load_nlp
+
+        return load_nlp()
 
     @classmethod
     @contextlib.contextmanager
@@ -119,7 +131,8 @@ class RunContext:
                 run.pool = stack.enter_context(make_pool())
                 warm_up(run.pool)  # workers import their libraries while discovery runs
                 with run.warehouse.session() as con:
-                    run.index = DedupIndex.open(con, threshold=config.dedup.near_duplicate_threshold)
+                    run.index = DedupIndex.from_signatures(signatures.load_signatures(con),
+                                                           threshold=config.dedup.near_duplicate_threshold)
                 yield run
             except BaseException as exc:
                 loader.finish_run(run.warehouse, run.run_id, _now(), "failed", run.counts,
@@ -133,24 +146,20 @@ class RunContext:
 @task(name="load-seeds", cache_policy=NO_CACHE)
 def load_seeds(run: RunContext) -> int:
     """Seeds into `seeds`, the dedup index and (as known, never alerted) listing events."""
-    seeds = seed_files.load_seeds(SEED_DIR)
-    stored = {sid: h for sid, h in run.warehouse.query("SELECT seed_id, content_hash FROM seeds")}
-    changed = [s for s in seeds if stored.get(s.seed_id) != s.content_hash]
+    stored = loader.seed_hashes(run.warehouse)
+    changed = [s for s in read_seeds(SEED_DIR) if stored.get(s.seed_id) != s.content_hash]
     if not changed:
         return 0
-    known = _known_listings(changed)
+    from tasks.listings.detect import known_listings_from_seeds  # spaCy: see RunContext.nlp
+
+    known = known_listings_from_seeds(run.nlp, changed)
     run.index.add_seeds(changed)
     with run.warehouse.transaction() as con:
-        seed_files.store_seeds(con, changed)
-        run.index.save(con)
-        alerts.record_events(con, known, run.config.alerts.urls, _now())
+        loader.store_seeds(con, changed)
+        signatures.save_signatures(con, run.index.unsaved())
+        listings.record_events(con, known, run.channels, _now())
+    run.index.mark_saved()
     return len(changed)
-
-
-def _known_listings(seeds):
-    from tasks.listings.detect import known_listings_from_seeds, load_listing_nlp
-
-    return known_listings_from_seeds(load_listing_nlp(), seeds)
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -234,10 +243,12 @@ def analyse(run: RunContext, batch: FetchedBatch, started: list[Future], replace
     stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a in analysed if a])
     for page, article in zip(batch.pages, analysed):
         if article is None:
-            batch.outcomes.append((page.url, page.source, "skipped", "no article text found", None))
+            batch.outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.SKIPPED,
+                                             error="no article text found"))
         elif article.canonical_url in stored or article.canonical_url in seen:
             # Another URL of an article we have (rel=canonical): remember, do not store twice.
-            batch.outcomes.append((page.url, page.source, "stored", None, article.article_id))
+            batch.outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.STORED,
+                                             article_id=article.article_id))
             run.counts.bump(page.source, "skipped_known")
         else:
             seen.add(article.canonical_url)
@@ -254,33 +265,43 @@ def deduplicate(run: RunContext, articles: list[Article]) -> list[Article]:
 
 
 @task(name="understand", cache_policy=NO_CACHE)
-def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article], list]:
+def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
     """spaCy entities and listing events for relevant originals.
 
     In this process, not the pool: meanwhile the workers extract the next batch, so both
     cores stay busy, and only one process holds the spaCy model (~135 MB; in every
     worker it took the soak run over its 1 GB budget, bench/README.md)."""
-    return understand_articles(articles)
+    if not any(a.is_relevant and a.duplicate_of is None for a in articles):
+        return articles, []
+    from tasks.listings.detect import detect_listing_events  # spaCy: see RunContext.nlp
+    from tasks.understand.nlp import extract_entities
+
+    articles = extract_entities(run.nlp, articles)
+    return articles, detect_listing_events(run.nlp, articles)
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: list, replace: bool = False) -> None:
-    """One transaction per batch: fetches, articles, entities, URL state, dedup index,
-    listing events and their pending alerts. A crash loses at most this batch."""
+def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: list[ListingEvent],
+         replace: bool = False) -> None:
+    """One transaction per batch: fetches, articles, entities, URL state, dedup signatures,
+    listing events and their pending alerts. A crash loses at most this batch; a retry
+    writes all of it again, signatures included (they count as saved only after the commit)."""
     now = _now()
-    outcomes = batch.outcomes + [(a.url, a.source, "stored", None, a.article_id) for a in articles]
+    outcomes = batch.outcomes + [UrlOutcome(url=a.url, source=a.source, status=UrlStatus.STORED,
+                                            article_id=a.article_id) for a in articles]
     with run.warehouse.transaction() as con:
         loader.insert_fetches(con, run.run_id, batch.fetches)
         loader.insert_articles(con, run.run_id, articles, replace=replace)
         loader.record_url_outcomes(con, outcomes, now)
-        run.index.save(con)
-        new_events = alerts.record_events(con, events, run.config.alerts.urls, now)
+        signatures.save_signatures(con, run.index.unsaved())
+        new_events = listings.record_events(con, events, run.channels, now)
+    run.index.mark_saved()
     for fetch in batch.fetches:
         run.counts.bump(fetch.source, "fetched")
-        if fetch.error and not fetch.error.endswith("skipped"):
-            run.counts.bump(fetch.source, "fetch_failed")
-        elif fetch.error:
+        if fetch.outcome in NOT_HTML_OUTCOMES:
             run.counts.bump(fetch.source, "not_html")
+        elif fetch.outcome != FetchOutcome.OK:
+            run.counts.bump(fetch.source, "fetch_failed")
     for article in articles:
         run.counts.bump(article.source, "new_articles")
         if article.is_relevant:
@@ -337,8 +358,8 @@ def deliver_alerts(run: RunContext) -> None:
     """Send pending alerts after their events committed; failures wait for the next run."""
     # The writer lock is held: a claim still marked `sending` belongs to a run that died
     # mid-send, so it is resent now (same idempotency key) rather than after the lease.
-    result = alerts.deliver_pending(run.warehouse, run.config.alerts.urls,
-                                    resolve_url=alerts.prefect_block_url, claim_lease=timedelta(0))
+    result = deliver_pending(run.warehouse, run.config.alerts.urls, resolve_url=prefect_block_url,
+                             claim_lease=timedelta(0))
     run.counts.alerts_sent += result.sent
     run.counts.alerts_failed += result.failed
 

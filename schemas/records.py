@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -42,17 +45,67 @@ class DiscoveryResult(Record):
     state: SourceState | None = None
 
 
+class FetchOutcome(StrEnum):
+    """What one HTTP attempt came to (`fetches.outcome`); `error` says it in words."""
+
+    OK = "ok"  # 2xx, body kept
+    NOT_MODIFIED = "not_modified"  # 304 to a conditional GET
+    NOT_HTML = "not_html"  # 2xx, but a PDF, an image, ...
+    EMPTY = "empty"  # 2xx with no body
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    REFUSED = "refused"  # a private address, a redirect to another scheme
+    GONE = "gone"  # 404, 410
+    HTTP_ERROR = "http_error"  # any other status that is not a success
+    TOO_LARGE = "too_large"  # over http.max_bytes
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    TIMEOUT = "timeout"
+    NETWORK_ERROR = "network_error"  # refused connection, DNS, TLS, an unreachable robots.txt
+
+
+class UrlStatus(StrEnum):
+    """Where a URL stands in the crawl (`url_state.status`), which decides when it is next tried."""
+
+    PENDING = "pending"  # discovered, not fetched yet
+    STORED = "stored"  # its article is in the warehouse: never fetched again
+    FAILED = "failed"  # worth retrying soon (backoff)
+    GONE = "gone"  # 404/410: retried rarely
+    SKIPPED = "skipped"  # nothing for us there (not HTML, no article, robots): retried very rarely
+
+
+# What a page's fetch means for its URL, when it did not yield a page to extract.
+URL_STATUS_OF_FETCH: dict[FetchOutcome, UrlStatus] = {
+    FetchOutcome.NOT_HTML: UrlStatus.SKIPPED,
+    FetchOutcome.EMPTY: UrlStatus.SKIPPED,
+    FetchOutcome.ROBOTS_DISALLOWED: UrlStatus.SKIPPED,
+    FetchOutcome.REFUSED: UrlStatus.SKIPPED,
+    FetchOutcome.GONE: UrlStatus.GONE,
+}
+# Outcomes counted as "not HTML" in a run's summary rather than as failed fetches.
+NOT_HTML_OUTCOMES = frozenset({FetchOutcome.NOT_HTML, FetchOutcome.EMPTY})
+
+
 class Fetch(Record):
     """One HTTP attempt, failed or not: a row of `fetches`."""
 
     url: str
     source: str
+    outcome: FetchOutcome
     status_code: int | None = None
     error: str | None = None
     bytes: int = 0
     fetched_at: datetime
     final_url: str | None = None
     content_type: str | None = None
+
+
+class UrlOutcome(Record):
+    """What became of one article URL in a run: a row of `url_state`."""
+
+    url: str
+    source: str
+    status: UrlStatus
+    error: str | None = None
+    article_id: str | None = None
 
 
 class Page(Record):
@@ -100,6 +153,24 @@ class Article(Record):
     entities: list[Entity] = []
 
 
+@dataclass(frozen=True)
+class Signatures:
+    """Deduplication fingerprints of documents, column by column (row i of every column
+    is one document): how the dedup index and the warehouse hand them over. Plain numpy,
+    not a pydantic record, because the index is loaded whole at every run start."""
+
+    doc_ids: np.ndarray  # (n,) object: seed_id or article_id
+    is_seed: np.ndarray  # (n,) bool
+    content_hashes: np.ndarray  # (n,) object: hex sha256 of the dedup text
+    hash64: np.ndarray  # (n,) uint64: its first 64 bits, for the in-memory lookup
+    bands: np.ndarray  # (n, bands) uint32: LSH band hashes
+    sig8: np.ndarray  # (n, num_perm) uint8: low byte of each MinHash value
+    minhash: np.ndarray | None = None  # (n, num_perm) uint32, when saving: re-banding needs no re-shingling
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
 class Seed(Record):
     seed_id: str
     title: str
@@ -108,9 +179,23 @@ class Seed(Record):
     content_hash: str
 
 
-ListingStage = Literal["filing", "hearing", "pricing", "debut"]
-STAGES = ("filing", "hearing", "pricing", "debut")  # in the order a listing reaches them
+class ListingStage(StrEnum):
+    """The stages of a listing, in the order a company reaches them. This order is the
+    only definition: the warehouse's `listing_stages` table is written from it."""
+
+    FILING = "filing"
+    HEARING = "hearing"
+    PRICING = "pricing"
+    DEBUT = "debut"
+
+
+STAGES = tuple(ListingStage)
 STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
+
+
+def listing_event_id(company: str, stage: str) -> str:
+    """Stable id for one company reaching one stage: the same in every run."""
+    return hashlib.sha1(f"{company.casefold()}\x1f{stage}".encode("utf-8")).hexdigest()[:20]
 
 
 class ListingEvent(Record):

@@ -1,4 +1,4 @@
-"""CPU-bound per-page work, run in worker processes so a run uses every core.
+"""The worker pool: CPU-bound per-page work in processes, so a run uses every core.
 
 A page goes through extraction, normalisation and relevance scoring in one worker call
 (one pickling round trip per page). Fingerprinting (MinHash), NER and listing detection
@@ -13,7 +13,7 @@ import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
-from schemas.records import Article, ListingEvent, Page
+from schemas.records import Article, Page
 
 
 def analyse_page(page: Page, threshold: float) -> Article | None:
@@ -32,22 +32,8 @@ def _analyse_chunk(pages: list[Page], threshold: float) -> list[Article | None]:
     return [analyse_page(p, threshold) for p in pages]
 
 
-def _understand(articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
-    # Imported here: spaCy is loaded only once a batch has a relevant original.
-    from tasks.listings.detect import detect_listing_events, load_listing_nlp
-    from tasks.understand.nlp import extract_entities
-
-    # One pipeline for both jobs (a second copy of the model costs ~130 MB):
-    # entities need only the ruler and `ner` (which has its own embedding layer), listing
-    # detection needs the parser too.
-    nlp = load_listing_nlp()
-    with nlp.select_pipes(enable=["entity_ruler", "ner"]):
-        articles = extract_entities(nlp, articles)
-    return articles, detect_listing_events(nlp, articles)
-
-
-# A worker is replaced after this many calls (~2,000 pages): parsers' caches, spaCy's
-# string store and heap fragmentation grow with every page, and a long backfill must stay
+# A worker is replaced after this many calls (~2,000 pages): parsers' caches and heap
+# fragmentation grow with every page, and a long backfill must stay
 # within its memory budget (bench/soak.py). A new worker costs ~3 s of imports.
 WORKER_MAX_TASKS = 250
 
@@ -64,11 +50,14 @@ def make_pool(workers: int | None = None) -> Executor:
 
 
 def _ready() -> None:
-    """Import what analysis needs (trafilatura, lxml) before the first batch. Not
-    datasketch: it imports scipy, 80 MB in every worker (bench/README.md)."""
+    """Import what analysis needs (trafilatura, lxml, the language model) before the
+    first batch. Not datasketch: it imports scipy, 80 MB in every worker (bench/README.md)."""
     import tasks.understand.extract
     import tasks.understand.normalise
     import tasks.understand.relevance
+    from tasks.understand.language import identifier
+
+    identifier()
 
 
 def warm_up(pool: Executor) -> None:
@@ -86,14 +75,3 @@ def submit_pages(pool: Executor, pages: list[Page], threshold: float) -> list[Fu
     """Start analysing a batch in the pool; the futures' results, in order, are the batch's."""
     return [pool.submit(_analyse_chunk, pages[i:i + ANALYSE_CHUNK], threshold)
             for i in range(0, len(pages), ANALYSE_CHUNK)]
-
-
-def understand_articles(articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
-    """spaCy entities and listing events for the articles that deserve them (relevant
-    originals), in this process. Returns all articles (enriched where it applied) and events."""
-    wanted = [a for a in articles if a.is_relevant and a.duplicate_of is None]
-    if not wanted:
-        return articles, []
-    done, events = _understand(wanted)
-    by_id = {a.article_id: a for a in done}
-    return [by_id.get(a.article_id, a) for a in articles], events

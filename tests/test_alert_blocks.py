@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.alerts.delivery import prefect_block_url
+from tasks.alerts.channels import prefect_block_url
 
 
 @pytest.fixture

@@ -11,11 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from schemas.records import ListingEvent
-from tasks.alerts.delivery import (CLAIM_LEASE, _send, alert_message, deliver_pending, idempotency_key, record_events,
-                          redact_text, redact_url)
-from tasks.listings.detect import listing_event_id
+from schemas.records import ListingEvent, listing_event_id
+from tasks.alerts.channels import channel_labels, redact_text, redact_url
+from tasks.alerts.delivery import CLAIM_LEASE, _send, deliver_pending
+from tasks.alerts.message import alert_message
+from warehouse import listings
 from warehouse.db import Warehouse
+from warehouse.listings import idempotency_key
 
 T0 = datetime(2026, 1, 9, 8, 0, tzinfo=timezone.utc)
 TOKEN = "s3cr3tT0kenXYZ"
@@ -79,6 +81,11 @@ def warehouse(tmp_path):
 def event(company: str, stage: str, known: bool = False, **fields) -> ListingEvent:
     return ListingEvent(event_id=listing_event_id(company, stage), company=company, stage=stage, known=known,
                         article_id=None if known else "a1", event_date=T0, **fields)
+
+
+def record_events(con, events: list[ListingEvent], urls: list[str], now: datetime):
+    """What the batch that found the events does: record them and queue their alerts."""
+    return listings.record_events(con, events, channel_labels(urls), now)
 
 
 def run(warehouse: Warehouse, events: list[ListingEvent], urls: list[str], now: datetime = T0):

@@ -25,8 +25,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.alerts.delivery import idempotency_key, redact_url
-from tasks.listings.detect import listing_event_id
+from tasks.alerts.channels import redact_url
+from warehouse.listings import idempotency_key
+from schemas.records import listing_event_id
 from tests.conftest import HKAI, PROJECT, query
 
 SEED = 20261120  # the kill schedule and the generated texts are reproducible

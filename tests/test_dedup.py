@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from schemas.records import Article
+from tasks.acquire.seeds import load_seeds
 from tasks.understand.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, signature
 from tasks.understand.normalise import dedup_text, normalise_article
-from tasks.acquire.seeds import load_seeds
 from warehouse.db import Warehouse
+from warehouse.signatures import load_signatures, save_signatures
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEEDS = load_seeds(PROJECT / "seeds")
@@ -38,7 +39,20 @@ def seeded_index() -> DedupIndex:
 
 
 def run(index: DedupIndex, articles: list[Article]) -> list[Article]:
-    return dedup_articles(index, articles, [sig_of(a) for a in articles])
+    return dedup_articles(index, articles)
+
+
+def open_index(warehouse: Warehouse) -> DedupIndex:
+    with warehouse.session() as con:
+        return DedupIndex.from_signatures(load_signatures(con))
+
+
+def save(warehouse: Warehouse, index: DedupIndex) -> int:
+    """What a batch does: save the index's new documents in its transaction, then mark them."""
+    with warehouse.transaction() as con:
+        saved = save_signatures(con, index.unsaved())
+    index.mark_saved()
+    return saved
 
 
 def paragraphs(prefix: str) -> list[str]:
@@ -172,31 +186,27 @@ def test_documents_folded_into_the_arrays_are_found_as_before(monkeypatch, tmp_p
     assert len(index) == len(SEEDS) + 9 + 1  # the old seed-1 entry is dead; old-seed is an original
 
     warehouse = Warehouse(tmp_path / "hkai.duckdb")
-    with warehouse.transaction() as con:
-        index.save(con)
+    save(warehouse, index)
     assert warehouse.query("SELECT count(*), count(DISTINCT doc_id) FROM dedup_signatures") == [(len(SEEDS) + 10,) * 2]
 
 
 def test_index_persists_across_runs_without_reshingling(tmp_path):
     warehouse = Warehouse(tmp_path / "hkai.duckdb")
     story = "\n".join(f"Paragraph {i}: Moonshot AI filed for a Hong Kong listing, bankers said on day {i}." for i in range(12))
-    with warehouse.session() as con:
-        index = DedupIndex.open(con)
+    index = open_index(warehouse)
     assert len(index) == 0
     index.add_seeds(SEEDS)
     original = run(index, [article("art-1", story)])[0]
     assert original.duplicate_of is None
-    with warehouse.transaction() as con:
-        assert index.save(con) == len(SEEDS) + 1
-        assert index.save(con) == 0
+    assert save(warehouse, index) == len(SEEDS) + 1
+    assert save(warehouse, index) == 0
     stored = warehouse.query("SELECT count(*), count(*) FILTER (WHERE is_seed) FROM dedup_signatures")
     assert stored == [(len(SEEDS) + 1, len(SEEDS))]
     # The full MinHash is kept, so the bands can be rebuilt without re-shingling any text.
     [(blob,)] = warehouse.query("SELECT minhash FROM dedup_signatures WHERE doc_id = 'art-1'")
     assert np.array_equal(np.frombuffer(blob, dtype="<u4"), sig_of(article("art-1", story)))
 
-    with warehouse.session() as con:
-        reopened = DedupIndex.open(con)
+    reopened = open_index(warehouse)
     assert len(reopened) == len(SEEDS) + 1
     assert reopened.add_seeds(SEEDS) == 0
     title, text = variants("003")["trimmed"]
@@ -212,24 +222,37 @@ def test_a_rolled_back_batch_leaves_nothing_behind(tmp_path):
     index.add_seeds(SEEDS)
     with pytest.raises(RuntimeError):
         with warehouse.transaction() as con:
-            index.save(con)
+            save_signatures(con, index.unsaved())
             raise RuntimeError("crash after saving the index, before commit")
     assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(0,)]
-    with warehouse.session() as con:
-        rerun = DedupIndex.open(con)
+    rerun = open_index(warehouse)
     assert rerun.add_seeds(SEEDS) == len(SEEDS)
-    with warehouse.transaction() as con:
-        rerun.save(con)
+    save(warehouse, rerun)
     assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(len(SEEDS),)]
 
 
+def test_a_batch_retried_after_a_rollback_saves_its_signatures(tmp_path):
+    """The load of a batch saves the signatures, then fails later in the same transaction
+    (recording listing events, say) and is retried: the retry must save them again, or
+    later copies of the batch's articles go unrecognised in the next run."""
+    warehouse = Warehouse(tmp_path / "hkai.duckdb")
+    index = DedupIndex()
+    story = article("art-1", "\n".join(f"Paragraph {i}: Unisound priced its Hong Kong offering." for i in range(12)))
+    run(index, [story])
+    with pytest.raises(RuntimeError):
+        with warehouse.transaction() as con:
+            save_signatures(con, index.unsaved())
+            raise RuntimeError("recording the batch's listing events failed")
+    save(warehouse, index)  # the retry
+    assert warehouse.query("SELECT doc_id FROM dedup_signatures") == [("art-1",)]
+    copy = article("copy-1", story.text)
+    assert run(open_index(warehouse), [copy])[0].duplicate_of == "art-1"
 def test_saving_the_same_documents_twice_keeps_one_row_each(tmp_path):
     warehouse = Warehouse(tmp_path / "hkai.duckdb")
     for _ in range(2):
         index = DedupIndex()
         index.add_seeds(SEEDS)
-        with warehouse.transaction() as con:
-            index.save(con)
+        save(warehouse, index)
     assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(len(SEEDS),)]
 
 
@@ -239,6 +262,5 @@ def test_adding_the_same_document_twice_saves_one_row(tmp_path):
     a = article("twice", "Biren Technology's GPUs power data centres across the Greater Bay Area, it said.")
     index.add(a.article_id, a.content_hash, sig_of(a))
     index.add(a.article_id, a.content_hash, sig_of(a))
-    with warehouse.transaction() as con:
-        assert index.save(con) == 1
+    assert save(warehouse, index) == 1
     assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(1,)]

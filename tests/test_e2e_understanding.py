@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tasks.alerts.delivery import idempotency_key, redact_url
-from tasks.listings.detect import listing_event_id
+from tasks.alerts.channels import redact_url
+from warehouse.listings import idempotency_key
+from schemas.records import listing_event_id
 from tests.conftest import PROJECT, query
 from tests.test_alerts import Receiver
 from tests.test_cli import PROPERTY

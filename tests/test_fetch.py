@@ -61,7 +61,11 @@ def test_failures_are_recorded_with_readable_errors(site):
     assert errors["/trickle"].startswith("timed out after")
     assert batch.pages == []
     assert site.hits.get("/private/x.html") is None  # robots honoured: never requested
-    statuses = {url.removeprefix(site.base): status for url, _, status, _, _ in batch.outcomes}
+    outcomes = {f.url.removeprefix(site.base): f.outcome for f in batch.fetches}
+    assert outcomes == {"/missing": "gone", "/500": "http_error", "/doc.pdf": "not_html", "/empty": "empty",
+                        "/private/x.html": "robots_disallowed", "/loop": "too_many_redirects", "/hang": "timeout",
+                        "/big": "too_large", "/trickle": "timeout"}
+    statuses = {o.url.removeprefix(site.base): o.status for o in batch.outcomes}
     assert statuses == {"/missing": "gone", "/500": "failed", "/doc.pdf": "skipped", "/empty": "skipped",
                         "/private/x.html": "skipped", "/loop": "failed", "/hang": "failed", "/big": "failed",
                         "/trickle": "failed"}

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench.listings_eval import evaluate, load_labelled, totals
-from schemas.records import Article, Seed
-from tasks.listings.detect import (detect_listing_events, known_listings_from_seeds, listing_event_id,
-                            load_listing_nlp, normalise_stock_code)
+from schemas.records import Article, Seed, listing_event_id
+from tasks.listings.detect import detect_listing_events, known_listings_from_seeds
 from tasks.understand.nlp import load_nlp
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -19,7 +18,7 @@ PUBLISHED = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def nlp():
-    return load_listing_nlp()
+    return load_nlp()
 
 
 def article(text: str, *, title: str | None = None, relevant: bool | None = True,
@@ -45,20 +44,6 @@ def test_labelled_sentences_meet_the_precision_and_recall_floor(nlp):
     assert recall >= 0.90, result["errors"]
     for name, (right, labelled) in result["fields"].items():
         assert right == labelled, (name, result["errors"])
-
-
-@pytest.mark.parametrize("text, code", [
-    ("Biren began trading under stock code 2987.", "2987"),
-    ("Shares of Biren (2987.HK) opened higher.", "2987"),
-    ("Biren (HKEX: 02987) opened higher.", "2987"),
-    ("MiniMax (stock code: 00100) debuted.", "0100"),
-    ("Zhipu (HK:2513) rose.", "2513"),
-    ("Pony AI (NASDAQ: PONY) filed.", "PONY"),
-    ("Moore Threads (688795.SH) soared.", "688795"),
-    ("No code here, just 2,987 words.", None),
-])
-def test_stock_codes_are_normalised(text, code):
-    assert normalise_stock_code(text) == code
 
 
 @pytest.mark.parametrize("text, amount, currency", [
@@ -147,9 +132,11 @@ def test_the_headline_counts(nlp):
     assert (event.company, event.stage) == ("Zhipu AI", "filing")
 
 
-def test_the_ner_only_pipeline_is_refused_with_a_clear_message():
-    with pytest.raises(ValueError, match="load_listing_nlp"):
-        detect_listing_events(load_nlp(), [article("MiniMax debuted in Hong Kong.")])
+def test_a_pipeline_without_the_parser_is_refused_with_a_clear_message():
+    import spacy
+
+    with pytest.raises(ValueError, match="load_nlp"):
+        detect_listing_events(spacy.blank("en"), [article("MiniMax debuted in Hong Kong.")])
 
 
 def seeds() -> list[Seed]:

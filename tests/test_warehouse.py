@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
-from schemas.records import Candidate, RunCounts
+from schemas.records import Candidate, RunCounts, UrlOutcome
 from warehouse import loader
 from warehouse.db import Warehouse, WarehouseError, connect, migrate, migration_files
 
@@ -60,9 +60,13 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path):
     now = datetime.now(timezone.utc)
     with pytest.raises(RuntimeError):
         with wh.transaction() as con:
-            loader.record_url_outcomes(con, [("http://a/1", "s", "failed", "HTTP 500", None)], now)
+            loader.record_url_outcomes(con, [failed("http://a/1")], now)
             raise RuntimeError("crash mid-batch")
     assert wh.query("SELECT count(*) FROM url_state") == [(0,)]
+
+
+def failed(url: str) -> UrlOutcome:
+    return UrlOutcome(url=url, source="s", status="failed", error="HTTP 500")
 
 
 def test_binding_a_batch_does_not_search_for_pandas(tmp_path):
@@ -76,7 +80,7 @@ def test_binding_a_batch_does_not_search_for_pandas(tmp_path):
             return None
 
     wh = Warehouse(tmp_path / "w.duckdb")
-    outcomes = [(f"http://a/{i}", "s", "failed", "HTTP 500", None) for i in range(64)]
+    outcomes = [failed(f"http://a/{i}") for i in range(64)]
     recorder = Recorder()
     sys.meta_path.insert(0, recorder)
     try:
@@ -97,7 +101,7 @@ def test_batches_wait_in_the_log_and_the_run_ends_with_everything_in_the_file(tm
     now = datetime.now(timezone.utc)
     loader.start_run(wh, "run1", now)
     with wh.transaction() as con:
-        loader.record_url_outcomes(con, [(f"http://a/{i}", "s", "failed", "HTTP 500", None) for i in range(5)], now)
+        loader.record_url_outcomes(con, [failed(f"http://a/{i}") for i in range(5)], now)
     assert wal.exists() and wal.stat().st_size > 0
     reader = connect(path, read_only=True)
     assert reader.execute("SELECT count(*) FROM url_state").fetchone() == (5,)
@@ -115,8 +119,8 @@ def test_select_due_skips_stored_and_backing_off(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     now = datetime.now(timezone.utc)
     with wh.transaction() as con:
-        loader.record_url_outcomes(con, [("http://a/stored", "s", "stored", None, "id1"),
-                                         ("http://a/failed", "s", "failed", "HTTP 500", None)], now)
+        loader.record_url_outcomes(con, [
+            UrlOutcome(url="http://a/stored", source="s", status="stored", article_id="id1"), failed("http://a/failed")], now)
     cands = [Candidate(url=u, source="s") for u in ("http://a/stored", "http://a/failed", "http://a/new", "http://a/new")]
     due, known = loader.select_due(wh, cands, now)
     assert [c.url for c in due] == ["http://a/new"] and known == 2
@@ -160,3 +164,35 @@ def test_readers_wait_for_a_writer_then_answer(tmp_path):
 def test_reading_a_missing_warehouse_is_a_clear_error(tmp_path):
     with pytest.raises(WarehouseError, match="no warehouse here yet"):
         connect(tmp_path / "nothing.duckdb", read_only=True)
+
+
+def test_the_stage_order_is_written_from_the_schema(tmp_path):
+    from schemas.records import STAGES
+
+    wh = Warehouse(tmp_path / "w.duckdb")
+    assert wh.query("SELECT stage FROM listing_stages ORDER BY rank") == [(str(s),) for s in STAGES]
+    with wh.transaction() as con:  # a warehouse whose copy went stale is put right on open
+        con.execute("UPDATE listing_stages SET rank = 9 WHERE stage = 'filing'")
+    assert Warehouse(tmp_path / "w.duckdb").query("SELECT stage FROM listing_stages ORDER BY rank")[0] == ("filing",)
+
+
+def test_a_warehouse_of_the_previous_schema_upgrades_with_its_rows(tmp_path):
+    """Migration 005 rebuilds listing_events and adds fetches.outcome: rows survive, old
+    fetches get the outcome their status and error text imply."""
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL)")
+    for version, name, sql in migration_files()[:4]:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    con.execute("INSERT INTO listing_events (event_id, company, exchange, stage, first_seen_at)"
+                " VALUES ('e1', 'MiniMax', 'HKEX', 'debut', now())")
+    con.execute("INSERT INTO fetches (url, source, status_code, error, fetched_at) VALUES"
+                " ('http://a/1', 's', 200, NULL, now()), ('http://a/2', 's', 404, 'HTTP 404 Not Found', now()),"
+                " ('http://a/3', 's', NULL, 'disallowed by robots.txt', now())")
+    con.close()
+    wh = Warehouse(path)
+    assert wh.query("SELECT company, stage FROM listing_events") == [("MiniMax", "debut")]
+    assert wh.query("SELECT company, latest_stage FROM listings") == [("MiniMax", "debut")]
+    assert wh.query("SELECT outcome FROM fetches ORDER BY url") == [("ok",), ("gone",), ("robots_disallowed",)]

@@ -106,6 +106,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return done
 
 
+def write_stage_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite `listing_stages` from ListingStage, the one definition of the stage order."""
+    from schemas.records import STAGES
+
+    wanted = [(str(stage), rank) for rank, stage in enumerate(STAGES)]
+    if con.execute("SELECT stage, rank FROM listing_stages ORDER BY rank").fetchall() == wanted:
+        return
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM listing_stages")
+    con.executemany("INSERT INTO listing_stages VALUES (?, ?)", wanted)
+    con.execute("COMMIT")
+
+
 class Warehouse:
     """The run's handle on the warehouse file. Created once per run and passed to the
     stages; it opens the file only for the span of one transaction (see module doc)."""
@@ -115,6 +128,7 @@ class Warehouse:
         self.wait_s = wait_s
         with self.session() as con:
             migrate(con)
+            write_stage_order(con)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:

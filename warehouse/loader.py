@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from schemas.records import Article, Candidate, DiscoveryResult, Fetch, RunCounts, SourceState
+from schemas.records import Article, Candidate, DiscoveryResult, Fetch, RunCounts, Seed, SourceState, UrlOutcome, UrlStatus
 from warehouse.db import Warehouse
 
 # How long to wait before trying a URL again, by what happened last time.
@@ -24,7 +24,7 @@ ARTICLE_COLUMNS = (
     "content_hash", "relevance", "is_relevant", "relevance_signals", "duplicate_of",
     "similarity",
 )
-FETCH_COLUMNS = ("url", "source", "status_code", "error", "bytes", "fetched_at", "final_url", "content_type")
+FETCH_COLUMNS = ("url", "source", "outcome", "status_code", "error", "bytes", "fetched_at", "final_url", "content_type")
 
 
 _column_types_cache: dict[str, dict[str, str]] = {}
@@ -101,7 +101,7 @@ def save_discovery(wh: Warehouse, run_id: str, results: list[DiscoveryResult], f
     with wh.transaction() as con:
         insert_fetches(con, run_id, fetches)
         _insert(con, "url_state", ("url", "source", "status", "attempts", "last_attempt_at", "next_attempt_at"),
-                [(url, source, "pending", 0, now, now) for url, source in listed.items()],
+                [(url, source, UrlStatus.PENDING, 0, now, now) for url, source in listed.items()],
                 "ON CONFLICT (url) DO NOTHING")
         _insert(con, "source_state", ("source", "url", "etag", "last_modified", "checked_at"),
                 [(s.source, s.url, s.etag, s.last_modified, now) for s in states],
@@ -127,45 +127,45 @@ def select_due(wh: Warehouse, candidates: list[Candidate], now: datetime,
             "JOIN (SELECT unnest(?::VARCHAR[]) AS url) c USING (url)",
             [list(unique)],
         )
-        waiting = {url for url, status, next_at in rows if status == "stored" or next_at is None or next_at > now}
+        waiting = {url for url, status, next_at in rows
+                   if status == UrlStatus.STORED or next_at is None or next_at > now}
     due = [c for url, c in unique.items() if url not in waiting]
     known = len(unique) - len(due)
     sources = list(sources)
     if sources:
         backlog = wh.query(
-            "SELECT url, source FROM url_state WHERE status <> 'stored' AND next_attempt_at <= ?"
+            "SELECT url, source FROM url_state WHERE status <> ? AND next_attempt_at <= ?"
             " AND source IN (SELECT unnest(?::VARCHAR[])) ORDER BY next_attempt_at",
-            [now, sources],
+            [UrlStatus.STORED, now, sources],
         )
         due += [Candidate(url=url, source=source) for url, source in backlog if url not in unique]
     return due, known
 
 
-def next_attempt(status: str, attempts: int, now: datetime) -> datetime | None:
+def next_attempt(status: UrlStatus, attempts: int, now: datetime) -> datetime | None:
     """When to try again: capped exponential backoff for failures, rarely for 404s."""
-    if status == "stored":
+    if status == UrlStatus.STORED:
         return None
-    if status == "gone":
+    if status == UrlStatus.GONE:
         return now + min(GONE_RETRY * 2 ** max(attempts - 1, 0), GONE_CAP)
-    if status == "skipped":
+    if status == UrlStatus.SKIPPED:
         return now + SKIP_RETRY
     return now + min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
 
 
-def record_url_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[tuple[str, str, str, str | None, str | None]],
-                        now: datetime) -> None:
-    """outcomes: (url, source, status, error, article_id); attempts count consecutive failures."""
+def record_url_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[UrlOutcome], now: datetime) -> None:
+    """Each URL's new state; `attempts` counts consecutive failures, the last outcome of a
+    URL listed twice wins."""
     if not outcomes:
         return
-    latest = {o[0]: o for o in outcomes}
-    urls = list(latest)
+    latest = {o.url: o for o in outcomes}
     attempts = dict(con.execute(
         "SELECT s.url, s.attempts FROM url_state s JOIN (SELECT unnest(?::VARCHAR[]) AS url) c USING (url)",
-        [urls]).fetchall())
+        [list(latest)]).fetchall())
     rows = []
-    for url, source, status, error, art_id in latest.values():
-        n = 0 if status == "stored" else attempts.get(url, 0) + 1
-        rows.append((url, source, status, n, error, now, next_attempt(status, n, now), art_id))
+    for o in latest.values():
+        n = 0 if o.status == UrlStatus.STORED else attempts.get(o.url, 0) + 1
+        rows.append((o.url, o.source, o.status, n, o.error, now, next_attempt(o.status, n, now), o.article_id))
     _insert(con, "url_state",
             ("url", "source", "status", "attempts", "last_error", "last_attempt_at", "next_attempt_at", "article_id"),
             rows,
@@ -181,6 +181,21 @@ def stored_canonicals(wh: Warehouse, canonical_urls: list[str]) -> set[str]:
         "SELECT a.canonical_url FROM articles a JOIN (SELECT unnest(?::VARCHAR[]) AS canonical_url) c "
         "USING (canonical_url)", [canonical_urls])
     return {r[0] for r in rows}
+
+
+# -- seeds -------------------------------------------------------------------------
+
+def seed_hashes(wh: Warehouse) -> dict[str, str]:
+    """seed_id -> content_hash of every stored seed."""
+    return dict(wh.query("SELECT seed_id, content_hash FROM seeds"))
+
+
+def store_seeds(con: duckdb.DuckDBPyConnection, seeds: list[Seed]) -> None:
+    """Upsert the seeds (a seed file that changed replaces its row)."""
+    _insert(con, "seeds", ("seed_id", "title", "text", "normalized_text", "content_hash"),
+            [(s.seed_id, s.title, s.text, s.normalized_text, s.content_hash) for s in seeds],
+            "ON CONFLICT (seed_id) DO UPDATE SET title = excluded.title, text = excluded.text, "
+            "normalized_text = excluded.normalized_text, content_hash = excluded.content_hash")
 
 
 # -- batches -------------------------------------------------------------------------

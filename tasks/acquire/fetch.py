@@ -22,7 +22,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from schemas.config import Http
-from schemas.records import Fetch
+from schemas.records import URL_STATUS_OF_FETCH, Fetch, FetchOutcome, Page, UrlOutcome, UrlStatus
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 ROBOTS_MAX_BYTES = 500_000
@@ -67,10 +67,25 @@ class Response:
 
 
 class FetchError(Exception):
-    """A fetch that failed for a reason worth recording as one readable line."""
+    """A fetch that failed for a reason worth recording: its outcome and one readable line."""
+
+    def __init__(self, outcome: FetchOutcome, message: str):
+        super().__init__(message)
+        self.outcome = outcome
 
 
 ArchiveHook = Callable[[Response], None]
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _outcome_of_status(status: int) -> FetchOutcome:
+    if 200 <= status < 300:
+        return FetchOutcome.OK
+    if status == 304:
+        return FetchOutcome.NOT_MODIFIED
+    if status in (404, 410):
+        return FetchOutcome.GONE
+    return FetchOutcome.HTTP_ERROR  # a redirect is only an intermediate hop (_follow)
 
 
 def _now() -> datetime:
@@ -170,16 +185,18 @@ class Fetcher:
         try:
             return await self._follow(request, started)
         except TimeoutError:
-            error = f"timed out after {self.http.timeout_s * 2:.0f} s"
+            outcome, error = FetchOutcome.TIMEOUT, f"timed out after {self.http.timeout_s * 2:.0f} s"
         except FetchError as exc:
-            error = str(exc)
+            outcome, error = exc.outcome, str(exc)
         except httpx.TimeoutException as exc:
-            error = f"timeout ({type(exc).__name__})"
+            outcome, error = FetchOutcome.TIMEOUT, f"timeout ({type(exc).__name__})"
         except httpx.HTTPError as exc:
+            outcome = FetchOutcome.NETWORK_ERROR
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         except (OSError, ValueError, UnicodeError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        return Response(request, Fetch(url=request.url, source=request.source, error=error[:500], fetched_at=started))
+            outcome, error = FetchOutcome.NETWORK_ERROR, f"{type(exc).__name__}: {exc}"
+        return Response(request, Fetch(url=request.url, source=request.source, outcome=outcome, error=error[:500],
+                                       fetched_at=started))
 
     async def _follow(self, request: Request, started: datetime) -> Response:
         url = request.url
@@ -188,34 +205,34 @@ class Fetcher:
             response = await self._get(request, url, started)
             status = response.fetch.status_code or 0
             location = response.headers.get("location")
-            if status in (301, 302, 303, 307, 308) and location:
+            if status in _REDIRECTS and location:
                 url = urljoin(url, location)
                 if urlsplit(url).scheme not in ("http", "https"):
-                    raise FetchError(f"redirect to unsupported scheme: {url[:200]}")
+                    raise FetchError(FetchOutcome.REFUSED, f"redirect to unsupported scheme: {url[:200]}")
                 continue
             return response
-        raise FetchError(f"too many redirects (more than {self.http.max_redirects})")
+        raise FetchError(FetchOutcome.TOO_MANY_REDIRECTS, f"too many redirects (more than {self.http.max_redirects})")
 
     async def _check_allowed(self, request: Request, url: str) -> None:
         host = (urlsplit(url).hostname or "").lower()
         if not host:
-            raise FetchError(f"no host in URL {url[:200]}")
+            raise FetchError(FetchOutcome.REFUSED, f"no host in URL {url[:200]}")
         if not request.trusted and host != request.source_host and host not in self.http.allow_private_hosts:
             await self._refuse_private(host, urlsplit(url).port or (443 if url.startswith("https") else 80))
         if request.check_robots and not await self._robots_allow(url):
-            raise FetchError("disallowed by robots.txt")
+            raise FetchError(FetchOutcome.ROBOTS_DISALLOWED, "disallowed by robots.txt")
 
     async def _refuse_private(self, host: str, port: int) -> None:
         try:
             infos = await asyncio.wait_for(self._loop.getaddrinfo(host, port, type=socket.SOCK_STREAM),
                                            self.http.timeout_s)
         except TimeoutError:
-            raise FetchError(f"cannot resolve {host}: DNS timed out") from None
+            raise FetchError(FetchOutcome.NETWORK_ERROR, f"cannot resolve {host}: DNS timed out") from None
         except socket.gaierror as exc:
-            raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+            raise FetchError(FetchOutcome.NETWORK_ERROR, f"cannot resolve {host}: {exc.strerror or exc}") from None
         for *_, sockaddr in infos:
             if not is_public_address(sockaddr[0]):
-                raise FetchError(f"refused: {host} resolves to non-public address {sockaddr[0]}")
+                raise FetchError(FetchOutcome.REFUSED, f"refused: {host} resolves to non-public address {sockaddr[0]}")
 
     async def _get(self, request: Request, url: str, started: datetime) -> Response:
         host = (urlsplit(url).hostname or "").lower()
@@ -244,6 +261,7 @@ class Fetcher:
         fetch = Fetch(
             url=request.url,
             source=request.source,
+            outcome=_outcome_of_status(resp.status_code),
             status_code=resp.status_code,
             bytes=len(body),
             fetched_at=started,
@@ -256,8 +274,9 @@ class Fetcher:
             out.body = body
             if self.archive is not None:
                 self.archive(out)
-        elif resp.status_code not in (301, 302, 303, 307, 308, 304):
-            out.fetch.error = f"HTTP {resp.status_code} {resp.reason_phrase}".strip()
+        elif fetch.outcome is not FetchOutcome.NOT_MODIFIED and not (
+                resp.status_code in _REDIRECTS and "location" in out.headers):  # a hop: _follow goes on
+            fetch.error = f"HTTP {resp.status_code} {resp.reason_phrase}".strip()
         return out
 
     async def _read_capped(self, resp: httpx.Response) -> bytes:
@@ -265,12 +284,12 @@ class Fetcher:
         cap = self.http.max_bytes
         declared = resp.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
-            raise FetchError(f"body too large: Content-Length {declared} > max_bytes {cap}")
+            raise FetchError(FetchOutcome.TOO_LARGE, f"body too large: Content-Length {declared} > max_bytes {cap}")
         chunks, size = [], 0
         async for chunk in resp.aiter_bytes():
             size += len(chunk)
             if size > cap:
-                raise FetchError(f"body too large: over max_bytes {cap}")
+                raise FetchError(FetchOutcome.TOO_LARGE, f"body too large: over max_bytes {cap}")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -286,7 +305,7 @@ class Fetcher:
         if isinstance(parser, str):
             # RFC 9309 2.3.1.4: an unreachable robots.txt means assume complete disallow.
             # Reported as a failure (retried with backoff), not as a robots refusal.
-            raise FetchError(f"robots.txt unreachable, site not crawled: {parser}")
+            raise FetchError(FetchOutcome.NETWORK_ERROR, f"robots.txt unreachable, site not crawled: {parser}")
         return parser.can_fetch(ROBOTS_AGENT, url)
 
     async def _load_robots(self, origin: str) -> RobotFileParser | str:
@@ -389,18 +408,16 @@ def decode_html(body: bytes, content_type: str | None) -> str:
 
 @dataclass
 class FetchedBatch:
-    """A batch of article URLs after fetching: the HTML pages, every attempt, and for
-    each URL that did not yield a page, (url, source, status, error, None)."""
+    """A batch of article URLs after fetching: the HTML pages, every attempt, and what
+    became of each URL that did not yield a page."""
 
-    pages: list = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
     fetches: list[Fetch] = field(default_factory=list)
-    outcomes: list[tuple[str, str, str, str | None, str | None]] = field(default_factory=list)
+    outcomes: list[UrlOutcome] = field(default_factory=list)
 
 
 def fetch_pages(fetcher: Fetcher, candidates: list, source_urls: dict[str, str]) -> FetchedBatch:
     """Fetch candidate article URLs; keep HTML, record and skip everything else."""
-    from schemas.records import Page
-
     requests = [
         Request(url=c.url, source=c.source, source_host=(urlsplit(source_urls.get(c.source, "")).hostname or "").lower())
         for c in candidates
@@ -410,21 +427,17 @@ def fetch_pages(fetcher: Fetcher, candidates: list, source_urls: dict[str, str])
         fetch, url, source = response.fetch, response.request.url, response.request.source
         batch.fetches.append(fetch)
         if response.ok and not response.body:
-            fetch.error = "empty body: skipped"
-            batch.outcomes.append((url, source, "skipped", fetch.error, None))
+            fetch.outcome, fetch.error = FetchOutcome.EMPTY, "empty body: skipped"
         elif response.ok and not is_html(response):
+            fetch.outcome = FetchOutcome.NOT_HTML
             fetch.error = f"not HTML ({response.content_type or 'unknown type'}): skipped"
-            batch.outcomes.append((url, source, "skipped", fetch.error, None))
         elif response.ok:
             batch.pages.append(Page(
                 url=url, final_url=fetch.final_url or url, source=source, fetched_at=fetch.fetched_at,
                 html=decode_html(response.body or b"", response.headers.get("content-type")),
                 status_code=fetch.status_code or 200,
             ))
-        elif fetch.status_code in (404, 410):
-            batch.outcomes.append((url, source, "gone", fetch.error, None))
-        elif fetch.error == "disallowed by robots.txt" or (fetch.error or "").startswith("refused:"):
-            batch.outcomes.append((url, source, "skipped", fetch.error, None))
-        else:
-            batch.outcomes.append((url, source, "failed", fetch.error, None))
+            continue
+        status = URL_STATUS_OF_FETCH.get(fetch.outcome, UrlStatus.FAILED)
+        batch.outcomes.append(UrlOutcome(url=url, source=source, status=status, error=fetch.error))
     return batch

