@@ -54,7 +54,7 @@ def _sentences(paragraph: str) -> list[str]:
 
 
 def seed_variants(seed: Seed) -> list[tuple[str, str | None, str]]:
-    """(kind, title, text) copies of one seed, each a duplicate by the issue's definition."""
+    """(kind, title, text) copies of one seed, each a duplicate by hkai's definition (the same story, trimmed or lightly edited)."""
     paras = seed.normalized_text.split("\n")
     n = len(paras)
     middle = n // 2

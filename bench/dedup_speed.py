@@ -23,7 +23,7 @@ from tasks.understand.dedup import BANDS, NUM_PERM, DedupIndex
 from warehouse.db import Warehouse
 from warehouse.signatures import load_signatures, save_signatures
 
-TARGET_MS = 1.0  # the target for a lookup at 1M stored signatures
+TARGET_MS = 1.0  # the target for one lookup with 1M stored signatures
 REAL_DOCS = 1000
 LOOKUPS = 2000
 BATCH = 64  # the flow's batch size: one save per batch

@@ -36,7 +36,7 @@ POLL_SOURCES = 50
 HTTP_CONCURRENCY = 32  # loopback: the site, not politeness, is the limit
 RSS_SAMPLE_S = 0.1
 
-# Targets from issue 6, on a 2-core machine.
+# The project's throughput targets, on a 2-core machine.
 TARGET_PER_CORE = 60.0
 TARGET_VS_NEWSPAPER = 3.5
 TARGET_VS_TRAFILATURA = 0.70
@@ -329,7 +329,7 @@ def benchmark(args) -> int:
         print(f"  peers ran in {peers_python}")
 
     print()
-    print("targets (issue 6)")
+    print("targets")
     print(f"  end to end >= {TARGET_PER_CORE:.0f} articles/s per core: {hkai.per_core:.1f}  "
           f"{_verdict(hkai.per_core >= TARGET_PER_CORE)}")
     for peer, target in (("newspaper4k", TARGET_VS_NEWSPAPER), ("trafilatura (bare)", TARGET_VS_TRAFILATURA)):

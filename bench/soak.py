@@ -1,8 +1,8 @@
-"""Soak run (issue 5 point 8): N feeds x M items on a loopback site, one real `hkai ingest`,
+"""Soak run: N feeds x M items on a loopback site, one real `hkai ingest`,
 then a second run against the unchanged site. Prints wall time, throughput, peak RSS of the
 ingest process tree and errors by kind.
 
-    cd /work/main && .venv/bin/python -m bench.soak [--feeds 1000 --items 20] [--keep]
+    .venv/bin/python -m bench.soak [--feeds 1000 --items 20] [--keep]
 
 The site runs in its own process (ThreadingHTTPServer), so its CPU and memory are not
 counted against the ingest; the ingest is the real CLI, started as a subprocess.

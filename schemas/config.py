@@ -63,7 +63,7 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class Alerts(Strict):
-    # Apprise URLs. They may hold tokens: never log or store them (see tasks/alerts.py).
+    # Apprise URLs. They may hold tokens: never log or store them (see tasks/alerts/channels.py).
     # "${NAME}" inside a URL is replaced by the environment variable NAME at start-up, so
     # tokens can stay out of the file.
     urls: list[str] = []
@@ -98,7 +98,8 @@ class Config(Strict):
     alerts: Alerts = Alerts()
     relevance: Relevance = Relevance()
     dedup: Dedup = Dedup()
-    # Where raw responses are archived as WARC; relative paths are next to the warehouse.
+    # Where raw responses are archived as WARC; unset, `archive/` beside the warehouse file
+    # (a relative path, like every path in the file, is taken from the working directory).
     archive_dir: str | None = None
 
 

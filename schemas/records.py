@@ -142,7 +142,7 @@ class Article(Record):
     site_name: str | None = None
     text: str  # main text as extracted, paragraphs separated by "\n"
     word_count: int = 0
-    # Filled by normalisation, relevance and deduplication (tasks/normalise.py, tasks/dedup.py).
+    # Filled by normalisation, relevance and deduplication (tasks/understand/).
     normalized_text: str | None = None
     content_hash: str | None = None
     relevance: float | None = None

@@ -72,7 +72,7 @@ def article_ids(warehouse: Path) -> dict[str, str]:
     return {url.split("/", 3)[3]: aid for url, aid in query(warehouse, "SELECT canonical_url, article_id FROM articles")}
 
 
-# --- issue 3: duplicates of the seeds, relevance, entities ------------------------------------------
+# --- duplicates of the seeds, relevance, entities ------------------------------------------
 
 def test_seed_copies_irrelevant_and_relevant_stories_through_the_cli(site, config_file, hkai):
     seeds = seed_ids()
@@ -146,7 +146,7 @@ def test_seed_copies_irrelevant_and_relevant_stories_through_the_cli(site, confi
     assert run[2] == query(warehouse, "SELECT count(*) FROM articles WHERE is_relevant")[0][0] >= 1
 
 
-# --- issue 4: listing events and alerts across runs --------------------------------------------------
+# --- listing events and alerts across runs --------------------------------------------------
 
 def closed_port() -> int:
     with socket.socket() as sock:

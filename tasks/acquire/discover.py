@@ -1,7 +1,7 @@
 """Feeds and sitemaps -> candidate article URLs.
 
 Parsing is pure (bytes in, candidates out) so every file of the feed-parser corpus can be
-run through it in a test; `discover_sources` adds the network: one conditional GET per
+run through it in a test; `discover_feed` and `discover_sitemap` add the network: one conditional GET per
 source, and the child sitemaps of an index.
 """
 

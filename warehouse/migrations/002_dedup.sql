@@ -1,5 +1,5 @@
 -- The deduplication index, persisted so a run loads it instead of re-shingling stored text
--- (tasks/dedup.py). One row per indexed document: every seed and every original article.
+-- (tasks/understand/dedup.py). One row per indexed document: every seed and every original article.
 -- Columns are fixed-size arrays so the index loads column-wise with UNNEST in well under a
 -- second at 1M rows (bench/dedup_speed.py).
 

@@ -6,11 +6,11 @@
 ALTER TABLE listing_events ADD COLUMN stale BOOLEAN DEFAULT FALSE;
 
 -- The outbox: one row per new event and channel, written in the same transaction as the
--- event (tasks/alerts.record_events) and worked off after the commit (deliver_pending).
+-- event (warehouse/listings.record_events) and worked off after the commit (tasks/alerts/delivery).
 -- `alerts` keeps one row per delivery attempt outcome; this table keeps the current state.
 CREATE TABLE alert_outbox (
     event_id        VARCHAR NOT NULL,
-    channel         VARCHAR NOT NULL,          -- redacted label (tasks/alerts.redact_url), never the URL
+    channel         VARCHAR NOT NULL,          -- redacted label (tasks/alerts/channels.redact_url), never the URL
     idempotency_key VARCHAR NOT NULL UNIQUE,   -- sent with every attempt so receivers can drop repeats
     status          VARCHAR NOT NULL DEFAULT 'pending',  -- pending | sending | sent
     attempts        INTEGER NOT NULL DEFAULT 0,
