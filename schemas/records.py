@@ -210,6 +210,9 @@ class ListingEvent(Record):
     article_id: str | None = None  # None for known listings taken from the seeds
     evidence: str | None = None  # the sentence that showed the event
     known: bool = False  # reported by the seeds: never alerted
+    # Other names the same text gives the company ("Zhipu AI, also known as Knowledge
+    # Atlas"): resolution to an issuer may use them. Not a warehouse column.
+    aliases: list[str] = []
 
 
 class RunCounts(Record):
