@@ -1,5 +1,5 @@
-"""The ingestion flow: sources -> discover -> fetch -> extract -> normalise -> dedup ->
-load -> alert. One call per stage; the work is in tasks/ and warehouse/."""
+"""The ingestion flow: sources -> the exchange's lists -> discover -> fetch -> extract ->
+normalise -> dedup -> load -> alert. One call per stage; the work is in tasks/ and warehouse/."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def ingest(config_path: str | None = None, warehouse_path: str | None = None) ->
     """One ingestion cycle over every configured source."""
     with RunContext.open(config_path, warehouse_path) as run:
         stages.load_seeds(run)
+        stages.poll_exchange(run)  # kind: hkexnews sources, first: news of this run resolves against them
         discovered = stages.discover(run)
         candidates = stages.select_new(run, discovered)
         stages.process_and_load(run, stages.fetch_in_batches(run, candidates))  # fetching overlaps processing

@@ -21,18 +21,22 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
-from schemas.config import DEFAULT_CONFIG, Config, WarcSource, load_config
+from schemas.config import DEFAULT_CONFIG, Config, HkexnewsSource, WarcSource, load_config
 from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
     UrlOutcome, UrlStatus
 from tasks.acquire import discover as discovery
+from tasks.acquire import hkexnews
 from tasks.acquire.archive import WarcArchive, read_warc_pages
 from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
 from tasks.acquire.seeds import load_seeds as read_seeds
 from tasks.alerts.channels import channel_labels, prefect_block_url
 from tasks.alerts.delivery import deliver_pending
+from tasks.listings import exchange, lifecycle
+from tasks.listings.lifecycle import Watch
+from tasks.listings.registry import Registry
 from tasks.pool import make_pool, submit_pages, warm_up
 from tasks.understand.dedup import DedupIndex, dedup_articles
-from warehouse import listings, loader, signatures
+from warehouse import issuers, loader, signatures
 from warehouse.db import Warehouse
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
@@ -104,6 +108,8 @@ class RunContext:
         self.archive: WarcArchive | None = None
         self.archive_dir = Path(config.archive_dir) if config.archive_dir else warehouse_path.parent / "archive"
         self.channels = channel_labels(config.alerts.urls)
+        self.watch = Watch(config.listings.watch)
+        self._registry: Registry | None = None
 
     @property
     def nlp(self):
@@ -112,6 +118,13 @@ class RunContext:
         from tasks.understand.nlp import load_nlp
 
         return load_nlp()
+
+    @property
+    def registry(self) -> Registry:
+        """The issuers registry, read from the warehouse the first time a stage needs it."""
+        if self._registry is None:
+            self._registry = Registry(issuers.load_issuers(self.warehouse))
+        return self._registry
 
     @classmethod
     @contextlib.contextmanager
@@ -152,14 +165,67 @@ def load_seeds(run: RunContext) -> int:
         return 0
     from tasks.listings.detect import known_listings_from_seeds  # spaCy: see RunContext.nlp
 
-    known = known_listings_from_seeds(run.nlp, changed)
+    known = lifecycle.resolve_news_events(run.registry, known_listings_from_seeds(run.nlp, changed), run.watch)
     run.index.add_seeds(changed)
     with run.warehouse.transaction() as con:
         loader.store_seeds(con, changed)
         signatures.save_signatures(con, run.index.unsaved())
-        listings.record_events(con, known, run.channels, _now())
+        issuers.save_issuers(con, run.registry.changed())
+        lifecycle.record_events(con, known, run.channels, _now())
     run.index.mark_saved()
+    run.registry.mark_saved()
     return len(changed)
+
+
+@task(name="poll-exchange", cache_policy=NO_CACHE)
+def poll_exchange(run: RunContext) -> None:
+    """Each `kind: hkexnews` source's list files -> issuers and the stages they show."""
+    for source in run.config.sources:
+        if isinstance(source, HkexnewsSource):
+            poll_exchange_source(run, source)
+
+
+def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
+    """Twenty conditional GETs, then in one transaction: the fetches, the files' state, new
+    issuers and documents, news rows the new issuers resolve, and the lifecycle's changes
+    with their alerts. A broken file is recorded and skipped; the others go on."""
+    now = _now()
+    results = hkexnews.poll_list_files(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
+    applications = exchange.join_records(results)
+    sightings = exchange.record_applications(run.registry, applications, now)
+    with run.warehouse.transaction() as con:
+        loader.insert_fetches(con, run.run_id, [r.fetch for r in results])
+        issuers.save_exchange_files(con, results, now)
+        issuers.save_documents(con, [(f"{a.board}-{a.hkex_id}", a) for a in applications], now)
+        lifecycle.link_stored_events(con, run.registry, now)
+        events = lifecycle.watch_exchange_events(run.registry, sightings, run.watch)
+        issuers.save_issuers(con, run.registry.changed())
+        new_events = lifecycle.record_events(con, events, run.channels, now)
+    run.registry.mark_saved()
+    _count_exchange_poll(run, source.name, results, len(applications), len(new_events))
+
+
+def _count_exchange_poll(run: RunContext, name: str, results: list, applications: int, new_events: int) -> None:
+    counts = run.counts
+    counts.sources += 1
+    counts.by_source.setdefault(name, {})
+    counts.bump(name, "discovered", applications)
+    counts.bump(name, "fetched", sum(1 for r in results if r.state is not None))
+    counts.bump(name, "fetch_failed", sum(1 for r in results if r.error))
+    counts.listing_events += new_events
+    errors = [r.error for r in results if r.error]
+    problems = [p for r in results for p in r.problems]
+    if errors:
+        counts.bump(name, "sources_failed")
+    elif all(r.unchanged for r in results):
+        counts.bump(name, "sources_unchanged")
+    if errors or problems:
+        # Every unusable file (at most twenty), then how many records were skipped or not
+        # understood; each file's own list is in exchange_files.last_error.
+        parts = [f"{len(errors)} of {len(results)} files unusable: " + "; ".join(errors)] if errors else []
+        if problems:
+            parts.append(f"{len(problems)} record problems (exchange_files.last_error), e.g. {problems[0]}")
+        counts.source_errors[name] = "; ".join(parts)
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -168,7 +234,7 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
     states = loader.source_states(run.warehouse)
     results, fetches = [], []
     for source in run.config.sources:
-        if isinstance(source, WarcSource):
+        if isinstance(source, (WarcSource, HkexnewsSource)):
             continue
         finder = discovery.discover_feed if source.kind == "feed" else discovery.discover_sitemap
         result, responses = finder(source, run.fetcher, states.get(source.name))
@@ -191,7 +257,8 @@ def select_new(run: RunContext, results: list[DiscoveryResult]) -> list:
     """Drop what is stored already or still backing off after a failure."""
     candidates = [c for r in results for c in r.candidates]
     due, known = loader.select_due(run.warehouse, candidates, _now(),
-                                   sources=[s.name for s in run.config.sources if not isinstance(s, WarcSource)])
+                                   sources=[s.name for s in run.config.sources
+                                            if not isinstance(s, (WarcSource, HkexnewsSource))])
     run.counts.skipped_known += known
     return due
 
@@ -266,7 +333,7 @@ def deduplicate(run: RunContext, articles: list[Article]) -> list[Article]:
 
 @task(name="understand", cache_policy=NO_CACHE)
 def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
-    """spaCy entities and listing events for relevant originals.
+    """spaCy entities and listing events for relevant originals, resolved to issuers.
 
     In this process, not the pool: meanwhile the workers extract the next batch, so both
     cores stay busy, and only one process holds the spaCy model (~135 MB; in every
@@ -277,14 +344,16 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
     from tasks.understand.nlp import extract_entities
 
     articles = extract_entities(run.nlp, articles)
-    return articles, detect_listing_events(run.nlp, articles)
+    events = lifecycle.resolve_news_events(run.registry, detect_listing_events(run.nlp, articles), run.watch, _now())
+    run.registry.note_mentions(articles, _now())
+    return articles, events
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: list[ListingEvent],
          replace: bool = False) -> None:
     """One transaction per batch: fetches, articles, entities, URL state, dedup signatures,
-    listing events and their pending alerts. A crash loses at most this batch; a retry
+    what the news told of issuers, listing events and their pending alerts. A crash loses at most this batch; a retry
     writes all of it again, signatures included (they count as saved only after the commit)."""
     now = _now()
     outcomes = batch.outcomes + [UrlOutcome(url=a.url, source=a.source, status=UrlStatus.STORED,
@@ -294,8 +363,10 @@ def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: 
         loader.insert_articles(con, run.run_id, articles, replace=replace)
         loader.record_url_outcomes(con, outcomes, now)
         signatures.save_signatures(con, run.index.unsaved())
-        new_events = listings.record_events(con, events, run.channels, now)
+        issuers.save_issuers(con, run.registry.changed())
+        new_events = lifecycle.record_events(con, events, run.channels, now)
     run.index.mark_saved()
+    run.registry.mark_saved()
     for fetch in batch.fetches:
         run.counts.bump(fetch.source, "fetched")
         if fetch.outcome in NOT_HTML_OUTCOMES:

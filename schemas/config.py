@@ -56,7 +56,30 @@ class WarcSource(Strict):
     path: str = Field(min_length=1)
 
 
-Source = Annotated[Union[FeedSource, SitemapSource, WarcSource], Field(discriminator="kind")]
+class HkexnewsSource(Strict):
+    """The exchange's application lists: twenty JSON files under `url` (README, "Listings
+    grounded in the exchange's record")."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["hkexnews"]
+    url: str = Field(min_length=1)
+    boards: list[Literal["sehk", "gem"]] = Field(default=["sehk", "gem"], min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _directory(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s) URL of the lists' directory, got {url!r}")
+        return url if url.endswith("/") else url + "/"
+
+    @field_validator("boards")
+    @classmethod
+    def _distinct(cls, boards: list[str]) -> list[str]:
+        return list(dict.fromkeys(boards))
+
+
+SOURCE_KINDS = ("feed", "sitemap", "warc", "hkexnews")
+Source = Annotated[Union[FeedSource, SitemapSource, WarcSource, HkexnewsSource], Field(discriminator="kind")]
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -79,6 +102,22 @@ class Alerts(Strict):
         return [_ENV_REF.sub(expand, url) for url in urls]
 
 
+class Listings(Strict):
+    # Whose listing events alert: "ai" (issuers the exchange's record or the news show to be
+    # AI or AI-adjacent technology), "all", or a list of company names (any of their names
+    # in English or Chinese). Events of other companies are stored, not alerted.
+    watch: Literal["ai", "all"] | list[str] = "ai"
+
+    @field_validator("watch", mode="before")
+    @classmethod
+    def _watch(cls, value: object) -> object:
+        if isinstance(value, str) and value in ("ai", "all"):
+            return value
+        if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+            return [v.strip() for v in value]
+        raise ValueError(f"expected ai, all or a non-empty list of company names, got {value!r}")
+
+
 class Relevance(Strict):
     threshold: float = Field(0.5, ge=0, le=1)
 
@@ -96,6 +135,7 @@ class Config(Strict):
     http: Http = Http()
     sources: list[Source] = []
     alerts: Alerts = Alerts()
+    listings: Listings = Listings()
     relevance: Relevance = Relevance()
     dedup: Dedup = Dedup()
     # Where raw responses are archived as WARC; unset, `archive/` beside the warehouse file
@@ -118,7 +158,7 @@ def _describe(error: dict, data: object) -> str:
             name = item.get("name") if isinstance(item, dict) else None
             parts.append(f"[{part}]" + (f"({name})" if name else ""))
             node = item
-        elif isinstance(part, str) and part in ("feed", "sitemap", "warc") and parts:
+        elif isinstance(part, str) and part in SOURCE_KINDS and parts:
             continue  # pydantic's discriminator tag: not a key the user wrote
         else:
             parts.append(("." if parts else "") + str(part))
@@ -130,9 +170,11 @@ def _describe(error: dict, data: object) -> str:
     elif kind == "missing":
         problem = "required key is missing"
     elif kind == "union_tag_invalid":
-        problem = f"unknown kind {error.get('input', {}).get('kind')!r} (expected feed, sitemap or warc)" if isinstance(error.get("input"), dict) else "unknown kind"
+        expected = ", ".join(SOURCE_KINDS[:-1]) + f" or {SOURCE_KINDS[-1]}"
+        problem = (f"unknown kind {error['input'].get('kind')!r} (expected {expected})"
+                   if isinstance(error.get("input"), dict) else "unknown kind")
     elif kind == "union_tag_not_found":
-        problem = "missing 'kind' (expected feed, sitemap or warc)"
+        problem = "missing 'kind' (expected " + ", ".join(SOURCE_KINDS[:-1]) + f" or {SOURCE_KINDS[-1]})"
     else:
         problem = error["msg"].removeprefix("Value error, ")
     return f"{key}: {problem}"

@@ -49,6 +49,7 @@ class FetchOutcome(StrEnum):
     """What one HTTP attempt came to (`fetches.outcome`); `error` says it in words."""
 
     OK = "ok"  # 2xx, body kept
+    MALFORMED = "malformed"  # 2xx, but the body is not the document the source promised (broken JSON, wrong shape)
     NOT_MODIFIED = "not_modified"  # 304 to a conditional GET
     NOT_HTML = "not_html"  # 2xx, but a PDF, an image, ...
     EMPTY = "empty"  # 2xx with no body
@@ -181,16 +182,41 @@ class Seed(Record):
 
 class ListingStage(StrEnum):
     """The stages of a listing, in the order a company reaches them. This order is the
-    only definition: the warehouse's `listing_stages` table is written from it."""
+    only definition: the warehouse's `listing_stages` table is written from it.
+
+    The last four are outcomes: how an application ends without a listing. They rank
+    after `debut` because each closes its application: a stage of that application first
+    seen after them is stale. A company that files again does so under a new application
+    (a new issuer), whose stages start again at `filing`."""
 
     FILING = "filing"
     HEARING = "hearing"
     PRICING = "pricing"
     DEBUT = "debut"
+    LAPSED = "lapsed"
+    WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+    RETURNED = "returned"
 
 
 STAGES = tuple(ListingStage)
 STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
+OUTCOMES = frozenset({ListingStage.LAPSED, ListingStage.WITHDRAWN, ListingStage.REJECTED, ListingStage.RETURNED})
+
+
+class Origin(StrEnum):
+    """Which source showed a stage first (`listing_events.origin`)."""
+
+    EXCHANGE = "exchange"  # the exchange's application lists (kind: hkexnews)
+    NEWS = "news"  # an article, or a seed document
+
+
+class Suppressed(StrEnum):
+    """Why a recorded stage raised no alert (`listing_events.suppressed`; NULL: it alerted)."""
+
+    KNOWN = "known"  # the seeds report it, or the first poll of an exchange source listed it
+    STALE = "stale"  # the application had already reached this stage or a later one
+    UNWATCHED = "unwatched"  # the company is not among `listings.watch`
 
 
 def listing_event_id(company: str, stage: str) -> str:
@@ -198,8 +224,15 @@ def listing_event_id(company: str, stage: str) -> str:
     return hashlib.sha1(f"{company.casefold()}\x1f{stage}".encode("utf-8")).hexdigest()[:20]
 
 
+def issuer_event_id(issuer_id: str, stage: str) -> str:
+    """Stable id for one application (issuer) reaching one stage, whichever source shows it."""
+    return hashlib.sha1(f"issuer\x1f{issuer_id}\x1f{stage}".encode("utf-8")).hexdigest()[:20]
+
+
 class ListingEvent(Record):
-    event_id: str  # stable: derived from company and stage
+    """A sighting of a stage, and once recorded, the row of `listing_events` it became."""
+
+    event_id: str  # stable: derived from the issuer and stage, else from company and stage
     company: str
     exchange: str = "HKEX"
     stage: ListingStage
@@ -208,11 +241,22 @@ class ListingEvent(Record):
     currency: str | None = None
     event_date: datetime | None = None
     article_id: str | None = None  # None for known listings taken from the seeds
-    evidence: str | None = None  # the sentence that showed the event
-    known: bool = False  # reported by the seeds: never alerted
+    evidence: str | None = None  # the sentence that showed the event, or the exchange document's label
+    known: bool = False  # reported by the seeds or by an exchange source's first poll: never alerted
     # Other names the same text gives the company ("Zhipu AI, also known as Knowledge
-    # Atlas"): resolution to an issuer may use them. Not a warehouse column.
+    # Atlas"): resolution to an issuer uses them, and they wait in the row until it can.
     aliases: list[str] = []
+    issuer_id: str | None = None  # the application it belongs to, when resolved (tasks/listings/registry.py)
+    origin: Origin = Origin.NEWS
+    document_url: str | None = None  # the exchange document that shows the stage
+    confirmed_at: datetime | None = None  # when the exchange confirmed a stage the news showed first
+    # A stage implied by a later one the same sighting shows (a newly seen application
+    # that has already listed had also filed): recorded as history, never alerted.
+    stale: bool = False
+    watched: bool = True  # among `listings.watch` (tasks/listings/lifecycle.py decides)
+    # Set once recorded: when, and why it did not alert (None: it alerted).
+    first_seen_at: datetime | None = None
+    suppressed: Suppressed | None = None
 
 
 class RunCounts(Record):
@@ -239,3 +283,12 @@ class RunCounts(Record):
         setattr(self, key, getattr(self, key) + n)
         per = self.by_source.setdefault(source, {})
         per[key] = per.get(key, 0) + n
+
+
+class StageChange(Record):
+    """What the lifecycle does with one sighting: a new row, or a stored row it completes
+    (tasks/listings/lifecycle.py decides, warehouse/listings.py writes)."""
+
+    row: ListingEvent  # the row as it is to be stored
+    insert: bool  # a new row; else an update of the stored row with the same event_id
+    alert: bool  # queue one alert per channel

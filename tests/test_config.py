@@ -36,14 +36,25 @@ def test_default_config_lists_real_sources():
     config = load_config(PROJECT / "hkai.yaml")
     kinds = {s.kind for s in config.sources}
     urls = " ".join(s.url for s in config.sources if s.kind != "warc")
-    assert kinds == {"feed", "sitemap"}
+    assert kinds == {"feed", "sitemap", "hkexnews"}
+    (hkex,) = [s for s in config.sources if s.kind == "hkexnews"]
+    assert hkex.url == "https://www1.hkexnews.hk/ncms/json/eds/" and hkex.boards == ["sehk", "gem"]
+    assert config.listings.watch == "ai"
     assert "hkex.com.hk" in urls and "news.google.com/rss/search" in urls and "rthk.hk" in urls
 
 
 @pytest.mark.parametrize("text, expected", [
     ("sources: [{name: a, kind: feed, url: 'http://x', colour: red}]", "sources[0](a).colour: unknown key"),
     ("sources: [{name: a, kind: feed}]", "sources[0](a).url: required key is missing"),
-    ("sources: [{name: a, kind: ftp, url: 'x'}]", "sources[0](a): unknown kind 'ftp' (expected feed, sitemap or warc)"),
+    ("sources: [{name: a, kind: ftp, url: 'x'}]", "sources[0](a): unknown kind 'ftp' (expected feed, sitemap, warc or hkexnews)"),
+    ("sources: [{name: hk, kind: hkexnews}]", "sources[0](hk).url: required key is missing"),
+    ("sources: [{name: hk, kind: hkexnews, url: 'ftp://x/'}]", "sources[0](hk).url: expected an http(s) URL"),
+    ("sources: [{name: hk, kind: hkexnews, url: 'https://x/', boards: [sehk, nyse]}]",
+     "sources[0](hk).boards[1]: Input should be 'sehk' or 'gem'"),
+    ("sources: [{name: hk, kind: hkexnews, url: 'https://x/', board: gem}]", "sources[0](hk).board: unknown key"),
+    ("listings: {watch: some}", "listings.watch: expected ai, all or a non-empty list of company names"),
+    ("listings: {watch: []}", "listings.watch: expected ai, all or a non-empty list of company names"),
+    ("listings: {wach: ai}", "listings.wach: unknown key"),
     ("sources: [{name: a, kind: warc}]", "sources[0](a).path: required key is missing"),
     ("http: {timeout_s: -1}", "http.timeout_s: Input should be greater than 0"),
     ("wherehouse: x.duckdb", "wherehouse: unknown key"),
@@ -54,6 +65,16 @@ def test_default_config_lists_real_sources():
 ])
 def test_each_problem_names_the_key(tmp_path, text, expected):
     assert expected in check_error(tmp_path, text)
+
+
+def test_exchange_source_and_watch_settings():
+    config = parse_config({"sources": [{"name": "hkex", "kind": "hkexnews", "url": "https://www1.hkexnews.hk/ncms/json/eds",
+                                        "boards": ["gem", "gem"]}],
+                           "listings": {"watch": [" Zhipu AI ", "MiniMax"]}})
+    (source,) = config.sources
+    assert source.url.endswith("/eds/") and source.boards == ["gem"]
+    assert config.listings.watch == ["Zhipu AI", "MiniMax"]
+    assert parse_config({"listings": {"watch": "all"}}).listings.watch == "all"
 
 
 def test_missing_file(tmp_path):

@@ -1,5 +1,6 @@
-"""Listing events and the alert outbox: recording events with their pending alerts in the
-batch's transaction, and the short transactions that deliver them afterwards.
+"""Listing events and the alert outbox: the rows a batch's sightings are fused with, writing
+what the lifecycle decided together with its pending alerts in the batch's transaction
+(tasks/listings/lifecycle.py decides), and the short transactions that deliver them afterwards.
 
 Delivery (tasks/alerts/delivery.py) claims an outbox row, sends with no transaction
 open, and records the outcome; the crash windows are described there.
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from schemas.records import STAGE_RANK, ListingEvent
+from schemas.records import ListingEvent, StageChange
 from warehouse.db import Warehouse
 
 
@@ -22,44 +23,76 @@ def idempotency_key(event_id: str, channel_label: str) -> str:
     return hashlib.sha256(f"{event_id}\x1f{channel_label}".encode("utf-8")).hexdigest()[:32]
 
 
-def record_events(con: duckdb.DuckDBPyConnection, events: list[ListingEvent], channel_labels: list[str],
-                  now: datetime) -> list[ListingEvent]:
-    """Insert events first-sighting-wins and queue one alert per channel for each new one.
+EVENT_COLUMNS = (
+    "event_id", "company", "exchange", "stage", "stock_code", "amount", "currency", "event_date", "article_id",
+    "first_seen_at", "evidence", "known", "stale", "issuer_id", "origin", "confirmed_at", "document_url",
+    "suppressed", "aliases",
+)
+_SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM listing_events"
 
-    Runs in the caller's open transaction. Known events (from the seeds) are inserted, never
-    alerted; so is a stage the company had already reached or passed (a late, stale report).
-    Returns the events that were new.
-    """
+
+def _event(row: tuple) -> ListingEvent:
+    values = dict(zip(EVENT_COLUMNS, row))
+    values["aliases"] = values["aliases"] or []
+    values["stale"] = bool(values["stale"])
+    return ListingEvent(**values)
+
+
+def stored_stages(con: duckdb.DuckDBPyConnection, events: list[ListingEvent]) -> list[ListingEvent]:
+    """The rows new sightings may merge into, or be stale against: the same event, any
+    stage of the same issuer, and, for sightings not resolved to an issuer, any stage
+    recorded under the same company name."""
+    if not events:
+        return []
+    ids = sorted({e.event_id for e in events})
+    issuers = sorted({e.issuer_id for e in events if e.issuer_id})
+    companies = sorted({e.company.lower() for e in events if not e.issuer_id})
+    rows = con.execute(
+        f"{_SELECT_EVENTS} WHERE event_id IN (SELECT unnest(?::VARCHAR[]))"
+        " OR issuer_id IN (SELECT unnest(?::VARCHAR[])) OR lower(company) IN (SELECT unnest(?::VARCHAR[]))",
+        [ids, issuers, companies]).fetchall()
+    return [_event(row) for row in rows]
+
+
+def unresolved_events(con: duckdb.DuckDBPyConnection) -> list[ListingEvent]:
+    """Hong Kong listing events not yet tied to an application, oldest first."""
+    rows = con.execute(f"{_SELECT_EVENTS} WHERE issuer_id IS NULL AND exchange = 'HKEX'"
+                       " ORDER BY first_seen_at, event_id").fetchall()
+    return [_event(row) for row in rows]
+
+
+def issuer_stages(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(issuer_id, stage) of every resolved row."""
+    return {(i, s) for i, s in con.execute(
+        "SELECT issuer_id, stage FROM listing_events WHERE issuer_id IS NOT NULL").fetchall()}
+
+
+def apply_changes(con: duckdb.DuckDBPyConnection, changes: list[StageChange], channel_labels: list[str],
+                  now: datetime) -> None:
+    """Write what the lifecycle decided (tasks/listings/lifecycle.py): new rows, rows a later
+    sighting completed, and one pending alert per channel for each change that alerts.
+    Runs in the caller's open transaction, so the rows and their alerts commit together."""
     labels = list(dict.fromkeys(channel_labels))
-    inserted: list[ListingEvent] = []
-    # Earlier stages first, so a batch holding a filing and a debut alerts both in order.
-    for event in sorted(events, key=lambda e: (STAGE_RANK[e.stage], e.event_date or now)):
-        reached = con.execute(
-            "SELECT max(s.rank) FROM listing_events e JOIN listing_stages s USING (stage)"
-            " WHERE lower(e.company) = lower(?)",
-            [event.company],
-        ).fetchone()[0]
-        stale = not event.known and reached is not None and reached >= STAGE_RANK[event.stage]
-        row = con.execute(
-            "INSERT INTO listing_events BY NAME (SELECT ? AS event_id, ? AS company, ? AS exchange,"
-            " ? AS stage, ? AS stock_code, ? AS amount, ? AS currency, ? AS event_date, ? AS article_id,"
-            " ? AS first_seen_at, ? AS evidence, ? AS known, ? AS stale)"
-            " ON CONFLICT DO NOTHING RETURNING event_id",
-            [event.event_id, event.company, event.exchange, str(event.stage), event.stock_code, event.amount,
-             event.currency, event.event_date, event.article_id, now, event.evidence, event.known, stale],
-        ).fetchone()
-        if row is None:
-            continue
-        inserted.append(event)
-        if event.known or stale:
+    sets = ", ".join(f"{c} = ?" for c in EVENT_COLUMNS if c != "event_id")
+    for change in changes:
+        row = change.row
+        values = {c: getattr(row, c) for c in EVENT_COLUMNS}
+        values["stage"], values["origin"] = str(row.stage), str(row.origin)
+        values["suppressed"] = str(row.suppressed) if row.suppressed else None
+        if change.insert:
+            con.execute(f"INSERT INTO listing_events ({', '.join(EVENT_COLUMNS)})"
+                        f" VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})", list(values.values()))
+        else:
+            con.execute(f"UPDATE listing_events SET {sets} WHERE event_id = ?",
+                        [values[c] for c in EVENT_COLUMNS if c != "event_id"] + [row.event_id])
+        if not change.alert:
             continue
         for label in labels:
             con.execute(
                 "INSERT INTO alert_outbox (event_id, channel, idempotency_key, status, enqueued_at)"
                 " VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
-                [event.event_id, label, idempotency_key(event.event_id, label), now],
+                [row.event_id, label, idempotency_key(row.event_id, label), now],
             )
-    return inserted
 
 
 @dataclass(frozen=True)
@@ -72,29 +105,31 @@ class PendingAlert:
     status: str  # pending | sending (a claim that recorded no outcome)
     headline: str | None
     article_url: str | None
+    name_en: str | None = None  # the issuer's names, when the event is resolved to one
+    name_zh: str | None = None
+    aliases: tuple[str, ...] = ()
+    board: str | None = None
 
 
 def pending_alerts(wh: Warehouse) -> list[PendingAlert]:
     """Unsent outbox rows, oldest first and, within a batch, in stage order."""
     with wh.session() as con:
-        rows = con.execute("""
-            SELECT o.event_id, o.channel, o.idempotency_key, o.status,
-                   e.company, e.exchange, e.stage, e.stock_code, e.amount, e.currency, e.event_date,
-                   e.article_id, e.evidence, a.title, a.url
+        rows = con.execute(f"""
+            SELECT o.channel, o.idempotency_key, o.status, a.title, a.url,
+                   i.name_en, i.name_zh, coalesce(i.aliases, []), i.board, {", ".join("e." + c for c in EVENT_COLUMNS)}
             FROM alert_outbox o
             JOIN listing_events e ON e.event_id = o.event_id
             JOIN listing_stages s ON s.stage = e.stage
             LEFT JOIN articles a ON a.article_id = e.article_id
+            LEFT JOIN issuers i ON i.issuer_id = e.issuer_id
             WHERE o.status <> 'sent'
             ORDER BY o.enqueued_at, s.rank, o.event_id, o.channel
         """).fetchall()
     pending = []
-    for (event_id, channel, key, status, company, exchange, stage, stock_code, amount, currency, event_date,
-         article_id, evidence, headline, article_url) in rows:
-        event = ListingEvent(event_id=event_id, company=company, exchange=exchange, stage=stage,
-                             stock_code=stock_code, amount=amount, currency=currency, event_date=event_date,
-                             article_id=article_id, evidence=evidence)
-        pending.append(PendingAlert(event, channel, key, status, headline, article_url))
+    for row in rows:
+        channel, key, status, headline, article_url, name_en, name_zh, aliases, board = row[:9]
+        pending.append(PendingAlert(_event(row[9:]), channel, key, status, headline, article_url, name_en,
+                                    name_zh, tuple(aliases), board))
     return pending
 
 

@@ -1,7 +1,7 @@
 """Listing alerts through Apprise, worked off the outbox so none is lost or sent twice.
 
 1. The batch that records a new listing event queues one `alert_outbox` row per channel in
-   the same transaction (warehouse/listings.record_events): both commit or neither does.
+   the same transaction (tasks/listings/lifecycle.record_events): both commit or neither does.
 2. `deliver_pending` runs after the commit. Per outbox row: claim it (short transaction),
    send it (no transaction open: the warehouse file stays free for readers), record the
    outcome in `alerts` and the outbox (short transaction). Unsent rows are retried next run.
@@ -103,7 +103,9 @@ def deliver_pending(warehouse: Warehouse, channel_urls: list[str],
         if attempt is None:
             counts.pending += 1  # another run holds it, or its crashed claim is still leased
             continue
-        title, body = alert_message(alert.event, alert.headline, alert.article_url, alert.idempotency_key)
+        title, body = alert_message(alert.event, alert.headline, alert.article_url, alert.idempotency_key,
+                                    name_en=alert.name_en, name_zh=alert.name_zh, aliases=alert.aliases,
+                                    board=alert.board)
         try:
             target = url
             if url.startswith(f"{PREFECT_BLOCK_SCHEME}://"):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from schemas.records import ListingEvent
+from schemas.exchange import BOARD_NAMES
+from schemas.records import ListingEvent, Origin
 
 _STAGE_WORDS = {"filing": "listing application filed", "hearing": "listing hearing passed",
-                "pricing": "offer priced / trading date set", "debut": "first day of trading"}
+                "pricing": "offer priced / trading date set", "debut": "first day of trading",
+                "lapsed": "application lapsed", "withdrawn": "application withdrawn",
+                "rejected": "application rejected by the exchange", "returned": "application returned by the exchange"}
 _CURRENCY_SIGNS = {"HKD": "HK$", "USD": "US$", "CNY": "RMB "}
 
 
@@ -19,17 +22,31 @@ def _amount_text(amount: float | None, currency: str | None) -> str | None:
     return f"{sign}{amount:,.0f}"
 
 
-def alert_message(event: ListingEvent, headline: str | None, article_url: str | None,
-                  key: str) -> tuple[str, str]:
-    """(title, body) of the alert for one listing event."""
-    title = f"{event.exchange} listing: {event.company} \u2014 {event.stage}"
+def company_names(event: ListingEvent, name_en: str | None = None, name_zh: str | None = None) -> str:
+    """"English name (中文名)" when the issuer's names are known, else the name the event gives."""
+    english = name_en or event.company
+    return f"{english} ({name_zh})" if name_zh and name_zh != english else english
+
+
+def alert_message(event: ListingEvent, headline: str | None, article_url: str | None, key: str, *,
+                  name_en: str | None = None, name_zh: str | None = None, aliases: tuple[str, ...] = (),
+                  board: str | None = None) -> tuple[str, str]:
+    """(title, body) of the alert for one listing event. The issuer's names, aliases and
+    board come from the registry when the event is resolved to an issuer."""
+    names = company_names(event, name_en, name_zh)
+    also = [a for a in aliases if a not in (name_en, name_zh, event.company)]
+    source = {Origin.EXCHANGE: "the exchange's application lists", Origin.NEWS: "the news"}[event.origin]
+    title = f"{event.exchange} listing: {names} \u2014 {event.stage}"
     lines = [
-        f"Company: {event.company}",
+        f"Company: {names}",
+        f"Also known as: {', '.join(also)}" if also else None,
         f"Stage: {event.stage} ({_STAGE_WORDS[event.stage]})",
         f"Stock code: {event.stock_code}" if event.stock_code else None,
-        f"Exchange: {event.exchange}",
+        f"Exchange: {event.exchange}" + (f" ({BOARD_NAMES.get(board, board)})" if board else ""),
         f"Amount: {_amount_text(event.amount, event.currency)}" if event.amount is not None else None,
         f"Date: {event.event_date.date().isoformat()}" if event.event_date else None,
+        f"First shown by: {source}",
+        f"Exchange document: {event.document_url}" if event.document_url else None,
         f"Headline: {headline}" if headline else None,
         f"Article: {article_url}" if article_url else None,
         f"Evidence: {event.evidence}" if event.evidence else None,
