@@ -213,7 +213,9 @@ class NameIndex:
         if is_chinese(name):
             if len(core) < MIN_PREFIX_CHARS_ZH:
                 return set()
-            return {i for other, ids in self._cores["zh"].items() if other.startswith(core) for i in ids}
+            return {i for other, ids in self._cores["zh"].items()
+                    if (other.startswith(core) or core.startswith(other)) and len(other) >= MIN_PREFIX_CHARS_ZH
+                    for i in ids}
         tokens = core.split()
         if not tokens or tokens[0] in NOT_DISTINCTIVE or len(core) < MIN_PREFIX_CHARS:
             return set()
@@ -221,7 +223,8 @@ class NameIndex:
         for other, ids in self._cores["en"].items():
             other_tokens = other.split()
             shorter, longer = sorted((tokens, other_tokens), key=len)
-            if longer[: len(shorter)] == shorter and shorter[0] not in NOT_DISTINCTIVE:
+            # "Iluvatar" for "Iluvatar CoreX", not "Harbour" for "Harbour Dumpling House".
+            if longer[: len(shorter)] == shorter and 2 * len(shorter) >= len(longer):
                 found |= ids
         return found
 
