@@ -192,16 +192,19 @@ def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
     now = _now()
     results = hkexnews.poll_list_files(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
     applications = exchange.join_records(results)
-    sightings = exchange.record_applications(run.registry, applications, now)
+    new_events: list[ListingEvent] = []
     with run.warehouse.transaction() as con:
         loader.insert_fetches(con, run.run_id, [r.fetch for r in results])
         issuers.save_exchange_files(con, results, now)
-        issuers.save_documents(con, [(f"{a.board}-{a.hkex_id}", a) for a in applications], now)
-        lifecycle.link_stored_events(con, run.registry, now)
-        events = lifecycle.watch_exchange_events(run.registry, sightings, run.watch)
-        issuers.save_issuers(con, run.registry.changed())
-        new_events = lifecycle.record_events(con, events, run.channels, now)
-    run.registry.mark_saved()
+        if applications:  # else every file answered 304 or failed: nothing to learn
+            sightings = exchange.record_applications(run.registry, applications, now)
+            issuers.save_documents(con, [(f"{a.board}-{a.hkex_id}", a) for a in applications], now)
+            lifecycle.link_stored_events(con, run.registry, now)
+            events = lifecycle.watch_exchange_events(run.registry, sightings, run.watch)
+            issuers.save_issuers(con, run.registry.changed())
+            new_events = lifecycle.record_events(con, events, run.channels, now)
+    if applications:
+        run.registry.mark_saved()
     _count_exchange_poll(run, source.name, results, len(applications), len(new_events))
 
 

@@ -42,6 +42,8 @@ GENERIC_WORDS = frozenset({
     "software", "systems", "system", "digital", "smart", "innovation", "international", "electronics",
     "electronic", "data", "labs", "lab", "computing", "automotive", "medical", "biotech", "biotechnology",
     "pharmaceutical", "pharmaceuticals", "energy", "industrial", "industries", "development",
+    "autonomous", "driving", "lidar", "vision", "logistics", "catering", "property", "apparel", "dairy",
+    "consumer", "healthcare", "education", "services", "solutions", "materials", "equipment",
 })
 # A name may start with where the company is registered: "Shanghai Biren Technology".
 PLACES_EN = frozenset({
@@ -293,8 +295,10 @@ class Registry:
     def __init__(self, issuers: Iterable[Issuer] = ()):
         self.issuers: dict[str, Issuer] = {}
         self.companies: dict[str, list[str]] = {}  # company_id -> issuer_ids, oldest application first
-        self.names = NameIndex()
-        self._exact_names: dict[str, str] = {}  # name key -> company_id: re-filings are matched strictly
+        # The name indexes are built the first time a name is looked up (~0.2 s for a
+        # thousand issuers), so a poll in which nothing changed costs nothing here.
+        self._names: NameIndex | None = None
+        self._exact_names: dict[str, str] | None = None  # name key -> company_id: re-filings match strictly
         self._changed: set[str] = set()
         for issuer in issuers:
             self._put(issuer)
@@ -302,14 +306,32 @@ class Registry:
     def __len__(self) -> int:
         return len(self.issuers)
 
+    @property
+    def names(self) -> NameIndex:
+        if self._names is None:
+            self._names = NameIndex()
+            for issuer in self.issuers.values():
+                self._index(issuer)
+        return self._names
+
+    def _index(self, issuer: Issuer) -> None:
+        assert self._names is not None
+        for name in (issuer.name_en, issuer.name_zh, *issuer.aliases):
+            self._names.add(name, issuer.company_id)
+
     def _put(self, issuer: Issuer) -> None:
         self.issuers[issuer.issuer_id] = issuer
         apps = self.companies.setdefault(issuer.company_id, [])
         if issuer.issuer_id not in apps:
             apps.append(issuer.issuer_id)
             apps.sort(key=lambda i: self.issuers[i].hkex_id)
-        for name in (issuer.name_en, issuer.name_zh, *issuer.aliases):
-            self.names.add(name, issuer.company_id)
+        if self._names is not None:
+            self._index(issuer)
+        if self._exact_names is not None:
+            self._remember_names(issuer)
+
+    def _remember_names(self, issuer: Issuer) -> None:
+        assert self._exact_names is not None
         for name in (issuer.name_en, issuer.name_zh):
             if name and name_key(name):
                 self._exact_names.setdefault(name_key(name), issuer.company_id)
@@ -374,6 +396,10 @@ class Registry:
         return self._update(issuer, now), old
 
     def _same_company(self, name_en: str | None, name_zh: str | None) -> str | None:
+        if self._exact_names is None:
+            self._exact_names = {}
+            for issuer in self.issuers.values():
+                self._remember_names(issuer)
         for name in (name_en, name_zh):
             if name and name_key(name) in self._exact_names:
                 return self._exact_names[name_key(name)]
