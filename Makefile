@@ -36,6 +36,7 @@ $(PEERS_STAMP): bench/requirements-peers.txt
 
 bench: setup $(PEERS_STAMP)
 	$(BIN)/python -m bench.harness
+	$(BIN)/python -m bench.exchange
 
 # Where a run's time goes: py-spy (from the peers' venv) over one ingest's process tree.
 profile: setup $(PEERS_STAMP)

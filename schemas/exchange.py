@@ -150,9 +150,3 @@ class Issuer(Record):
 
 CLOSED_STATUSES = frozenset({Status.WITHDRAWN, Status.LAPSED, Status.REJECTED, Status.RETURNED})
 
-
-class IssuerDocument(Record):
-    """A row of `issuer_documents`: every document of an application, as first seen."""
-
-    issuer_id: str
-    document: ExchangeDocument

@@ -259,6 +259,15 @@ class ListingEvent(Record):
     suppressed: Suppressed | None = None
 
 
+class StageChange(Record):
+    """What the lifecycle does with one sighting: a new row, or a stored row it completes
+    (tasks/listings/lifecycle.py decides, warehouse/listings.py writes)."""
+
+    row: ListingEvent  # the row as it is to be stored
+    insert: bool  # a new row; else an update of the stored row with the same event_id
+    alert: bool  # queue one alert per channel
+
+
 class RunCounts(Record):
     """What one run did, per source and in total: the summary and the `runs` row."""
 
@@ -284,11 +293,3 @@ class RunCounts(Record):
         per = self.by_source.setdefault(source, {})
         per[key] = per.get(key, 0) + n
 
-
-class StageChange(Record):
-    """What the lifecycle does with one sighting: a new row, or a stored row it completes
-    (tasks/listings/lifecycle.py decides, warehouse/listings.py writes)."""
-
-    row: ListingEvent  # the row as it is to be stored
-    insert: bool  # a new row; else an update of the stored row with the same event_id
-    alert: bool  # queue one alert per channel

@@ -11,18 +11,14 @@ import duckdb
 from schemas.exchange import ExchangeApplication, ExchangeFileResult, ExchangeFileState, Issuer
 from warehouse.db import Warehouse
 
-ISSUER_COLUMNS = (
-    "issuer_id", "hkex_id", "board", "name_en", "name_zh", "markers", "status", "stock_code",
-    "first_filed_on", "closed_on", "has_phip", "is_ai", "ai_evidence", "aliases", "company_id",
-    "refiled_from", "first_seen_at", "updated_at",
-)
 ISSUER_TYPES = {
     "issuer_id": "VARCHAR", "hkex_id": "BIGINT", "board": "VARCHAR", "name_en": "VARCHAR",
     "name_zh": "VARCHAR", "markers": "VARCHAR[]", "status": "VARCHAR", "stock_code": "VARCHAR",
     "first_filed_on": "DATE", "closed_on": "DATE", "has_phip": "BOOLEAN", "is_ai": "BOOLEAN",
     "ai_evidence": "VARCHAR[]", "aliases": "VARCHAR[]", "company_id": "VARCHAR", "refiled_from": "VARCHAR",
     "first_seen_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-}
+}  # the columns of issuers, with their types
+ISSUER_COLUMNS = tuple(ISSUER_TYPES)
 
 
 def _insert_columns(con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], rows: list[tuple],

@@ -23,11 +23,14 @@ def idempotency_key(event_id: str, channel_label: str) -> str:
     return hashlib.sha256(f"{event_id}\x1f{channel_label}".encode("utf-8")).hexdigest()[:32]
 
 
-EVENT_COLUMNS = (
-    "event_id", "company", "exchange", "stage", "stock_code", "amount", "currency", "event_date", "article_id",
-    "first_seen_at", "evidence", "known", "stale", "issuer_id", "origin", "confirmed_at", "document_url",
-    "suppressed", "aliases",
-)
+EVENT_TYPES = {
+    "event_id": "VARCHAR", "company": "VARCHAR", "exchange": "VARCHAR", "stage": "VARCHAR", "stock_code": "VARCHAR",
+    "amount": "DOUBLE", "currency": "VARCHAR", "event_date": "TIMESTAMPTZ", "article_id": "VARCHAR",
+    "first_seen_at": "TIMESTAMPTZ", "evidence": "VARCHAR", "known": "BOOLEAN", "stale": "BOOLEAN",
+    "issuer_id": "VARCHAR", "origin": "VARCHAR", "confirmed_at": "TIMESTAMPTZ", "document_url": "VARCHAR",
+    "suppressed": "VARCHAR", "aliases": "VARCHAR[]",
+}  # the columns of listing_events this module reads and writes, with their types
+EVENT_COLUMNS = tuple(EVENT_TYPES)
 _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM listing_events"
 
 
@@ -73,26 +76,30 @@ def apply_changes(con: duckdb.DuckDBPyConnection, changes: list[StageChange], ch
     sighting completed, and one pending alert per channel for each change that alerts.
     Runs in the caller's open transaction, so the rows and their alerts commit together."""
     labels = list(dict.fromkeys(channel_labels))
+    inserts = [_values(c.row) for c in changes if c.insert]
+    if inserts:
+        # Column-wise, one statement: a first poll of the exchange's lists inserts thousands.
+        selects = ", ".join(f"unnest(?::{EVENT_TYPES[c]}[])" for c in EVENT_COLUMNS)
+        con.execute(f"INSERT INTO listing_events ({', '.join(EVENT_COLUMNS)}) SELECT {selects}",
+                    [[row[c] for row in inserts] for c in EVENT_COLUMNS])
     sets = ", ".join(f"{c} = ?" for c in EVENT_COLUMNS if c != "event_id")
     for change in changes:
-        row = change.row
-        values = {c: getattr(row, c) for c in EVENT_COLUMNS}
-        values["stage"], values["origin"] = str(row.stage), str(row.origin)
-        values["suppressed"] = str(row.suppressed) if row.suppressed else None
-        if change.insert:
-            con.execute(f"INSERT INTO listing_events ({', '.join(EVENT_COLUMNS)})"
-                        f" VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})", list(values.values()))
-        else:
+        if not change.insert:
+            values = _values(change.row)
             con.execute(f"UPDATE listing_events SET {sets} WHERE event_id = ?",
-                        [values[c] for c in EVENT_COLUMNS if c != "event_id"] + [row.event_id])
-        if not change.alert:
-            continue
-        for label in labels:
-            con.execute(
-                "INSERT INTO alert_outbox (event_id, channel, idempotency_key, status, enqueued_at)"
-                " VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
-                [row.event_id, label, idempotency_key(row.event_id, label), now],
-            )
+                        [values[c] for c in EVENT_COLUMNS if c != "event_id"] + [change.row.event_id])
+    queued = [(c.row.event_id, label, idempotency_key(c.row.event_id, label), now)
+              for c in changes if c.alert for label in labels]
+    if queued:
+        con.executemany("INSERT INTO alert_outbox (event_id, channel, idempotency_key, status, enqueued_at)"
+                        " VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING", queued)
+
+
+def _values(row: ListingEvent) -> dict:
+    values = {c: getattr(row, c) for c in EVENT_COLUMNS}
+    values["stage"], values["origin"] = str(row.stage), str(row.origin)
+    values["suppressed"] = str(row.suppressed) if row.suppressed else None
+    return values
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,19 @@ def fuse(events: list[ListingEvent], stored: list[ListingEvent], now: datetime) 
     issuers and companies (warehouse/listings.stored_stages): one change per row touched."""
     rows = {r.event_id: r for r in stored}
     by_issuer_stage = {(r.issuer_id, r.stage): r.event_id for r in stored if r.issuer_id}
+    # How far each application, and each company by name, has got: a stage at or before it is stale.
+    reached_by_issuer: dict[str, int] = {}
+    reached_by_company: dict[str, int] = {}
+
+    def reach(row: ListingEvent) -> None:
+        rank = STAGE_RANK[row.stage]
+        if row.issuer_id:
+            reached_by_issuer[row.issuer_id] = max(rank, reached_by_issuer.get(row.issuer_id, -1))
+        company = row.company.lower()
+        reached_by_company[company] = max(rank, reached_by_company.get(company, -1))
+
+    for row in stored:
+        reach(row)
     inserted: set[str] = set()
     changes: dict[str, StageChange] = {}
     # Earlier stages first, so a batch that shows a filing and a debut alerts both, in order.
@@ -162,13 +175,14 @@ def fuse(events: list[ListingEvent], stored: list[ListingEvent], now: datetime) 
                                           alert=alert or bool(earlier and earlier.alert))
             continue
         if event.issuer_id:
-            reached = [STAGE_RANK[r.stage] for r in rows.values() if r.issuer_id == event.issuer_id]
+            reached = reached_by_issuer.get(event.issuer_id, -1)
         else:
-            reached = [STAGE_RANK[r.stage] for r in rows.values() if r.company.lower() == event.company.lower()]
-        stale = event.stale or (not event.known and bool(reached) and max(reached) >= STAGE_RANK[event.stage])
+            reached = reached_by_company.get(event.company.lower(), -1)
+        stale = event.stale or (not event.known and reached >= STAGE_RANK[event.stage])
         silent = _why_silent(event, stale)
         row = event.model_copy(update={"stale": stale, "suppressed": silent, "first_seen_at": now})
         rows[row.event_id] = row
+        reach(row)
         if row.issuer_id:
             by_issuer_stage[(row.issuer_id, row.stage)] = row.event_id
         inserted.add(row.event_id)
