@@ -98,7 +98,7 @@ def test_faulty_records_are_skipped_and_unknown_statuses_kept():
         "appactive_app_sehk_e.json record 2: id 3: missing 's' (status): skipped",
         "appactive_app_sehk_e.json record 3: missing or non-numeric 'id': skipped",
         "appactive_app_sehk_e.json record 4: not an object but str: skipped",
-        "appactive_app_sehk_e.json record 5: id 5: listed ('s': LT) but no 'st' (stock code): skipped",
+        "appactive_app_sehk_e.json record 5: id 5: listed but no 'st' (stock code): skipped",
         "appactive_app_sehk_e.json id 6: unknown status code 'ZZ': kept, no stage derived",
     ]
 
@@ -193,3 +193,7 @@ def test_a_record_further_along_wins_when_lists_disagree(site, fetcher):
     listed = [r for r in poll_list_files(source(replica.url, ["sehk"]), fetcher, {}) if r.file.list_name == "applisted"]
     (app,) = join_records([r for r in active if r.file.list_name.startswith("appactive")] + listed)
     assert (app.status, app.stock_code, app.seen_on) == ("LT", "02513", date(2026, 2, 5))
+    # A record in the listed list that still says "A" has listed all the same.
+    stale_status = [r.model_copy(update={"records": [rec.model_copy(update={"status": "A"}) for rec in r.records]})
+                    for r in listed]
+    assert join_records(stale_status)[0].status == "LT"

@@ -109,8 +109,8 @@ def _record(entry: object, file: ExchangeFile, base: str) -> ApplicationRecord:
         raise ValueError(f"id {hkex_id}: missing 's' (status)")
     code = entry.get("st")
     stock_code = str(code).strip() if isinstance(code, (str, int)) and str(code).strip() else None
-    if status.strip() == Status.LISTED and stock_code is None:
-        raise ValueError(f"id {hkex_id}: listed ('s': LT) but no 'st' (stock code)")
+    if stock_code is None and (status.strip() == Status.LISTED or file.list_name == "applisted"):
+        raise ValueError(f"id {hkex_id}: listed but no 'st' (stock code)")
     documents = _documents(entry.get("ls"), base, file.language) + _documents(entry.get("ps"), base, file.language)
     return ApplicationRecord(
         hkex_id=hkex_id, board=file.board, language=file.language, list_name=file.list_name, file=file.name,

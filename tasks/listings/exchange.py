@@ -39,6 +39,7 @@ STAGE_OF_STATUS = {
 # still in an active list (the files are regenerated together, but a poll may read some
 # of them and get 304 or an error for others).
 LIST_PRECEDENCE = {"appactive_app": 0, "appactive_appphip": 1, "applisted": 2, "appinactive": 2, "appreturned": 2}
+LIST_STATUS = {"applisted": Status.LISTED, "appreturned": Status.RETURNED}
 LIST_WORDS = {"applisted": "listed applications", "appinactive": "inactive applications",
               "appreturned": "returned applications"}
 STATUS_WORDS = {Status.LAPSED: "lapsed", Status.WITHDRAWN: "withdrawn", Status.REJECTED: "rejected",
@@ -65,8 +66,13 @@ def join_records(results: list[ExchangeFileResult]) -> list[ExchangeApplication]
             for document in record.documents:
                 documents.setdefault((document.url, document.language), document)
         generated = [res.generated_at for _, res in pairs if res.generated_at]
+        status = lead.status
+        if status == Status.ACTIVE and lead.list_name in LIST_STATUS:
+            # The list says more than a stale "A" would: a record in the listed (or returned)
+            # list has listed (or been returned).
+            status = LIST_STATUS[lead.list_name]
         applications.append(ExchangeApplication(
-            hkex_id=hkex_id, board=board, name_en=names.get("e"), name_zh=names.get("c"), status=lead.status,
+            hkex_id=hkex_id, board=board, name_en=names.get("e"), name_zh=names.get("c"), status=status,
             updated_on=max((r.updated_on for r in records if r.updated_on), default=None),
             stock_code=next((r.stock_code for r in records if r.stock_code), None),
             has_phip=any(r.has_phip for r in records),
