@@ -31,7 +31,8 @@ from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
 from tasks.acquire.seeds import load_seeds as read_seeds
 from tasks.alerts.channels import channel_labels, prefect_block_url
 from tasks.alerts.delivery import deliver_pending
-from tasks.listings import exchange, lifecycle
+from tasks.listings import lifecycle
+from tasks.listings.exchange import join_records
 from tasks.listings.lifecycle import Watch
 from tasks.listings.registry import Registry
 from tasks.pool import make_pool, submit_pages, warm_up
@@ -191,18 +192,13 @@ def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
     with their alerts. A broken file is recorded and skipped; the others go on."""
     now = _now()
     results = hkexnews.poll_list_files(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
-    applications = exchange.join_records(results)
+    applications = join_records(results)
     new_events: list[ListingEvent] = []
     with run.warehouse.transaction() as con:
         loader.insert_fetches(con, run.run_id, [r.fetch for r in results])
         issuers.save_exchange_files(con, results, now)
         if applications:  # else every file answered 304 or failed: nothing to learn
-            sightings = exchange.record_applications(run.registry, applications, now)
-            issuers.save_documents(con, [(f"{a.board}-{a.hkex_id}", a) for a in applications], now)
-            lifecycle.link_stored_events(con, run.registry, now)
-            events = lifecycle.watch_exchange_events(run.registry, sightings, run.watch)
-            issuers.save_issuers(con, run.registry.changed())
-            new_events = lifecycle.record_events(con, events, run.channels, now)
+            new_events = lifecycle.record_applications(con, run.registry, applications, run.watch, run.channels, now)
     if applications:
         run.registry.mark_saved()
     _count_exchange_poll(run, source.name, results, len(applications), len(new_events))
@@ -356,8 +352,9 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
 def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: list[ListingEvent],
          replace: bool = False) -> None:
     """One transaction per batch: fetches, articles, entities, URL state, dedup signatures,
-    what the news told of issuers, listing events and their pending alerts. A crash loses at most this batch; a retry
-    writes all of it again, signatures included (they count as saved only after the commit)."""
+    what the news told of issuers, listing events and their pending alerts. A crash loses at
+    most this batch; a retry writes all of it again, signatures and issuers included (they
+    count as saved only after the commit)."""
     now = _now()
     outcomes = batch.outcomes + [UrlOutcome(url=a.url, source=a.source, status=UrlStatus.STORED,
                                             article_id=a.article_id) for a in articles]

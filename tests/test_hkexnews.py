@@ -89,7 +89,8 @@ def test_unusable_files_say_why_in_one_line(body, message):
 
 def test_faulty_records_are_skipped_and_unknown_statuses_kept():
     records = [GOOD, {**GOOD, "id": 2, "a": ""}, {**GOOD, "id": 3, "s": None}, {**GOOD, "id": "x"}, "oops",
-               {**GOOD, "id": 5, "s": "LT"}, {**GOOD, "id": "6", "s": "ZZ"}, {**GOOD, "id": 7, "s": "LT", "st": "02513"}]
+               {**GOOD, "id": 5, "s": "LT"}, {**GOOD, "id": "6", "s": "ZZ"},
+               {**GOOD, "id": 7, "s": "LT", "st": "02513"}]
     parsed, _, problems = parse_list_file(document(records), FILE, BASE)
     assert [r.hkex_id for r in parsed] == [108171, 6, 7]
     assert parsed[2].stock_code == "02513"

@@ -137,9 +137,9 @@ def test_the_exchange_shows_only_its_furthest_stage_as_news():
         ("hearing", True, date(2026, 1, 20), "https://x/phip.pdf"),
         ("debut", False, date(2026, 2, 3), "https://x/phip.pdf")]
     assert sightings[2].stock_code == "02513" and "stock code 02513" in sightings[2].evidence
-    oc_only = app.model_copy(update={"status": "A", "has_phip": False, "stock_code": None, "lists": ["appactive_appphip"],
-                                     "documents": [ExchangeDocument(url="https://x/oc.pdf",
-                                                                    doc_type="OC Announcement - Appointment")]})
+    oc = ExchangeDocument(url="https://x/oc.pdf", doc_type="OC Announcement - Appointment")
+    oc_only = app.model_copy(update={"status": "A", "has_phip": False, "stock_code": None,
+                                     "lists": ["appactive_appphip"], "documents": [oc]})
     assert stage_sightings(oc_only, issuer()) == []  # an overall coordinator's notice is not a filing
     unknown = app.model_copy(update={"status": "ZZ"})
     assert stage_sightings(unknown, issuer()) == []

@@ -92,8 +92,9 @@ def application(hkex_id: int, name_en: str | None, name_zh: str | None = None, *
                 ) -> ExchangeApplication:
     documents = []
     if proof_on:
-        documents.append(ExchangeDocument(url=f"https://x/app/{hkex_id}/ap.pdf", doc_type="Application Proof (1st submission)",
-                                          doc_date=proof_on, kind=DocumentKind.APPLICATION_PROOF))
+        documents.append(ExchangeDocument(url=f"https://x/app/{hkex_id}/ap.pdf",
+                                          doc_type="Application Proof (1st submission)", doc_date=proof_on,
+                                          kind=DocumentKind.APPLICATION_PROOF))
     if phip:
         documents.append(ExchangeDocument(url=f"https://x/app/{hkex_id}/phip.pdf",
                                           doc_type="Post Hearing Information Pack (1st submission)",
@@ -116,8 +117,8 @@ def test_english_and_chinese_records_and_later_polls_make_one_issuer():
     # A later poll that read only the Chinese file keeps the English name; nothing changed.
     same, _ = registry.record_application(application(1001, None, "北京智譜華章科技股份有限公司－Ｐ"), NOW)
     assert same.name_en == issuer.name_en and registry.changed() == []
-    listed, _ = registry.record_application(application(1001, "Knowledge Atlas Technology Joint Stock Company Limited - P",
-                                                        status="LT", code="02513", phip=True), NOW)
+    listed, _ = registry.record_application(application(
+        1001, "Knowledge Atlas Technology Joint Stock Company Limited - P", status="LT", code="02513", phip=True), NOW)
     assert (listed.status, listed.stock_code, listed.has_phip) == ("LT", "02513", True)
     assert registry.changed() == [listed]
 
@@ -136,8 +137,9 @@ def test_a_refiling_after_a_lapse_is_the_same_company():
     assert company == "sehk-1001"
     # Which application a sighting is about: the one filed by then; a filing reported after
     # the old one closed, before the new one shows, belongs to neither yet.
-    assert registry.application_for(company, ListingStage.HEARING, datetime(2025, 5, 1, tzinfo=timezone.utc)).hkex_id == 1001
-    assert registry.application_for(company, ListingStage.FILING, datetime(2026, 2, 3, tzinfo=timezone.utc)).hkex_id == 1017
+    may, february = datetime(2025, 5, 1, tzinfo=timezone.utc), datetime(2026, 2, 3, tzinfo=timezone.utc)
+    assert registry.application_for(company, ListingStage.HEARING, may).hkex_id == 1001
+    assert registry.application_for(company, ListingStage.FILING, february).hkex_id == 1017
     assert registry.application_for(company, ListingStage.FILING, None).hkex_id == 1017
 
 

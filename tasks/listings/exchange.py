@@ -144,8 +144,8 @@ def stage_sightings(app: ExchangeApplication, issuer: Issuer, refiled_from: Issu
     ]
 
 
-def record_applications(registry: Registry, applications: list[ExchangeApplication],
-                        now: datetime) -> list[ListingEvent]:
+def register_applications(registry: Registry, applications: list[ExchangeApplication],
+                          now: datetime) -> list[ListingEvent]:
     """Every application into the registry (new issuers, changed ones, re-filings linked to
     their company), and the stages each shows."""
     sightings = []

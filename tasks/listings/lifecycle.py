@@ -27,10 +27,11 @@ from datetime import datetime
 
 import duckdb
 
-from schemas.exchange import Issuer
+from schemas.exchange import ExchangeApplication, Issuer
 from schemas.records import STAGE_RANK, ListingEvent, Origin, StageChange, Suppressed, issuer_event_id
-from tasks.listings.registry import NameIndex, Registry
-from warehouse import listings
+from tasks.listings.exchange import register_applications
+from tasks.listings.registry import NameIndex, Registry, issuer_id_of
+from warehouse import issuers, listings
 
 
 class Watch:
@@ -208,3 +209,17 @@ def link_stored_events(con: duckdb.DuckDBPyConnection, registry: Registry, now: 
     linked = link_unresolved(registry, listings.unresolved_events(con), listings.issuer_stages(con), now)
     listings.apply_changes(con, [StageChange(row=row, insert=False, alert=False) for row in linked], [], now)
     return linked
+
+
+def record_applications(con: duckdb.DuckDBPyConnection, registry: Registry, applications: list[ExchangeApplication],
+                        watch: Watch, channel_labels: list[str], now: datetime) -> list[ListingEvent]:
+    """One poll's applications, in the caller's open transaction: into the registry (new
+    issuers, re-filings, documents), stored news rows the registry can now resolve tied to
+    their issuers, then the stages the applications show, fused and alerted. Returns the
+    rows that are new. The caller marks the registry saved after the commit."""
+    sightings = register_applications(registry, applications, now)
+    issuers.save_documents(con, [(issuer_id_of(a.board, a.hkex_id), a) for a in applications], now)
+    link_stored_events(con, registry, now)
+    events = watch_exchange_events(registry, sightings, watch)
+    issuers.save_issuers(con, registry.changed())
+    return record_events(con, events, channel_labels, now)
