@@ -61,13 +61,16 @@ PLACES_ZH = ("北京", "上海", "深圳", "广州", "杭州", "苏州", "南京
              "厦门", "西安", "青岛", "济南", "长沙", "郑州", "东莞", "佛山", "宁波", "无锡", "珠海", "沈阳",
              "大连", "昆明", "福州", "香港", "江苏", "浙江", "广东", "山东", "四川", "湖北", "湖南", "河南",
              "安徽", "福建", "江西", "河北", "辽宁", "云南")
-# Words that never identify a company on their own, so never match as a prefix.
+# Words that never identify a company on their own: a core of only these is not indexed,
+# and a name starting with one never matches by prefix ("China" is no company's name).
 NOT_DISTINCTIVE = frozenset({"china", "chinese", "hong", "global", "asia", "new", "first", "great", "golden",
-                             "united", "international", "first", "sino", "greater", "mainland"}) | GENERIC_WORDS
+                             "united", "international", "sino", "greater", "mainland"}) | GENERIC_WORDS
 
 MIN_PREFIX_CHARS = 4  # "Biren" for "Biren Technology"; shorter prefixes are too common
 MIN_PREFIX_CHARS_ZH = 2  # "智谱" for "智谱华章科技"
-FUZZY_SCORE = 90  # rapidfuzz ratio of two cores; measured on tests/test_registry.py's pairs
+# Two cores this similar (rapidfuzz ratio, 0-100) are one name misspelt ("Knowledge Atlass");
+# tests/test_registry.py pins the pairs that must and must not meet.
+FUZZY_SCORE = 90
 FUZZY_MARGIN = 4  # the best must beat any other company by this much
 
 
