@@ -280,3 +280,20 @@ def test_channel_secrets_never_reach_the_logs(warehouse, caplog):
         broken.close()
     assert caplog.records and TOKEN not in caplog.text
     assert all(logging.getLogger(name).propagate for name in ("apprise", "urllib3"))  # restored
+
+
+def test_an_exchange_event_names_the_company_in_both_languages_with_its_document():
+    hearing = ListingEvent(event_id="e9", company="Knowledge Atlas Technology Joint Stock Company Limited",
+                           stage="hearing", origin="exchange", issuer_id="sehk-1", event_date=T0,
+                           document_url="https://www1.hkexnews.hk/app/sehk/2026/1/documents/phip.pdf",
+                           evidence="Post Hearing Information Pack (1st submission), 09/01/2026")
+    title, body = alert_message(hearing, None, None, "k1", name_en=hearing.company, name_zh="北京智譜華章科技股份有限公司",
+                                aliases=("Zhipu AI", hearing.company), board="sehk")
+    assert title == ("HKEX listing: Knowledge Atlas Technology Joint Stock Company Limited"
+                     " (北京智譜華章科技股份有限公司) \u2014 hearing")
+    for line in ("Also known as: Zhipu AI", "Stage: hearing (listing hearing passed)", "Exchange: HKEX (Main Board)",
+                 "Date: 2026-01-09", "First shown by: the exchange's application lists",
+                 "Exchange document: https://www1.hkexnews.hk/app/sehk/2026/1/documents/phip.pdf"):
+        assert line in body.splitlines()
+    lapsed = hearing.model_copy(update={"stage": "lapsed", "document_url": None})
+    assert "Stage: lapsed (application lapsed)" in alert_message(lapsed, None, None, "k2")[1]
