@@ -47,7 +47,7 @@ class CompanyListing(Record):
     exchange: str
     stage: str  # the furthest stage reached (highest rank)
     timeline: list[StageMark]  # in rank order
-    last_activity_at: datetime  # the latest stage date (or sighting)
+    last_activity_at: datetime | None = None  # the latest stage date (or sighting); None: no date known
 
 
 class Change(Record):

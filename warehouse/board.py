@@ -182,10 +182,18 @@ def listings(con: duckdb.DuckDBPyConnection) -> list[CompanyListing]:
             exchange=furthest["exchange"],
             stage=furthest["stage"],
             timeline=timeline,
-            last_activity_at=max(m.happened_on or m.first_seen_at for m in timeline),
+            last_activity_at=max(_activity_dates(timeline), default=None),
         ))
-    board.sort(key=lambda c: (-c.last_activity_at.timestamp(), c.name_en.casefold()))
+    # Listings known before hkai watched often carry no date: after the dated ones.
+    board.sort(key=lambda c: (c.last_activity_at is None,
+                              -c.last_activity_at.timestamp() if c.last_activity_at else 0, c.name_en.casefold()))
     return board
+
+
+def _activity_dates(timeline: list[StageMark]) -> list[datetime]:
+    """When each stage happened; failing that, when hkai saw it, unless it was known
+    before hkai watched (then hkai's first run is no date of the listing's)."""
+    return [m.happened_on or m.first_seen_at for m in timeline if m.happened_on or not m.known]
 
 
 def changes(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Change]:
