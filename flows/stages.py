@@ -367,19 +367,17 @@ def deliver_alerts(run: RunContext) -> None:
 
 @task(name="index-for-search", cache_policy=NO_CACHE)
 def index_for_search(run: RunContext) -> None:
-    """Rebuild the full-text index when this run stored articles (or there is none yet).
-    A failure is logged and leaves the old index: `hkai search` rebuilds a stale one."""
+    """Index the articles the search index lacks (this run's). A failure is logged and
+    leaves the index as it was: the next run or `hkai search` catches up."""
     import duckdb
 
     from warehouse.db import WarehouseError
-    from warehouse.search import SearchError, build_index, index_info, index_path_for
+    from warehouse.search import SearchError, update_index
 
-    if run.counts.new_articles == 0 and index_info(index_path_for(run.warehouse_path)) is not None:
-        return
     try:
-        build_index(run.warehouse_path)
+        update_index(run.warehouse_path)
     except (SearchError, WarehouseError, duckdb.Error, OSError) as exc:  # the articles are stored: the run stands
-        get_run_logger().warning("search index not rebuilt: %s: %s", type(exc).__name__, exc)
+        get_run_logger().warning("search index not updated: %s: %s", type(exc).__name__, exc)
 
 
 @task(name="publish-board", cache_policy=NO_CACHE)

@@ -23,11 +23,13 @@ class SearchHit(Record):
 
 
 class SearchIndexInfo(Record):
-    """The search index's state: what it covers and what building it cost."""
+    """The search index's state: what it covers and what its last update cost."""
 
     path: str
     articles: int
-    fingerprint: int  # of the articles it was built from; a different one means stale
-    built_at: datetime
-    build_seconds: float
+    segments: int
+    fingerprint: int  # of the articles it covers; the warehouse's differs when it is behind
+    updated_at: datetime
+    update_seconds: float
+    added: int  # articles indexed by the last update (new ones, and those of merged segments)
     bytes: int = 0

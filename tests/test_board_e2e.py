@@ -132,9 +132,9 @@ def test_the_run_publishes_the_board_as_a_prefect_artifact(ingested):
 
 def test_the_run_builds_the_search_index_and_search_ranks_with_snippets(ingested):
     config, warehouse, prefect_api = ingested
-    from warehouse.search import index_info, index_path_for
+    from warehouse.search import index_dir_for, index_info
 
-    info = index_info(index_path_for(warehouse))
+    info = index_info(index_dir_for(warehouse))
     assert info is not None and info.articles == query(warehouse, "SELECT count(*) FROM articles")[0][0] == 5
 
     result = run_hkai(prefect_api, "search", "listing hearing", "--config", str(config), "--format", "json")
@@ -152,15 +152,15 @@ def test_the_run_builds_the_search_index_and_search_ranks_with_snippets(ingested
     assert result.stdout.startswith("1. Peak Silicon jumps on Hong Kong debut"), result.stdout
 
 
-def test_search_rebuilds_an_index_that_is_behind_the_warehouse(ingested, tmp_path):
-    """Articles stored after the index was built (by a run whose rebuild failed, or an
-    older hkai) are found: search notices and rebuilds first."""
+def test_search_catches_up_with_an_index_behind_the_warehouse(ingested, tmp_path):
+    """Articles stored after the index was last updated (by a run whose update failed, or
+    an older hkai) are found: search indexes them first."""
     config, warehouse, prefect_api = ingested
     copy = tmp_path / "hkai.duckdb"
     copy.write_bytes(warehouse.read_bytes())
-    from warehouse.search import build_index, index_info, index_path_for
+    from warehouse.search import index_dir_for, index_info, update_index
 
-    build_index(copy)
+    update_index(copy)
     con = duckdb.connect(str(copy))
     con.execute("INSERT INTO articles (article_id, url, canonical_url, source, title, fetched_at, text, word_count)"
                 " VALUES ('late', 'https://x.example/late', 'https://x.example/late', 'harbour',"
@@ -169,7 +169,8 @@ def test_search_rebuilds_an_index_that_is_behind_the_warehouse(ingested, tmp_pat
     result = run_hkai(prefect_api, "search", "typhoon", "--warehouse", str(copy))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("1. Typhoon shuts the stock exchange")
-    assert index_info(index_path_for(copy)).articles == 6
+    info = index_info(index_dir_for(copy))
+    assert (info.articles, info.segments, info.added) == (6, 2, 1)  # only the new article was indexed
 
 
 # -- report and export through the CLI ------------------------------------------------------

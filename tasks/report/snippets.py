@@ -44,9 +44,10 @@ def make_snippet(text: str, stems: list[str], open_mark: str = "**", close_mark:
             best_start, best_score = start, score
         if not found and start > 0 and best_score[0] == len(stems):
             break
-    # Open the window a few words before the first match, so the sentence reads.
+    # Open the window a few words before the first match, so the sentence reads (but
+    # keep it full near the end of the text).
     first = next((i for i in range(best_start, min(best_start + window, len(tokens))) if matched[i]), None)
-    start = best_start if first is None else max(0, first - 4)
+    start = best_start if first is None else max(0, min(first - 4, len(tokens) - window))
     end = min(len(tokens), start + window)
     pieces, cursor = [], tokens[start][0]
     for i in range(start, end):
