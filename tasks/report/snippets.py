@@ -55,6 +55,8 @@ def make_snippet(text: str, stems: list[str], open_mark: str = "**", close_mark:
         pieces.append(text[cursor:begin])
         pieces.append(f"{open_mark}{word}{close_mark}" if matched[i] else word)
         cursor = stop
+    if end == len(tokens):
+        pieces.append(text[cursor:])  # the closing punctuation
     # Paragraphs and runs of spaces become one space; neighbouring marked words (Han
     # characters) one marked run.
     snippet = " ".join("".join(pieces).split()).replace(close_mark + open_mark, "")
