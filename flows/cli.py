@@ -254,7 +254,11 @@ def cmd_search(args) -> int:
         print(f"{hit.rank}. {hit.title or hit.url}  [{hit.source}, {when}, score {hit.score:.2f}]{flags}")
         print(f"   {hit.url}")
         print(f"   {hit.snippet}")
-    print(f"({len(found)} of the best matches among {index.articles} articles; all words must occur)")
+    searched = f"{index.articles} articles searched" if index else "no index yet"
+    if not found:
+        print(f"no article has every word of the query ({searched})")
+    else:
+        print(f"({len(found)} best matches, {searched}; every word must occur)")
     return EXIT_OK
 
 
