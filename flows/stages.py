@@ -394,10 +394,14 @@ def publish_board(warehouse_path: Path) -> Board:
 
 @task(name="write-report", cache_policy=NO_CACHE)
 def write_report_page(board: Board, report_path: Path) -> None:
-    """The board's page, rewritten after each run (`hkai serve`)."""
+    """The board's page, rewritten after each run (`hkai serve`). A page that cannot be
+    written is logged: the run itself succeeded."""
     from tasks.report.page import write_page
 
-    write_page(board, report_path)
+    try:
+        write_page(board, report_path)
+    except OSError as exc:
+        get_run_logger().warning("board page not written to %s: %s", report_path, exc)
 
 
 @task(name="summarise", cache_policy=NO_CACHE)
