@@ -28,7 +28,7 @@ from tasks.report.snippets import make_snippet
 from warehouse.board import read_board
 from warehouse.db import Warehouse
 from warehouse.export import export_warehouse
-from warehouse.search import query_terms, search, update_index
+from warehouse.search import search, update_index
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "aeb" / "ground-truth.json"
 QUERIES = ["artificial intelligence", "listing hearing", "hong kong", "chip designer", "game console", "shares"]
@@ -124,9 +124,8 @@ def measure(size: int, texts: list[tuple[str, str]]) -> dict:
         times = []
         for query in QUERIES:
             began = time.perf_counter()
-            hits, _ = search(warehouse, query, limit=10)
-            _, stems = query_terms(query)
-            [make_snippet(text, stems) for _, text in hits]
+            found = search(warehouse, query, limit=10)
+            [make_snippet(text, found.stems) for _, text in found.hits]
             times.append((time.perf_counter() - began) * 1000)
         began = time.perf_counter()
         board = read_board(warehouse)

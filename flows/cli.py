@@ -231,19 +231,20 @@ def cmd_search(args) -> int:
 
     if not args.query.strip():
         raise UsageError("hkai search: the query is empty")
-    warehouse_path = _warehouse_to_read(args)
     try:
-        _, stems = query_terms(args.query)
+        query_terms(args.query)
     except SearchError as exc:
         raise UsageError(f"hkai search: {exc}") from None
+    warehouse_path = _warehouse_to_read(args)
     try:
-        hits, index = search(warehouse_path, args.query, limit=args.limit)
+        result = search(warehouse_path, args.query, limit=args.limit)
     except (SearchError, WarehouseError) as exc:
         print(f"hkai search: {exc}", file=sys.stderr)
         return EXIT_FAILED
     bold = sys.stdout.isatty() and args.format == "text"
     marks = ("\033[1m", "\033[0m") if bold else ("**", "**")
-    found = [(hit.model_copy(update={"snippet": make_snippet(text, stems, *marks)})) for hit, text in hits]
+    found = [hit.model_copy(update={"snippet": make_snippet(text, result.stems, *marks)}) for hit, text in result.hits]
+    index = result.index
     if args.format == "json":
         print(json.dumps([hit.model_dump(mode="json") for hit in found], ensure_ascii=False, indent=1))
         return EXIT_OK

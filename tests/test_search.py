@@ -51,17 +51,18 @@ def titles(hits) -> list[str]:
 
 
 def test_all_words_must_occur_and_titles_weigh_extra(warehouse):
-    hits, info = search(warehouse, "listing hearing")
+    found = search(warehouse, "listing hearing")
+    hits, info = found.hits, found.index
     assert info.articles == 24
     assert all("listing hearing" in t for t in titles(hits)[:5])  # the titles saying it come first
     assert all("hearing" in (hit.title + text).lower() and "listing" in (hit.title + text).lower()
                for hit, text in hits)
     assert [hit.rank for hit, _ in hits] == list(range(1, len(hits) + 1))
-    hits, _ = search(warehouse, "the typhoon!", limit=2)  # a stopword and punctuation do not get in the way
+    hits = search(warehouse, "the typhoon!", limit=2).hits  # a stopword and punctuation do not get in the way
     assert len(hits) == 2 and all("Typhoon" in t for t in titles(hits))
-    hits, _ = search(warehouse, "上市", limit=1)
+    hits = search(warehouse, "上市", limit=1).hits
     assert titles(hits)[0].startswith("香港人工智能公司申請上市")
-    assert search(warehouse, "typhoon robot")[0] == []
+    assert search(warehouse, "typhoon robot").hits == []
 
 
 def test_a_query_without_words_is_an_error(warehouse):
@@ -88,7 +89,7 @@ def test_updates_index_only_new_articles_and_keep_few_segments(warehouse):
     assert all(newer * MERGE_RATIO < older for older, newer in zip(sizes, sizes[1:])), sizes
     assert sorted(p.name for p in index_dir_for(warehouse).glob("seg-*")) == sorted(
         s.file for s in read_manifest(index_dir_for(warehouse)).segments)  # merged segments are gone
-    hits, _ = search(warehouse, "robot", limit=100)
+    hits = search(warehouse, "robot", limit=100).hits
     assert len(hits) == len([i for i in list(range(20)) + [100, 101] + list(range(200, 236)) if i % 5 == 1])
 
 
@@ -98,7 +99,7 @@ def test_scores_across_segments_equal_one_index_over_everything(warehouse):
     update_index(warehouse)
     add_articles(Warehouse(warehouse), 500, 3)
     assert update_index(warehouse).segments == 2
-    hits, _ = search(warehouse, "hong kong listing", limit=50)
+    hits = search(warehouse, "hong kong listing", limit=50).hits
     con = duckdb.connect()
     load_fts(con)
     con.execute(f"ATTACH '{warehouse}' AS wh (READ_ONLY)")
@@ -124,7 +125,7 @@ def test_a_changed_article_rebuilds_the_index(warehouse):
     con.close()
     info = update_index(warehouse)
     assert (info.articles, info.segments, info.added) == (26, 1, 26)
-    hits, _ = search(warehouse, "zebra")
+    hits = search(warehouse, "zebra").hits
     assert titles(hits) == ["Zebra crossing repainted"]
 
 
@@ -143,18 +144,18 @@ def test_search_does_not_wait_for_another_update(warehouse):
     held.wait(10)
     try:
         assert update_index(warehouse, wait_for_lock=False) is None
-        hits, info = search(warehouse, "typhoon", limit=100)  # the index as it stands
-        assert info.articles == 24 and len(hits) == 4
+        found = search(warehouse, "typhoon", limit=100)  # the index as it stands
+        assert found.index.articles == 24 and len(found.hits) == 4
     finally:
         release.set()
         holder.join()
-    assert search(warehouse, "typhoon", limit=100)[1].articles == 25
+    assert search(warehouse, "typhoon", limit=100).index.articles == 25
 
 
 def test_an_empty_warehouse_has_an_empty_index_and_no_warehouse_is_an_error(tmp_path):
     Warehouse(tmp_path / "hkai.duckdb")
-    hits, info = search(tmp_path / "hkai.duckdb", "anything")
-    assert hits == [] and (info.articles, info.segments) == (0, 0)
+    found = search(tmp_path / "hkai.duckdb", "anything")
+    assert found.hits == [] and found.stems == ["anyth"] and (found.index.articles, found.index.segments) == (0, 0)
     with pytest.raises(SearchError, match="no warehouse"):
         update_index(tmp_path / "none.duckdb")
     assert index_info(tmp_path / "none.search") is None

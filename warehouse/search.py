@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from schemas.search import SearchHit, SearchIndexInfo
-from warehouse.db import LOCK_WAIT_S, WarehouseError, _is_lock_conflict, connect
+from warehouse.db import LOCK_WAIT_S, WarehouseError, _is_lock_conflict
 
 INDEX_SUFFIX = ".search"
 MANIFEST = "manifest.json"
@@ -242,6 +242,13 @@ def update_index(warehouse_path: str | Path, index_dir: str | Path | None = None
                     con.execute(f"PRAGMA create_fts_index('docs', 'article_id', 'title', 'body', stemmer = 'porter', "
                                 f"stopwords = 'english', ignore = {_sql_string(NOT_A_TERM)}, strip_accents = 1, "
                                 f"lower = 1, overwrite = 1)")
+                    # Queries look terms up by id: stored in id order, DuckDB skips the row
+                    # groups holding none of a query's terms (0.1 s to 2 ms per scan at 10k
+                    # articles; the sort costs about a tenth of the build).
+                    con.execute("CREATE TABLE fts_main_docs.terms_by_id AS "
+                                "SELECT * FROM fts_main_docs.terms ORDER BY termid, docid")
+                    con.execute("DROP TABLE fts_main_docs.terms")
+                    con.execute("ALTER TABLE fts_main_docs.terms_by_id RENAME TO terms")
                 # The index's own tables hold the terms; the copied text is no longer needed.
                 con.execute("ALTER TABLE docs DROP COLUMN title")
                 con.execute("ALTER TABLE docs DROP COLUMN body")
@@ -266,24 +273,28 @@ def update_index(warehouse_path: str | Path, index_dir: str | Path | None = None
 
 # -- searching ---------------------------------------------------------------------------
 
+def _query_words(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], list[str]]:
+    words = [row[0] for row in con.execute(f"""
+        SELECT unnest(string_split_regex(
+            lower(strip_accents(regexp_replace(?, '{HAN}', ' \\1 ', 'g'))), {_sql_string(NOT_A_TERM)}))
+    """, [query]).fetchall() if row[0]]
+    stems = [row[0] for row in con.execute(
+        "SELECT stem(w, 'porter') FROM (SELECT unnest(?::VARCHAR[]) AS w)", [words]).fetchall()]
+    stems = list(dict.fromkeys(s for s in stems if s))
+    if not stems:
+        raise SearchError(f"the query {query!r} has no words to search for")
+    return words, stems
+
+
 def query_terms(query: str) -> tuple[list[str], list[str]]:
     """The query's words as the index sees them (lower case, Han characters apart) and
     their stems. A query with no words (only punctuation) is an error."""
     con = duckdb.connect()
     try:
         load_fts(con)
-        words = [row[0] for row in con.execute(f"""
-            SELECT unnest(string_split_regex(
-                lower(strip_accents(regexp_replace(?, '{HAN}', ' \\1 ', 'g'))), {_sql_string(NOT_A_TERM)}))
-        """, [query]).fetchall() if row[0]]
-        stems = [row[0] for row in con.execute(
-            "SELECT stem(w, 'porter') FROM (SELECT unnest(?::VARCHAR[]) AS w)", [words]).fetchall()]
+        return _query_words(con, query)
     finally:
         con.close()
-    stems = list(dict.fromkeys(s for s in stems if s))
-    if not stems:
-        raise SearchError(f"the query {query!r} has no words to search for")
-    return words, stems
 
 
 def _bm25_sql(segments: int) -> str:
@@ -330,61 +341,67 @@ def _bm25_sql(segments: int) -> str:
     """
 
 
-def _open_segments(index_dir: Path) -> tuple[duckdb.DuckDBPyConnection, Manifest] | None:
-    """An in-memory connection with every current segment attached, or None without an
-    index. Retries when an update replaced the segments between reading and opening."""
+def _attach_segments(con: duckdb.DuckDBPyConnection, index_dir: Path) -> Manifest | None:
+    """Attach every current segment as s0, s1, ...; None without an index. Retries when an
+    update replaced the segments between reading the manifest and opening them."""
     for _ in range(3):
         manifest = read_manifest(index_dir)
         if manifest is None:
             return None
-        con = duckdb.connect()
+        attached = []
         try:
-            load_fts(con)
             for i, segment in enumerate(manifest.segments):
                 con.execute(f"ATTACH {_sql_string(index_dir / segment.file)} AS s{i} (READ_ONLY)")
-            return con, manifest
+                attached.append(f"s{i}")
+            return manifest
         except duckdb.IOException:
-            con.close()
+            for name in attached:
+                con.execute(f"DETACH {name}")
     raise SearchError(f"{index_dir}: the index kept changing while being opened; try again")
 
 
+@dataclass
+class Found:
+    """What a search found: the hits best first, each with its article's text (for a
+    snippet), the stems of the query's words, and the index searched."""
+
+    hits: list[tuple[SearchHit, str]]
+    stems: list[str]
+    index: SearchIndexInfo | None
+
+
 def search(warehouse_path: str | Path, query: str, limit: int = 10, wait_s: float = LOCK_WAIT_S,
-           index_dir: str | Path | None = None) -> tuple[list[tuple[SearchHit, str]], SearchIndexInfo | None]:
+           index_dir: str | Path | None = None) -> Found:
     """The best `limit` articles for `query` (all its words must occur; titles weigh
-    extra), each with its text for a snippet, and the state of the index used. Brings the
-    index up to date first, unless another update is under way (then it searches the
-    index as it stands)."""
+    extra). Brings the index up to date first, unless another update is under way (then
+    it searches the index as it stands)."""
     warehouse_path = Path(warehouse_path)
+    if not warehouse_path.exists():
+        raise SearchError(f"{warehouse_path}: no warehouse here yet (run `hkai ingest` first)")
     index_dir = Path(index_dir) if index_dir else index_dir_for(warehouse_path)
-    words, _ = query_terms(query)
-    update_index(warehouse_path, index_dir, wait_s, wait_for_lock=False)
-    opened = _open_segments(index_dir)
-    if opened is None:
-        return [], None
-    con, manifest = opened
+    con = duckdb.connect()
     try:
-        if not manifest.segments:
-            return [], index_info(index_dir)
+        load_fts(con)
+        words, stems = _query_words(con, query)
+        _attach_warehouse(con, warehouse_path, wait_s)
+        total, fingerprint = con.execute(f"SELECT {_FINGERPRINT} FROM wh.articles").fetchone()
+        manifest = read_manifest(index_dir)
+        if manifest is None or (manifest.articles, manifest.fingerprint) != (total, int(fingerprint)):
+            update_index(warehouse_path, index_dir, wait_s, wait_for_lock=False)
+        manifest = _attach_segments(con, index_dir)
+        if manifest is None or not manifest.segments:
+            return Found([], stems, index_info(index_dir))
         # Stopwords are never indexed, so a query word that is one would match nothing.
         terms = con.execute(
             "SELECT list(DISTINCT stem(w, 'porter')) FROM (SELECT unnest(?::VARCHAR[]) AS w) "
             "WHERE w NOT IN (SELECT sw FROM s0.fts_main_docs.stopwords) AND stem(w, 'porter') <> ''",
             [words]).fetchone()[0]
-        if not terms:
-            return [], index_info(index_dir)
         ranked = con.execute(_bm25_sql(len(manifest.segments)),
-                             {"terms": terms, "limit": limit, "k": BM25_K, "b": BM25_B}).fetchall()
-    finally:
-        con.close()
-    info = index_info(index_dir)
-    if not ranked:
-        return [], info
-    con = connect(warehouse_path, read_only=True, wait_s=wait_s)
-    try:
+                             {"terms": terms, "limit": limit, "k": BM25_K, "b": BM25_B}).fetchall() if terms else []
         rows = {r[0]: r for r in con.execute("""
             SELECT article_id, title, url, source, published_at, is_relevant, duplicate_of, text
-            FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))
-        """, [[a for a, _ in ranked]]).fetchall()}
+            FROM wh.articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))
+        """, [[a for a, _ in ranked]]).fetchall()} if ranked else {}
     finally:
         con.close()
     hits = []
@@ -396,4 +413,4 @@ def search(warehouse_path: str | Path, query: str, limit: int = 10, wait_s: floa
         hits.append((SearchHit(rank=len(hits) + 1, score=score, article_id=article_id, title=title, url=url,
                                source=source, published_at=published_at, is_relevant=is_relevant,
                                duplicate_of=duplicate_of), text))
-    return hits, info
+    return Found(hits, stems, index_info(index_dir))
