@@ -1,8 +1,8 @@
 """Full-text search over articles: DuckDB's fts extension indexes, BM25 ranks.
 
 The extension builds an index over a whole table and cannot add to it; building costs
-about 1 to 5 s per thousand news articles here (bench/board.py), so rebuilding after every
-run would cost minutes once the warehouse holds tens of thousands. The index is therefore
+several seconds per thousand news articles on this 2-core machine (bench/board.py), so
+rebuilding after every run would cost minutes once the warehouse holds tens of thousands. The index is therefore
 kept in segments, as search engines do: a folder beside the warehouse (`hkai.search/` for
 `hkai.duckdb`) holds immutable segment files, each a DuckDB file with the extension's index
 over some articles, and `manifest.json` naming the current ones. An update indexes only the
