@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hkai-installed
 
-.PHONY: setup run test bench profile serve clean
+.PHONY: setup browser run test bench profile serve clean
 
 setup: $(STAMP)
 
@@ -22,7 +22,16 @@ run: setup
 serve: setup
 	$(BIN)/hkai serve
 
-test: setup
+# Headless Chromium (Debian's package) for the tests that open the report page as a person
+# would. Installed when missing and this is a Debian machine run as root; otherwise those
+# tests skip and say why (HKAI_CHROMIUM names another Chromium).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$HKAI_CHROMIUM" ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && echo "installing chromium (apt-get)" && \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "WARNING: chromium could not be installed: the report's browser tests will be skipped"
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 # The peers hkai is compared with live in their own venv, never in the project's.

@@ -1,4 +1,5 @@
-"""The `hkai` command: ingest, serve, sql, reprocess (see ../shared/contract.md).
+"""The `hkai` command: ingest, serve, sql, reprocess, report, search, export (see
+../shared/contract.md).
 
 Exit codes: 0 the cycle completed; 2 bad configuration or arguments (one line, no
 traceback); 1 anything else that stopped the cycle.
@@ -101,15 +102,19 @@ def format_summary(counts, warehouse: str) -> str:
 def cmd_serve(args) -> int:
     config_path, warehouse_path = _paths(args)
     config = _config(config_path)
+    from tasks.report.page import default_report_path
+
+    report_path = default_report_path(warehouse_path or config.warehouse).resolve()
     with _prefect_api_for_schedules():
         from flows.ingest import ingest
 
-        print(f"hkai serve: ingesting every {config.schedule.interval_minutes:g} min; Ctrl-C stops",
-              file=sys.stderr)
+        print(f"hkai serve: ingesting every {config.schedule.interval_minutes:g} min; Ctrl-C stops; "
+              f"the board is rewritten after each run: {report_path}", file=sys.stderr)
         ingest.serve(
             name="hkai-ingest",
             interval=timedelta(minutes=config.schedule.interval_minutes),
-            parameters={"config_path": config_path, "warehouse_path": warehouse_path},
+            parameters={"config_path": config_path, "warehouse_path": warehouse_path,
+                        "report_path": str(report_path)},
             limit=1,  # scheduled runs never overlap
             print_starting_message=False,
         )
@@ -192,6 +197,101 @@ def cmd_sql(args) -> int:
     return EXIT_OK
 
 
+def _warehouse_to_read(args) -> Path:
+    """The warehouse a reading command uses: --warehouse, HKAI_WAREHOUSE, else the
+    configuration's (--config, HKAI_CONFIG, else the default)."""
+    config_path, warehouse_path = _paths(args)
+    return Path(warehouse_path or _config(config_path).warehouse)
+
+
+def cmd_report(args) -> int:
+    from schemas.board import BoardState
+    from tasks.report.page import REPORT_NAME, default_report_path, write_report
+
+    warehouse_path = _warehouse_to_read(args)
+    out = Path(args.out) if args.out else default_report_path(warehouse_path)
+    if out.is_dir():
+        out = out / REPORT_NAME
+    board = write_report(warehouse_path, out)
+    if board.state in (BoardState.MISSING, BoardState.BROKEN):
+        print(f"hkai report: {board.message} (wrote {out}, which says so)", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"hkai report: wrote {out}: {len(board.listings)} companies, {len(board.changes_day)} listing changes "
+          f"in the last 24 h, {board.articles_total} articles ({board.relevant_total} relevant), "
+          f"{len(board.sources)} sources")
+    for problem in board.problems:
+        print(f"hkai report: could not read {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_search(args) -> int:
+    from tasks.report.snippets import make_snippet
+    from warehouse.db import WarehouseError
+    from warehouse.search import SearchError, query_terms, search
+
+    if not args.query.strip():
+        raise UsageError("hkai search: the query is empty")
+    try:
+        query_terms(args.query)
+    except SearchError as exc:
+        raise UsageError(f"hkai search: {exc}") from None
+    warehouse_path = _warehouse_to_read(args)
+    try:
+        result = search(warehouse_path, args.query, limit=args.limit)
+    except (SearchError, WarehouseError) as exc:
+        print(f"hkai search: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    bold = sys.stdout.isatty() and args.format == "text"
+    marks = ("\033[1m", "\033[0m") if bold else ("**", "**")
+    found = [hit.model_copy(update={"snippet": make_snippet(text, result.stems, *marks)}) for hit, text in result.hits]
+    index = result.index
+    if args.format == "json":
+        print(json.dumps([hit.model_dump(mode="json") for hit in found], ensure_ascii=False, indent=1))
+        return EXIT_OK
+    for hit in found:
+        when = hit.published_at.date().isoformat() if hit.published_at else "undated"
+        flags = "" if hit.is_relevant else " (not about HK AI)"
+        flags += f" (copy of {hit.duplicate_of})" if hit.duplicate_of else ""
+        print(f"{hit.rank}. {hit.title or hit.url}  [{hit.source}, {when}, score {hit.score:.2f}]{flags}")
+        print(f"   {hit.url}")
+        print(f"   {hit.snippet}")
+    searched = f"{index.articles} articles searched" if index else "no index yet"
+    if not found:
+        print(f"no article has every word of the query ({searched})")
+    else:
+        print(f"({len(found)} best matches, {searched}; every word must occur)")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from warehouse.db import WarehouseError
+    from warehouse.export import export_warehouse
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"hkai export: --out {out} is a file, not a directory")
+    warehouse_path = _warehouse_to_read(args)
+    try:
+        written = export_warehouse(warehouse_path, out, args.format)
+    except WarehouseError as exc:
+        print(f"hkai export: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for item in written:
+        print(f"{item.path}  {item.rows} rows{'  (view)' if item.kind == 'view' else ''}")
+    print(f"hkai export: {len(written)} files ({args.format}) in {out}")
+    return EXIT_OK
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
 def cmd_reprocess(args) -> int:
     config_path, warehouse_path = _paths(args)
     _config(config_path)
@@ -229,6 +329,27 @@ def build_parser() -> ArgParser:
     p.add_argument("--config")
     p.add_argument("--warehouse")
     p.set_defaults(func=cmd_reprocess)
+
+    p = sub.add_parser("report", help="write the listings board as one self-contained HTML page")
+    p.add_argument("--out", help="the page's path (default: report.html beside the warehouse)")
+    p.add_argument("--config")
+    p.add_argument("--warehouse")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("search", help="ranked full-text search over article titles and texts")
+    p.add_argument("query")
+    p.add_argument("--limit", type=_positive_int, default=10, help="how many articles (default 10)")
+    p.add_argument("--config")
+    p.add_argument("--warehouse")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("export", help="every table and view as a Parquet or CSV file")
+    p.add_argument("--format", choices=("parquet", "csv"), required=True)
+    p.add_argument("--out", required=True, help="the directory to write to (created if missing)")
+    p.add_argument("--config")
+    p.add_argument("--warehouse")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

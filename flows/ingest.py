@@ -3,6 +3,8 @@ normalise -> dedup -> load -> alert. One call per stage; the work is in tasks/ a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, get_run_logger
 
 from flows import stages
@@ -11,8 +13,10 @@ from schemas.records import RunCounts
 
 
 @flow(name="ingest", log_prints=False, persist_result=False)
-def ingest(config_path: str | None = None, warehouse_path: str | None = None) -> RunCounts:
-    """One ingestion cycle over every configured source."""
+def ingest(config_path: str | None = None, warehouse_path: str | None = None,
+           report_path: str | None = None) -> RunCounts:
+    """One ingestion cycle over every configured source; with `report_path`, the board's
+    page is rewritten there once the run is recorded."""
     with RunContext.open(config_path, warehouse_path) as run:
         stages.load_seeds(run)
         stages.poll_exchange(run)  # kind: hkexnews sources, first: news of this run resolves against them
@@ -21,7 +25,11 @@ def ingest(config_path: str | None = None, warehouse_path: str | None = None) ->
         stages.process_and_load(run, stages.fetch_in_batches(run, candidates))  # fetching overlaps processing
         stages.process_and_load(run, stages.read_archives(run))  # kind: warc sources (backfill)
         stages.deliver_alerts(run)
+        stages.index_for_search(run)
         stages.summarise(run)
+    board = stages.publish_board(run.warehouse_path)  # after the run is recorded
+    if report_path:
+        stages.write_report_page(board, Path(report_path))
     get_run_logger().info("run %s finished: %d new articles", run.run_id, run.counts.new_articles)
     return run.counts
 

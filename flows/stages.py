@@ -16,11 +16,12 @@ from concurrent.futures import Executor, Future
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
+from schemas.board import Board
 from schemas.config import DEFAULT_CONFIG, Config, HkexnewsSource, WarcSource, load_config
 from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
     UrlOutcome, UrlStatus
@@ -433,6 +434,45 @@ def deliver_alerts(run: RunContext) -> None:
                              claim_lease=timedelta(0))
     run.counts.alerts_sent += result.sent
     run.counts.alerts_failed += result.failed
+
+
+@task(name="index-for-search", cache_policy=NO_CACHE)
+def index_for_search(run: RunContext) -> None:
+    """Index the articles the search index lacks (this run's). A failure is logged and
+    leaves the index as it was: the next run or `hkai search` catches up."""
+    import duckdb
+
+    from warehouse.db import WarehouseError
+    from warehouse.search import SearchError, update_index
+
+    try:
+        update_index(run.warehouse_path)
+    except (SearchError, WarehouseError, duckdb.Error, OSError) as exc:  # the articles are stored: the run stands
+        get_run_logger().warning("search index not updated: %s: %s", type(exc).__name__, exc)
+
+
+@task(name="publish-board", cache_policy=NO_CACHE)
+def publish_board(warehouse_path: Path) -> Board:
+    """The listings board in brief, published as a Prefect artifact; read once the run is
+    recorded, so its sources' failures are on it."""
+    from tasks.report.summary import board_markdown
+    from warehouse.board import read_board
+
+    board = read_board(warehouse_path)
+    create_markdown_artifact(markdown=board_markdown(board), key="listings-board", description="hkai listings board")
+    return board
+
+
+@task(name="write-report", cache_policy=NO_CACHE)
+def write_report_page(board: Board, report_path: Path) -> None:
+    """The board's page, rewritten after each run (`hkai serve`). A page that cannot be
+    written is logged: the run itself succeeded."""
+    from tasks.report.page import write_page
+
+    try:
+        write_page(board, report_path)
+    except OSError as exc:
+        get_run_logger().warning("board page not written to %s: %s", report_path, exc)
 
 
 @task(name="summarise", cache_policy=NO_CACHE)

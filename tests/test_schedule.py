@@ -46,6 +46,7 @@ def test_serve_runs_the_flow_on_its_interval(site, config_file, prefect_api, tmp
     assert completed >= 2
     starts = [r[0] for r in query(warehouse, "SELECT started_at FROM runs ORDER BY started_at")]
     assert all(b > a for a, b in zip(starts, starts[1:]))
+    assert "Hong Kong AI listings" in (warehouse.parent / "report.html").read_text()  # rewritten after each run
 
 
 def test_a_second_ingest_on_the_same_warehouse_exits_with_a_message(site, config_file, prefect_api, hkai):

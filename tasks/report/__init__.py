@@ -1,0 +1,2 @@
+"""What hkai shows a person: the listings board as a page and as a Prefect artifact, and
+search snippets."""
