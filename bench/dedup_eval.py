@@ -21,7 +21,7 @@ from pathlib import Path
 
 from schemas.records import Article, Seed
 from tasks.understand import dedup
-from tasks.understand.dedup import DedupIndex, dedup_articles, signature
+from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.normalise import dedup_text, normalise_article
 from tasks.acquire.seeds import load_seeds
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from schemas.records import Article, Entity, Fetch, FetchOutcome, ListingEvent, RunCounts, listing_event_id
-from warehouse import listings as listing_store
+from tasks.listings import lifecycle as listing_store
 from warehouse import loader
 from warehouse.db import Warehouse
 

@@ -71,20 +71,21 @@ def test_source_health_from_fetches_and_the_newest_run(warehouse):
     assert [h.source for h in read_board(warehouse, now=NOW).sources][0] == "gone"  # failing first
 
 
-def test_exchange_columns_slot_in_when_the_warehouse_has_them(warehouse):
-    """The exchange's record adds issuers (Chinese names) and document URLs; the board shows
-    them without a change to its reads."""
-    import duckdb
+def test_the_exchanges_record_names_the_company_in_both_languages_with_its_documents(warehouse):
+    """Events resolved to an issuer show the issuer's names and code, the exchange's
+    document and its confirmation of a stage the news showed first."""
+    from schemas.exchange import Issuer
+    from warehouse.db import Warehouse
+    from warehouse.issuers import save_issuers
 
-    con = duckdb.connect(str(warehouse))
-    con.execute("CREATE TABLE issuers (issuer_id VARCHAR, name_en VARCHAR, name_zh VARCHAR, stock_code VARCHAR)")
-    con.execute("INSERT INTO issuers VALUES ('i1', 'Lumen Compute Technology Co., Ltd.', '流明算力科技股份有限公司', '02513')")
-    for ddl in ("issuer_id VARCHAR", "origin VARCHAR", "confirmed_at TIMESTAMPTZ", "document_url VARCHAR"):
-        con.execute(f"ALTER TABLE listing_events ADD COLUMN {ddl}")
-    con.execute("UPDATE listing_events SET issuer_id = 'i1', origin = 'news' WHERE company = 'Lumen Compute'")
-    con.execute("UPDATE listing_events SET document_url = 'https://exchange.example/phip.pdf', confirmed_at = ?"
-                " WHERE company = 'Lumen Compute' AND stage = 'hearing'", [NOW - timedelta(hours=1)])
-    con.close()
+    wh = Warehouse(warehouse)
+    with wh.transaction() as con:
+        save_issuers(con, [Issuer(issuer_id="sehk-1", hkex_id=1, board="sehk", status="A", company_id="sehk-1",
+                                  name_en="Lumen Compute Technology Co., Ltd.", name_zh="流明算力科技股份有限公司",
+                                  stock_code="02513", first_seen_at=NOW, updated_at=NOW)])
+        con.execute("UPDATE listing_events SET issuer_id = 'sehk-1', origin = 'news' WHERE company = 'Lumen Compute'")
+        con.execute("UPDATE listing_events SET document_url = 'https://exchange.example/phip.pdf', confirmed_at = ?"
+                    " WHERE company = 'Lumen Compute' AND stage = 'hearing'", [NOW - timedelta(hours=1)])
     board = read_board(warehouse, now=NOW)
     lumen = board.listings[0]
     assert (lumen.name_en, lumen.name_zh, lumen.stock_code) == ("Lumen Compute Technology Co., Ltd.",
@@ -93,6 +94,24 @@ def test_exchange_columns_slot_in_when_the_warehouse_has_them(warehouse):
     assert hearing.origin == "news" and hearing.confirmed_at == NOW - timedelta(hours=1)
     assert hearing.evidence[0].url == "https://exchange.example/phip.pdf"
     assert [(c.stage, c.confirmation) for c in board.changes_day] == [("hearing", True), ("hearing", False)]
+
+
+def test_applicants_the_board_does_not_follow_are_left_out(warehouse):
+    """The exchange's lists hold hundreds of applicants: the board shows the AI ones, those
+    the news reported and those that alerted, not a baseline of everyone else."""
+    from schemas.exchange import Issuer
+    from warehouse.db import Warehouse
+    from warehouse.issuers import save_issuers
+
+    wh = Warehouse(warehouse)
+    with wh.transaction() as con:
+        save_issuers(con, [Issuer(issuer_id="sehk-9", hkex_id=9, board="sehk", status="A", company_id="sehk-9",
+                                  name_en="Harbour Noodle Holdings Limited", first_seen_at=NOW, updated_at=NOW)])
+        con.execute("INSERT INTO listing_events (event_id, company, exchange, stage, first_seen_at, known, issuer_id,"
+                    " origin, suppressed) VALUES ('n1', 'Harbour Noodle Holdings Limited', 'HKEX', 'filing', ?, TRUE,"
+                    " 'sehk-9', 'exchange', 'known')", [NOW])
+    names = [c.name_en for c in read_board(warehouse, now=NOW).listings]
+    assert "Harbour Noodle Holdings Limited" not in names and "Lumen Compute" in names
 
 
 def test_missing_empty_and_broken_warehouses_say_so(tmp_path):

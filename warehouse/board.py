@@ -2,9 +2,8 @@
 schemas/board.py, and `read_board`, which never raises for a missing, broken or empty
 warehouse but returns a Board that says so.
 
-The exchange's record adds columns as it arrives (issuers with Chinese names, document
-URLs, who showed a stage first): they are selected when the warehouse has them and left
-empty when it does not. Stage order is always the warehouse's `listing_stages.rank`.
+Companies are grouped as the `listings` view groups them (an issuer's applications share
+its `company_id`); stage order is always the warehouse's `listing_stages.rank`.
 """
 
 from __future__ import annotations
@@ -112,37 +111,36 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return {row[0] for row in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-        [table]).fetchall()}
-
-
-def _optional(columns: set[str], alias: str, wanted: list[str]) -> str:
-    """`alias.col AS col` for the wanted columns the table has, `NULL AS col` for the others."""
-    return ", ".join(f"{alias}.{c} AS {c}" if c in columns else f"NULL AS {c}" for c in wanted)
-
-
 # -- listings ------------------------------------------------------------------------------
 
 def _event_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every listing event with its stage rank, its article and, where the warehouse has
-    them, its issuer's names and the exchange's fields."""
-    event_columns = _columns(con, "listing_events")
-    extra = _optional(event_columns, "e", ["issuer_id", "origin", "confirmed_at", "document_url", "stale"])
-    issuers = "issuers" in _tables(con) and "issuer_id" in event_columns
-    names = ("i.name_en AS name_en, i.name_zh AS name_zh, i.stock_code AS issuer_stock_code"
-             if issuers else "NULL AS name_en, NULL AS name_zh, NULL AS issuer_stock_code")
-    join = "LEFT JOIN issuers i ON i.issuer_id = e.issuer_id" if issuers else ""
-    cursor = con.execute(f"""
-        SELECT e.company, e.stage, s.rank, e.exchange, e.stock_code, e.event_date, e.first_seen_at, e.known,
-               e.evidence, a.url AS article_url, a.title AS article_title, a.source AS article_source,
-               {extra}, {names}
-        FROM listing_events e
-        JOIN listing_stages s ON s.stage = e.stage
+    """The listing events of the companies the board follows, with their stage rank, their
+    article, and their issuer's names. A company is followed when it is AI by the
+    exchange's record or the news (`issuers.is_ai`), when the news reported it (listing
+    events are only looked for in relevant articles), or when one of its stages alerted;
+    the hundreds of other applicants in the exchange's lists are left to SQL."""
+    cursor = con.execute("""
+        WITH events AS (
+            SELECT e.*, s.rank, coalesce(i.company_id, 'news:' || lower(e.company)) AS listing_id,
+                   i.name_en, i.name_zh, i.stock_code AS issuer_stock_code, i.is_ai
+            FROM listing_events e
+            JOIN listing_stages s ON s.stage = e.stage
+            LEFT JOIN issuers i ON i.issuer_id = e.issuer_id
+        ),
+        followed AS (
+            SELECT listing_id FROM events
+            GROUP BY listing_id
+            HAVING bool_or(coalesce(is_ai, FALSE)) OR bool_or(issuer_id IS NULL)
+                OR bool_or(suppressed IS NULL) OR bool_or(article_id IS NOT NULL)
+        )
+        SELECT e.listing_id, e.company, e.stage, e.rank, e.exchange, e.stock_code, e.event_date, e.first_seen_at,
+               e.known, e.stale, e.suppressed, e.evidence, e.issuer_id, e.origin, e.confirmed_at, e.document_url,
+               e.name_en, e.name_zh, e.issuer_stock_code,
+               a.url AS article_url, a.title AS article_title, a.source AS article_source
+        FROM events e
+        JOIN followed USING (listing_id)
         LEFT JOIN articles a ON a.article_id = e.article_id
-        {join}
-        ORDER BY s.rank, e.first_seen_at
+        ORDER BY e.rank, e.first_seen_at
     """)
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
@@ -161,12 +159,11 @@ def _evidence(row: dict) -> list[Evidence]:
 
 
 def listings(con: duckdb.DuckDBPyConnection) -> list[CompanyListing]:
-    """One row per company (per issuer once events are resolved to one), most recent
-    activity first."""
+    """One row per company (all its applications; a company only the news names is its
+    own row), most recent activity first."""
     companies: dict[str, list[dict]] = {}
     for row in _event_rows(con):
-        key = f"issuer:{row['issuer_id']}" if row["issuer_id"] else f"company:{row['company'].casefold()}"
-        companies.setdefault(key, []).append(row)
+        companies.setdefault(row["listing_id"], []).append(row)
     board = []
     for rows in companies.values():
         timeline = [StageMark(stage=r["stage"], rank=r["rank"], happened_on=r["event_date"],
@@ -197,13 +194,13 @@ def _activity_dates(timeline: list[StageMark]) -> list[datetime]:
 
 
 def changes(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Change]:
-    """Stages first seen since `since` (not those known before hkai watched, nor old
-    reports of a stage already passed), and stages the exchange confirmed since then;
-    newest first."""
+    """Stages first seen since `since` that alerted (not those known before hkai watched,
+    old reports of a stage already passed, or unwatched applicants'), and stages the
+    exchange confirmed since then; newest first."""
     found = []
     for row in _event_rows(con):
         name = row["name_en"] or row["company"]
-        if row["first_seen_at"] >= since and not row["known"] and not row["stale"]:
+        if row["first_seen_at"] >= since and row["suppressed"] is None:
             found.append(Change(at=row["first_seen_at"], company=name, name_zh=row["name_zh"], stage=row["stage"],
                                 evidence=_evidence(row)))
         if row["confirmed_at"] is not None and row["confirmed_at"] >= since:
@@ -221,9 +218,10 @@ def activity(con: duckdb.DuckDBPyConnection, since: datetime) -> Activity:
     new_articles, relevant = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE is_relevant) FROM articles WHERE fetched_at >= ?",
         [since]).fetchone()
-    stale = "AND NOT coalesce(stale, false)" if "stale" in _columns(con, "listing_events") else ""
+    # A change is a stage that alerted (or would have, with a channel): not known before hkai
+    # watched, not an old report of a stage already passed, not an unwatched applicant's.
     listing_changes = con.execute(
-        f"SELECT count(*) FROM listing_events WHERE first_seen_at >= ? AND NOT known {stale}", [since]).fetchone()[0]
+        "SELECT count(*) FROM listing_events WHERE first_seen_at >= ? AND suppressed IS NULL", [since]).fetchone()[0]
     failed = con.execute(
         "SELECT count(*) FROM fetches WHERE fetched_at >= ? AND NOT list_contains(?, coalesce(outcome, ''))",
         [since, sorted(map(str, HEALTHY_FETCH_OUTCOMES))]).fetchone()[0]

@@ -7,7 +7,6 @@ source, and the child sitemaps of an index.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import zlib
