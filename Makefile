@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hkai-installed
 
-.PHONY: setup run test bench profile serve clean
+.PHONY: setup run test test-fast bench profile serve clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,11 @@ serve: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Everything but the tests marked slow (tests/conftest.py marks every test that needs the
+# Prefect server or runs hkai in a subprocess): under a minute, for the edit-test loop.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 # The peers hkai is compared with live in their own venv, never in the project's.
 PEERS := bench/.venv-peers
