@@ -5,13 +5,30 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import HKAI, PROJECT, query
-from tests.site import hang
+from tests.site import rss
+
+# Prefect's defaults look for work every 5-60 s; a schedule of seconds wants faster loops.
+# Inherited by the local server `hkai serve` starts, and read by serve's runner.
+FAST_SCHEDULING = {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
+                   "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1",
+                   "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+
+
+def wait_for(condition, timeout_s: float, every_s: float = 0.2) -> bool:
+    """Poll `condition()` until it is true or `timeout_s` passes; whether it became true."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every_s)
+    return True
 
 
 @pytest.mark.parametrize("api", ["user's server", "none configured"])
@@ -20,23 +37,26 @@ def test_serve_runs_the_flow_on_its_interval(site, config_file, prefect_api, tmp
     feed = site.add_feed("/feed.xml", [])
     config = config_file([{"name": "f", "kind": "feed", "url": feed}], schedule={"interval_minutes": 0.05})
     warehouse = config.parent / "hkai.duckdb"
-    env = {**os.environ, **prefect_api}
+    env = {**os.environ, **prefect_api, **FAST_SCHEDULING}
     if api == "none configured":
         del env["PREFECT_API_URL"]
         env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     proc = subprocess.Popen([*HKAI, "serve", "--config", str(config)], cwd=PROJECT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    completed = 0
+
+    def two_runs_completed() -> bool:
+        nonlocal completed
+        assert proc.poll() is None, proc.communicate()[1]
+        if warehouse.exists():
+            try:
+                completed = query(warehouse, "SELECT count(*) FROM runs WHERE status = 'completed'")[0][0]
+            except Exception:
+                pass  # a run holds the file right now
+        return completed >= 2
+
     try:
-        deadline = time.monotonic() + 150
-        completed = 0
-        while time.monotonic() < deadline and completed < 2:
-            time.sleep(2)
-            if warehouse.exists():
-                try:
-                    completed = query(warehouse, "SELECT count(*) FROM runs WHERE status = 'completed'")[0][0]
-                except Exception:
-                    pass  # a run holds the file right now
-            assert proc.poll() is None, proc.communicate()[1]
+        wait_for(two_runs_completed, timeout_s=150, every_s=0.5)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
@@ -49,16 +69,23 @@ def test_serve_runs_the_flow_on_its_interval(site, config_file, prefect_api, tmp
 
 
 def test_a_second_ingest_on_the_same_warehouse_exits_with_a_message(site, config_file, prefect_api, hkai):
-    site.add("/slow.xml", handler=hang(8))
+    second_done = threading.Event()
+
+    def held(h):  # the feed answers once the second ingest is over: the first is mid-run till then
+        second_done.wait(60)
+        h.send_plain(200, rss([], site.base), "application/rss+xml")
+
+    site.add("/slow.xml", handler=held)
     config = config_file([{"name": "slow", "kind": "feed", "url": site.base + "/slow.xml"}],
-                         http={"timeout_s": 10})
+                         http={"timeout_s": 60})
     env = {**os.environ, **prefect_api}
     first = subprocess.Popen([*HKAI, "ingest", "--config", str(config)], cwd=PROJECT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not site.hits.get("/slow.xml") and time.monotonic() < deadline:
-        time.sleep(0.2)
-    second = hkai("ingest", "--config", str(config))
+    try:
+        assert wait_for(lambda: site.hits.get("/slow.xml") or first.poll() is not None, timeout_s=120)
+        second = hkai("ingest", "--config", str(config))
+    finally:
+        second_done.set()
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert second.returncode == 1
@@ -132,14 +159,11 @@ def test_a_killed_serve_takes_its_local_server_with_it(site, config_file, tmp_pa
     proc = subprocess.Popen([*HKAI, "serve", "--config", str(config)], cwd=PROJECT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not _answering(_servers_with_env(marker)):
-            time.sleep(0.5)
-        assert _answering(_servers_with_env(marker)), "hkai serve started no local server"
+        assert wait_for(lambda: _answering(_servers_with_env(marker)), timeout_s=120), \
+            "hkai serve started no local server"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    deadline = time.monotonic() + 60  # a graceful shutdown, on a machine busy with other tests
-    while time.monotonic() < deadline and _servers_with_env(marker):
-        time.sleep(0.5)
+    # A graceful shutdown, on a machine busy with other tests.
+    wait_for(lambda: not _servers_with_env(marker), timeout_s=60)
     assert _servers_with_env(marker) == []
