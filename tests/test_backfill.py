@@ -50,17 +50,23 @@ def test_reprocess_rebuilds_articles_from_the_archive_without_the_network(archiv
     assert query(warehouse, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(2, 2)]
 
 
-def test_a_warc_source_backfills_a_fresh_warehouse(archived, hkai, tmp_path):
-    _, warehouse, base = archived
-    archive = next((warehouse.parent / "archive").glob("*/*.warc.gz"))
+@pytest.fixture(scope="module")
+def backfilled(archived, hkai, tmp_path_factory):
+    """A fresh warehouse backfilled from the archive's WARC file, configured after a WARC
+    source whose file is missing: (config, the run's result)."""
+    archive = next((archived[1].parent / "archive").glob("*/*.warc.gz"))
+    config = write_config(tmp_path_factory.mktemp("backfill") / "hkai.yaml",
+                          [{"name": "gone", "kind": "warc", "path": "/nonexistent/crawl.warc.gz"},
+                           {"name": "crawl", "kind": "warc", "path": str(archive)}])
+    return config, hkai("ingest", "--config", str(config))
 
-    backfill_dir = tmp_path / "backfill"
-    backfill_dir.mkdir()
-    config = write_config(backfill_dir / "hkai.yaml", [{"name": "crawl", "kind": "warc", "path": str(archive)}])
-    result = hkai("ingest", "--config", str(config))
+
+def test_a_warc_source_backfills_a_fresh_warehouse(archived, backfilled, hkai):
+    base = archived[2]
+    config, result = backfilled
     assert result.returncode == 0, result.stderr
     assert "backfill crawl" in result.stderr  # the progress bar
-    fresh = backfill_dir / "hkai.duckdb"
+    fresh = config.parent / "hkai.duckdb"
     rows = query(fresh, "SELECT canonical_url, source, is_relevant FROM articles ORDER BY 1")
     # Records hkai archived keep the source that fetched them (WARC-Source); a foreign WARC
     # (Common Crawl) has none, and its pages get the configured source's name.
@@ -74,10 +80,9 @@ def test_a_warc_source_backfills_a_fresh_warehouse(archived, hkai, tmp_path):
     assert query(fresh, "SELECT count(*) FROM articles") == [(2,)]
 
 
-def test_a_missing_warc_file_fails_that_source_only(site, config_file, hkai):
-    feed = site.add_feed("/feed.xml", [])
-    config = config_file([{"name": "gone", "kind": "warc", "path": "/nonexistent/crawl.warc.gz"},
-                          {"name": "harbour", "kind": "feed", "url": feed}])
-    result = hkai("ingest", "--config", str(config))
+def test_a_missing_warc_file_fails_that_source_only(backfilled):
+    config, result = backfilled
     assert result.returncode == 0, result.stderr
     assert "gone" in result.stdout and "FAILED: /nonexistent/crawl.warc.gz" in result.stdout
+    # The source after it was read all the same.
+    assert query(config.parent / "hkai.duckdb", "SELECT count(*) FROM articles WHERE source = 'harbour'") == [(2,)]
