@@ -637,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("  " + "  ".join(h.rjust(w) for h, w in zip(header, widths)))
                 print("  " + "  ".join(v.rjust(w) for v, w in zip(row, widths)))
                 if first[2]:
-                    print(f"  fetch errors by kind (first run): "
+                    print("  fetch errors by kind (first run): "
                           + (", ".join(f"{k} {n}" for k, n in first[2]["errors"].most_common()) or "none"))
                     print(f"  warehouse {(tmp / 'soak.duckdb').stat().st_size / 2**20:.0f} MiB, "
                           f"WARC archive {_dir_mib(tmp / 'archive'):.0f} MiB, url_state {first[2]['url_state']}")

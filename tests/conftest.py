@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import CodeType
 
@@ -139,6 +140,17 @@ def copy_run(config: Path, destination: Path) -> Path:
     copied = destination / config.name
     copied.write_text(yaml.safe_dump(data), encoding="utf-8")
     return copied
+
+
+def wait_for(condition, timeout_s: float, every_s: float = 0.2) -> bool:
+    """Poll `condition()` until it is true or `timeout_s` passes; whether it became true.
+    For waiting on an event another process causes (a row, a file, a request)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every_s)
+    return True
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

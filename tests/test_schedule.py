@@ -6,12 +6,11 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import HKAI, PROJECT, query
+from tests.conftest import HKAI, PROJECT, query, wait_for
 from tests.site import rss
 
 # Prefect's defaults look for work every 5-60 s; a schedule of seconds wants faster loops.
@@ -20,15 +19,6 @@ FAST_SCHEDULING = {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
                    "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1",
                    "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
 
-
-def wait_for(condition, timeout_s: float, every_s: float = 0.2) -> bool:
-    """Poll `condition()` until it is true or `timeout_s` passes; whether it became true."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(every_s)
-    return True
 
 
 @pytest.mark.parametrize("api", ["user's server", "none configured"])
