@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import html
 import multiprocessing
+import sys
 import threading
 import time
 from collections import Counter
@@ -148,6 +149,11 @@ class SiteServer(ThreadingHTTPServer):
     def __init__(self, site: "Site"):
         self.site = site
         super().__init__(("127.0.0.1", 0), Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up mid-request (a killed ingest, a timeout) is the web as usual.
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 @dataclass
