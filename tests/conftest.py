@@ -4,12 +4,13 @@ Tests are classified here, so that a new test needs no marker of its own:
   prefect  it needs a Prefect API server: it uses `prefect_api` (or `hkai`, which does), or
            starts one itself (`local_server`)
   cli      it runs the hkai command in a subprocess: it uses `hkai`, or `HKAI` (the command
-           line) in its body or in one of its fixtures
+           line) in its body, one of its fixtures or a helper of the tests they call
   slow     either of those, or marked by hand; `make test-fast` runs everything else
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import subprocess
@@ -33,12 +34,22 @@ PREFECT_FIXTURES, PREFECT_NAMES = {"prefect_api"}, {"local_server"}
 CLI_FIXTURES, CLI_NAMES = {"hkai"}, {"HKAI"}
 
 
-def _names(code: CodeType) -> set[str]:
-    """Global and attribute names a function's code refers to, nested functions included."""
-    found = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, CodeType):
-            found |= _names(const)
+def _names(function, seen: set) -> set[str]:
+    """Global and attribute names a function's code refers to: its nested functions', and
+    those of the test modules' helpers it calls (so a helper that starts the CLI counts)."""
+    if function in seen or not hasattr(function, "__code__"):
+        return set()
+    seen.add(function)
+    found: set[str] = set()
+    codes = [function.__code__]
+    while codes:
+        code = codes.pop()
+        found |= set(code.co_names)
+        codes += [const for const in code.co_consts if isinstance(const, CodeType)]
+    for name in list(found):
+        helper = function.__globals__.get(name)
+        if inspect.isfunction(helper) and helper.__module__.startswith("tests."):
+            found |= _names(helper, seen)
     return found
 
 
@@ -47,13 +58,13 @@ def _referenced_names(item: pytest.Item) -> set[str]:
     for definitions in item._fixtureinfo.name2fixturedefs.values():
         functions += [definition.func for definition in definitions]
     found: set[str] = set()
+    seen: set = set()
     for function in functions:
-        code = getattr(function, "__code__", None)
-        if code is not None:
-            found |= _names(code)
+        found |= _names(function, seen)
     return found
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
 def pytest_collection_modifyitems(config, items):
     for item in items:
         fixtures, names = set(item.fixturenames), _referenced_names(item)
