@@ -22,13 +22,17 @@ run: setup
 serve: setup
 	$(BIN)/hkai serve
 
+# One pytest worker per core (pytest-xdist), each module's tests on one worker so that a
+# module's shared first run happens once. Plain `.venv/bin/python -m pytest` runs serially.
+PARALLEL := -n auto --dist loadfile
+
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 # Everything but the tests marked slow (tests/conftest.py marks every test that needs the
 # Prefect server or runs hkai in a subprocess): under a minute, for the edit-test loop.
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
 
 # The peers hkai is compared with live in their own venv, never in the project's.
 PEERS := bench/.venv-peers
