@@ -75,7 +75,7 @@ def first_run(module_site, hkai, tmp_path_factory):
 @pytest.fixture
 def loaded(first_run, tmp_path):
     """The first run's site, config and warehouse, the warehouse a copy of its own; the
-    site's routes and counts are put back afterwards."""
+    site's counts start from zero and its routes are put back afterwards."""
     site, config, _, result = first_run
     routes = dict(site.routes)
     site.reset_hits()
