@@ -22,9 +22,9 @@ run: setup
 serve: setup
 	$(BIN)/hkai serve
 
-# One pytest worker per core (pytest-xdist), each module's tests on one worker so that a
+# One pytest worker per logical core (pytest-xdist), each module's tests on one worker so that a
 # module's shared first run happens once. Plain `.venv/bin/python -m pytest` runs serially.
-PARALLEL := -n auto --dist loadfile
+PARALLEL := -n logical --dist loadfile
 
 test: setup
 	$(BIN)/python -m pytest $(PARALLEL)
