@@ -135,6 +135,9 @@ _PLACE_PREFIX = re.compile(r"^(?:Beijing|Shanghai|Shenzhen|Hangzhou|Guangzhou|Su
                            r"Chengdu|Xiamen|Tianjin|Chongqing|Jiangsu|Zhejiang|Guangdong|Anhui|Wuxi|Changsha|"
                            r"Xi'an|Qingdao|Dongguan|Zhuhai)\s+(?=\S)")
 _POSSESSIVE = re.compile(r"(?:'s|\u2019s|'|\u2019)$")
+# Words after a name that are about its shares, not part of it: "Lingxi Semiconductor IPO".
+_SHARE_WORDS = re.compile(r"(?:\s+(?:IPO|IPOs|shares?|stock|listing|H-shares?|H shares?|debut|prospectus))+$",
+                          re.IGNORECASE)
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 
 
@@ -156,6 +159,8 @@ def issuer_name(text: str) -> str:
     cleaned = re.sub(r"^(?:the|The|THE)\s+", "", cleaned)
     cleaned = _POSSESSIVE.sub("", cleaned)
     cleaned = _PARENTHESES.sub("", cleaned)
+    cleaned = _SHARE_WORDS.sub("", cleaned)
+    cleaned = _POSSESSIVE.sub("", cleaned)
     cleaned = _LEGAL_SUFFIX.sub("", cleaned).strip(" ,.")
     known = canonical_name(cleaned)
     if known != cleaned:

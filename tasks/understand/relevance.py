@@ -62,7 +62,8 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
      ("semiconductor", "chip", "integrated circuit", "microcontroller", "wafer", "silicon carbide")),
     ("ai:term:robotics", 0.9, r"\brobot(?:s|ics?|ic)?\b|\bhumanoids?\b|\bquadrupeds?\b|\brobotic arms?\b|\bdrones?\b",
      ("robot", "humanoid", "quadruped", "drone")),
-    ("ai:term:autonomous driving", 1.0, r"\bautonomous(?:[ -]driving| vehicles?| trucks?| cars?)\b|\bself-driving\b|"
+    ("ai:term:autonomous driving", 1.0, r"\bautonomous(?:[ -]driving| vehicles?| trucks?| cars?| minibus(?:es)?| buses| bus| shuttles?| delivery|"
+                                        r" mobility)\b|\bself-driving\b|"
                                         r"\bdriverless\b|\brobo-?taxis?\b|\bdriver[ -]assist(?:ance)?\b|\bADAS\b|"
                                         r"\b(?:intelligent|smart|assisted) driving\b",
      ("autonomous", "self-driving", "driverless", "robotaxi", "robo-taxi", "driver-assist", "driver assist", "adas",
