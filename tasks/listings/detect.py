@@ -48,6 +48,9 @@ _CORE_DEPS = {"compound", "conj", "appos", "poss", "flat", "nmod", "amod", "numm
 _SHARE_LEMMAS = {"share", "stock", "h-share", "h", "unit", "trading", "trade", "ipo", "listing", "offering", "debut",
                  "application", "prospectus", "float"}
 _ASIDE_DEPS = {"relcl", "acl", "appos", "advcl", "parataxis", "ccomp"}
+# Dates that make a relative clause news: "Meixin, which filed yesterday,".
+_RECENT_WORDS = {"today", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                 "tonight", "morning", "evening", "afternoon"}
 # Nouns whose "that" clause says what they report: "the news that X has filed".
 _CONTENT_NOUNS = {"news", "report", "announcement", "statement", "disclosure", "fact", "confirmation", "notice",
                   "filing", "document", "information"}
@@ -107,24 +110,27 @@ def _is_hedged(verb: Token, rule: str) -> bool:
 
 def _is_aside(verb: Token) -> bool:
     """A clause that describes a name in passing: "SenseTime, which listed in 2021," or
-    "SenseTime, listed since 2021,". The parser also tags some main clauses relcl, so a
-    relative clause counts only with a relative pronoun or as a bare participle."""
+    "SenseTime, listed since 2021, rose". The parser also hangs some main verbs on their
+    subject ("Lanxin Co Ltd, a GPU designer, filed for ..."), so a bare participle is an
+    aside only when the sentence's own verb follows it; a relative clause is one only with
+    a relative pronoun and no recent date ("Meixin, which filed yesterday," is news)."""
     if verb.dep_ == "amod":
         return True
     if verb.dep_ not in ("relcl", "acl", "appos"):
         return False
-    head = verb.head
-    if head.lemma_.lower() in _CONTENT_NOUNS:
+    if verb.head.lemma_.lower() in _CONTENT_NOUNS:
         return False  # "the news that X has filed": what the news says, not an aside
     if any(c.tag_ in ("WDT", "WP", "WP$") or c.lower_ == "that" for c in verb.subtree if c.i < verb.i):
-        return True
-    root = verb.sent.root
-    finite_root = root.tag_ in ("VBD", "VBZ", "VBP", "MD") or any(c.dep_ in ("aux", "auxpass") for c in root.children)
-    if not finite_root or head.dep_ == "ROOT" or head.dep_ == "conj" and head.head.pos_ in ("VERB", "AUX"):
-        # The parser hung the sentence's own verb on its subject ("Shanghai Biren
-        # Technology, a GPU designer, officially listed on ..., becoming the first ...").
+        return not any(t.ent_type_ == "DATE" and t.lower_ in _RECENT_WORDS for t in verb.subtree)
+    if verb.tag_ != "VBN" or any(c.dep_ in ("aux", "auxpass", "nsubj") for c in verb.children):
         return False
-    return verb.tag_ == "VBN" and not any(c.dep_ in ("aux", "auxpass", "nsubj") for c in verb.children)
+    end = max(t.i for t in verb.subtree) + 1
+    for token in verb.sent[end - verb.sent.start:]:
+        if token.tag_ in ("VBD", "VBZ", "VBP", "MD"):
+            return True  # "SenseTime, listed since 2021, rose": the main verb follows
+        if token.pos_ in ("NOUN", "PROPN", "PRON"):
+            return False  # another subject first: the participle was the main verb
+    return False
 
 
 def _clause_tokens(verb: Token, trigger: Span) -> list[Token]:
@@ -173,6 +179,14 @@ def _is_subordinate(verb: Token, rule: str) -> bool:
     return False
 
 
+def _is_past_perfect(verb: Token) -> bool:
+    """"The company had launched the offering": background to the story, unless someone
+    says so ("X said it had filed")."""
+    if not any(c.dep_ == "aux" and c.lower_ in ("had", "'d") for c in verb.children):
+        return False
+    return not any(v.lemma_.lower() in rules.REPORTING_VERBS for v in _clause_chain(verb) if v.i != verb.i)
+
+
 def _is_latest_to(verb: Token) -> bool:
     """"X became the latest AI firm to list in Hong Kong": a report, though an infinitive."""
     noun = verb.head
@@ -184,9 +198,18 @@ def _is_latest_to(verb: Token) -> bool:
 
 
 def _subjects(verb: Token) -> list[Token]:
+    """The verb's subjects (of the nearest verb up its clause that has one), the closest to
+    it first: a verb with two subjects is a misparse, and the nearer is usually right. A
+    relative pronoun stands for the name it follows ("Yinhe, which filed ...")."""
     for clause_verb in _clause_chain(verb):
         found = [c for c in clause_verb.children if c.dep_ in ("nsubj", "nsubjpass")]
         if found:
+            found.sort(key=lambda t: abs(clause_verb.i - t.i))
+            if found[0].tag_ in ("WDT", "WP") and clause_verb.dep_ == "relcl":
+                antecedent = clause_verb.head
+                while antecedent.dep_ == "appos" and antecedent.head.i != antecedent.i:
+                    antecedent = antecedent.head
+                return [antecedent]
             return found
     return []
 
@@ -200,6 +223,8 @@ def _core(head: Token, examples: bool = False) -> set[int]:
         token = frontier.pop()
         for child in token.children:
             follow = child.dep_ in _CORE_DEPS
+            if child.dep_ == "poss" and token.lemma_.lower() in rules.ROLE_NOUNS:
+                follow = False  # "Pathwise's rival, Tuoling": the rival is the subject
             if child.dep_ == "prep" and child.lower_ in ("of", "in") and token.lemma_.lower() in _SHARE_LEMMAS:
                 follow = True
             if examples and child.dep_ == "prep" and child.lower_ in ("like", "as", "including"):
@@ -439,6 +464,8 @@ class _ArticleReader:
             return "a reference"
         if _is_hedged(verb, rule):
             return "hedged"
+        if not self.known and _is_past_perfect(verb):
+            return "background"
         if rules.RUMOUR.search(text):
             return "a rumour"
         clause = _clause_tokens(verb, trigger)
@@ -483,9 +510,12 @@ class _ArticleReader:
         subjects = _subjects(verb) or ([verb.head] if verb.dep_ == "acl" else [])
         for subject in subjects:
             core = _core(subject)
-            named = [m for m in mentions if any(i in core for i in range(m.start, m.end)) and not m.role]
+            in_core = [m for m in mentions if any(i in core for i in range(m.start, m.end))]
+            named = [m for m in in_core if not m.role]
             if named:
                 return "names", named
+            if in_core:
+                return "none", []  # "its rival Lingxi listed ...": someone else's stage
             if _is_plural(subject):
                 return "roundup", []
             if _refers_back(subject, core, sentence.title):
@@ -543,7 +573,7 @@ class _ArticleReader:
         and B priced ...", or for debuts each company whose first-day move is given."""
         span = sentence.span
         listed = rules.ROUNDUP_LIST.search(span.text) or (after is not None and any(
-            t.text == ":" for t in span if t.i >= after))
+            t.lower_ in rules.LIST_OPENERS for t in span if t.i >= after))
         members: list[Mention] = []
         for mention in sentence.mentions:
             if mention.role or (after is not None and mention.start < after):
@@ -620,7 +650,7 @@ class _ArticleReader:
         span = sentence.span
         if rule == "schedule" and not any(e.label_ == "DATE" and parsers.is_specific_date(e.text) for e in span.ents):
             return False
-        around = [s.span.text for s in self.sentences if abs(s.number - sentence.number) <= 1 and not s.title]
+        around = [s.span.text for s in self.sentences if abs(s.number - sentence.number) <= 2 and not s.title]
         return any(re.search(r"(?:HK|US)?\$\s?\d|\d\s?(?:yuan|shares)\b|offer price|price range", t, re.I)
                    for t in around)
 

@@ -181,7 +181,7 @@ def _is_company_name(tokens: Span, name: str, label: str, known_id: str | None,
         return False
     if known_id:
         return KNOWN_ORGS[known_id][0] == "ORG"
-    if any(c.isdigit() or c in "$%¥€£" for c in text) or not any(c.isupper() for c in text):
+    if any(c.isdigit() or c in "$%¥€£" for c in text) or not any(c.isupper() for c in text) or len(name) < 3:
         return False
     if lowered in rules.NOT_ISSUER_TEXT or all(t.lower_ in _MONTHS_AND_DAYS or t.is_punct for t in tokens):
         return False
@@ -212,8 +212,12 @@ def _is_company_name(tokens: Span, name: str, label: str, known_id: str | None,
     if not label:
         # A run of proper nouns the model did not recognise: a company only with a
         # company word or as a single unusual word ("Seyond").
-        return has_company_word or ("weak" if tokens[0].is_sent_start else True) if len(tokens) == 1 \
-            else has_company_word
+        if len(tokens) == 1:
+            return has_company_word or ("weak" if tokens[0].is_sent_start else True)
+        # Several proper nouns: a company when one is a company word or a coined word
+        # ("Skyhawk Aviation"), not when all are English ("Lunar New Year").
+        return has_company_word or bool(english) and any(
+            t.lower_ not in english and t.lemma_.lower() not in english for t in tokens)
     return "weak" if single and tokens[0].is_sent_start and label != "ORG" else True
 
 

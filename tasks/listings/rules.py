@@ -46,7 +46,7 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}}, _NOD],
         [_APPROVE, _ANY, {"LOWER": "green"}, {"LOWER": "light"}],
         [{"LEMMA": "approve"}, _ANY, {"LOWER": {"IN": ["application", "applications", "listing", "listings",
-                                                       "ipo", "ipos"]}}],
+                                                       "ipo", "ipos", "list"]}}],
     ]),
     ("hearing_pack", "hearing", [
         [{"LOWER": "post"}, {"ORTH": "-"}, {"LOWER": "hearing"}, {"LOWER": {"IN": ["information", "info"]}}],
@@ -57,6 +57,8 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "price", "POS": "VERB"}, _WIDE, _OFFERING],
         [{"LEMMA": "price", "POS": "VERB", "TAG": {"IN": ["VBD", "VBN", "VBZ"]}}, {"LOWER": "at"},
          {"LIKE_NUM": True, "OP": "?"}, {"TEXT": {"REGEX": r"^(?:HK|US)?\$|^\d"}}],
+        [{"LEMMA": "price", "POS": "VERB", "TAG": {"IN": ["VBD", "VBN", "VBZ"]}}, {"LOWER": "at"}, {"LOWER": "the"},
+         {"LOWER": {"IN": ["top", "bottom", "middle", "low", "high", "lower", "upper", "midpoint"]}}],
         [{"LOWER": {"IN": ["ipo", "offering", "shares", "offer", "float", "stock", "deal"]}}, {"OP": "{0,3}"},
          {"LEMMA": "price", "TAG": {"IN": ["VBN", "VBD"]}}],
         [{"LEMMA": {"IN": ["set", "fix", "determine"]}}, {"OP": "{0,3}"},
@@ -72,7 +74,7 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["ipo", "offering", "listing", "float"]}}],
     ]),
     ("launch", "pricing", [
-        [{"LEMMA": {"IN": ["launch", "kick", "start", "begin", "open", "commence"]}}, {"OP": "{0,4}"},
+        [{"LEMMA": {"IN": ["launch", "kick", "start", "begin", "open", "commence"]}}, {"OP": "{0,6}"},
          {"LOWER": {"IN": ["ipo", "offering", "books", "bookbuilding", "book-building", "subscription",
                            "subscriptions"]}}],
         [{"LEMMA": {"IN": ["take", "accept"]}}, {"LOWER": "orders"}],
@@ -102,6 +104,8 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "list", "TAG": {"IN": ["VBD", "VBN"]}}, {"LOWER": {"IN": ["on", "in"]}}, _ANY,
          {"LOWER": {"IN": ["hkex", "exchange", "board", "market", "kong", "gem", "bourse", "city"]}}],
         [{"LEMMA": "list", "TAG": {"IN": ["VBD", "VBN"]}}, {"LOWER": "in"}, {"LOWER": "hong"}, {"LOWER": "kong"}],
+        # "became the latest lidar maker to list in Hong Kong" (other infinitives are plans)
+        [{"LOWER": "to"}, {"LEMMA": {"IN": ["list", "debut"]}, "TAG": "VB"}, {"LOWER": {"IN": ["in", "on"]}}],
         [{"LEMMA": "ring"}, {"OP": "{0,2}"}, {"LOWER": {"IN": ["gong", "bell"]}}],
         [{"LOWER": {"IN": ["gong-ringing", "bell-ringing"]}}],
         [{"LEMMA": "go"}, {"LOWER": "public"}],
@@ -194,7 +198,9 @@ NOT_REPORTED = re.compile(
     r"\breject(?:ed|ion|s)?\b|\bturned\s+down\b|\bfail(?:ed|s|ure)?\b|\bpostpon|\bdelay|\bsuspen|\bhalt|"
     r"\bresum(?:e|ed|es|ption)\b|\bgr[ae]y[- ]market\b|\bdark\s+pool\b|\btransfer\b|\bplacing\b|\bplacement\b|"
     r"\btop-up\b|\bfollow-on\b|\bsell-?down\b|\brights\s+issue\b|\bblock\s+trade\b|\bconvertible\b|\bCSRC\b|China\s+Securities\s+Regulatory|"
-    r"\bfiling\s+(?:notice|procedures|materials)\b|\boverseas\s+listing\s+filing\b|\btutoring\b|\bcounsell?ing\b|"
+    r"\bfiling\s+(?:notice|procedures|materials)\b|\boverseas\s+listing\s+filing\b|"
+    r"\b(?:pre-?(?:IPO|listing)|IPO|listing)\s+(?:tutoring|counsell?ing)\b|\b(?:tutoring|counsell?ing)\s+(?:with|by|"
+    r"agreement|process)\b|"
     r"\bpre-IPO\b|\block-up\b|\bprivati[sz]|\bnot\s+yet\b|\byet\s+to\b|\bhas\s+not\b|\bhave\s+not\b|"
     r"\bsecond\s+(?:day|session)\b|\bsince\s+(?:its|their|the)\b",
     re.IGNORECASE)
@@ -213,7 +219,7 @@ REFERENCE_WORDS = {"after", "following", "since", "like", "than", "unlike", "bef
 # Subordinate clauses that report what they say happened: "shares rose after the company
 # filed its application" (but not "three weeks after it began trading").
 REPORTING_MARKS = {"after", "following"}
-LONG_AGO = {"weeks", "months", "years", "month", "year"}
+LONG_AGO = {"weeks", "months", "years", "week", "month", "year"}
 # Verbs whose object stage is a reference: "the filing follows Horizon's debut".
 REFERENCE_VERBS = {"follow", "trail", "eclipse", "top", "beat", "surpass", "mirror", "echo", "recall", "resemble",
                    "compare", "join", "emulate", "replicate", "repeat", "cap", "mark", "watch", "await"}
@@ -244,6 +250,14 @@ PLURAL_SUBJECTS = {"companies", "firms", "groups", "startups", "start-ups", "chi
 ROUNDUP_LIST = re.compile(r"^\s*(?:they|these|those|the\s+(?:companies|firms|three|four|two|five))\s+"
                           r"(?:are|were|include|included|including)\b|^\s*(?:among\s+them|they\s+include)",
                           re.IGNORECASE)
+# Nouns for someone related to a company: "X's rival, Y" is about Y.
+ROLE_NOUNS = {"rival", "peer", "competitor", "unit", "subsidiary", "arm", "affiliate", "parent", "investor",
+              "backer", "shareholder", "customer", "client", "supplier", "partner", "sponsor", "spin-off"}
+# Words after a roundup's stage that open the list of its companies in the same sentence.
+LIST_OPENERS = {":", "namely", "including", "include"}
+# Verbs under which a past perfect is what someone reports, not background.
+REPORTING_VERBS = {"say", "tell", "announce", "add", "state", "confirm", "disclose", "report", "show", "reveal",
+                   "note", "write", "explain"}
 # Price moves of a roundup's companies on their first day: "X jumped 31 percent".
 PRICE_MOVE_LEMMAS = {"rise", "fall", "jump", "gain", "slide", "sink", "surge", "slump", "drop", "climb", "edge",
                      "close", "end", "open", "soar", "tumble", "plunge", "dip", "advance", "finish", "trade",
@@ -272,7 +286,8 @@ NOT_ISSUER_TEXT = {"ai", "gpu", "gpus", "ipo", "ipos", "sar", "hksar", "gem", "c
                    "the company", "board", "main board", "h shares", "h-share", "a+h", "shares", "stock", "robotics",
                    "technology", "semiconductor", "lidar", "adas", "ai +", "according", "hereinafter", "phip",
                    "prospectus", "the chipmaker", "tech", "the", "us", "u.s.", "hk", "embodied", "robotaxi",
-                   "humanoid", "chatgpt", "llms", "genai", "aigc", "nio capital"}
+                   "humanoid", "chatgpt", "llms", "genai", "aigc", "nio capital", "hkg", "hkex", "sehk", "nasdaq",
+                   "nyse", "h", "a", "b"}
 # Words that describe a company without naming it: a "name" made only of these ("Speech
 # AI" in "Speech AI firm Echoline") is a description.
 GENERIC_NAME_WORDS = {"speech", "voice", "ai", "chip", "chips", "robot", "robots", "robotics", "lidar", "software",
@@ -298,7 +313,8 @@ COMPANY_WORDS = re.compile(
     r"\b(?:AI|Robotics?|Robot|Technology|Technologies|Tech|Semiconductors?|Micro|Microelectronics|Data|"
     r"Intelligence|Intelligent|Medicine|Medical|Therapeutics|Bio|Pharma|Photonics|Lidar|Vision|Motion|Drive|"
     r"Autodrive|Autonomous|Auto|Automation|Computing|Labs?|Systems|Dynamics|Holdings|Group|Inc|Ltd|Co|"
-    r"Limited|Corp|Software|Networks?|Cloud|Chips?|Devices?|Foods|Services|Sports|Beauty|Drones)\b")
+    r"Limited|Corp|Software|Networks?|Cloud|Chips?|Devices?|Foods|Services|Sports|Beauty|Drones|Aviation|"
+    r"Aerospace|Mobility|Sensing|Optics|Optical|Electronics|Materials|Logistics|Innovation|Machines?)\b")
 # Spaces the small model gives names it does not know (it calls "Lumiray" a person).
 MISLABELLED = {"PERSON", "PRODUCT", "WORK_OF_ART", "NORP", "FAC", "LOC", "GPE", "CARDINAL", "EVENT", "LAW"}
 NEVER_NAMES = {"DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "ORDINAL", "LANGUAGE"}
@@ -317,7 +333,7 @@ ROLE_PHRASE_BEFORE = re.compile(
 # ... a preposition or comparison a few words before it ("after Zhipu", "rival MiniMax") ...
 ROLE_WORD_BEFORE = re.compile(
     r"\b(?:including|such\s+as|like|after|following|than|unlike|joins?|joining|rivals?|peers?|competitors?|parent|"
-    r"fellow|versus|vs\.?|counts|with|by|against|from|beat|beating|overtook|overtaking|behind)\s+"
+    r"fellow|versus|vs\.?|counts|against|beat|beating|overtook|overtaking|behind)\s+"
     r"(?:[\w'\u2019&.+-]+\s+){0,3}$",
     re.IGNORECASE)
 # ... or the words just after it.

@@ -98,7 +98,7 @@ HK_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
     # "H shares", a five-digit code in brackets).
     ("hk:exchange:listing terms", 1.0, r"\blisting committee\b|\blisting hearings?\b|\bpost-hearing\b|\bPHIP\b|"
                                        r"\bH[- ]shares?\b|\bA\+H\b|\bcornerstone investors?\b|\bgr[ae]y[- ]market\b|"
-                                       r"\(0\d{4}(?:\.HK)?\)|\bstock code:? 0?\d{4}\b",
+                                       r"\(0\d{4}(?:\.HK)?\)|\bstock code(?::| is)? 0?\d{4}\b",
      ("listing committee", "hearing", "post-hearing", "phip", "h share", "h-share", "a+h", "cornerstone", "grey",
       "gray", "(0", "stock code")),
     ("hk:exchange:Hong Kong listing", 1.5, r"\b(?:Hong Kong|HK)(?:'s|\u2019s)? (?:listings?|IPOs?|initial public "
