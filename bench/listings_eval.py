@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             if baseline is None:
                 print(f"(baseline {BASELINE_REV} not measurable here: no git history)")
             else:
-                runs.insert(0, (f"before", baseline))
+                runs.insert(0, ("before", baseline))
     print(f"{'code':<9} {'split':<5} {'n':>4} {'relevance':>10} {'precision':>10} {'':>9} {'recall':>8}")
     for name, figures in runs:
         for split in SPLITS:

@@ -97,7 +97,8 @@ def test_money_amounts_and_place_names_are_never_companies(nlp, text):
 
 def test_names_are_tidied_legal_forms_possessives_and_cities_dropped(nlp):
     (event,) = detect(nlp, "On June 30, Beijing Yunji Technology Co., Ltd. passed the listing hearing of the main "
-                           "board of the Hong Kong Stock Exchange.", published=datetime(2025, 7, 1, tzinfo=timezone.utc))
+                           "board of the Hong Kong Stock Exchange.",
+                      published=datetime(2025, 7, 1, tzinfo=timezone.utc))
     assert (event.company, event.stage) == ("Yunji Technology", "hearing")
     (event,) = detect(nlp, "Shanghai Biren Technology Co's shares soared 76% in their Hong Kong trading debut on "
                            "Friday.")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -33,27 +33,10 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
 from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_event_id
-from tasks.listings import parsers, rules
+from tasks.listings import clauses, parsers, rules
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
 from tasks.listings.names import ESTABLISHED
 
-# Subjects that are the listing itself, standing for the company it belongs to: "The final
-# offer price was set at ...", "Trading starts on Friday".
-_STAGE_NOUNS = {"price", "share", "shares", "stock", "trading", "ipo", "listing", "offering", "application",
-                "prospectus", "hearing", "deal", "float", "debut", "h-share", "h-shares"}
-# Dependency links inside the noun phrase that names a subject ("Zhipu and Iluvatar CoreX",
-# "MiniMax shares", "Shanghai Biren Technology Co's shares"), but not into its asides.
-_CORE_DEPS = {"compound", "conj", "appos", "poss", "flat", "nmod", "amod", "nummod", "det", "cc", "case",
-              "npadvmod", "quantmod", "punct"}
-_SHARE_LEMMAS = {"share", "stock", "h-share", "h", "unit", "trading", "trade", "ipo", "listing", "offering", "debut",
-                 "application", "prospectus", "float"}
-_ASIDE_DEPS = {"relcl", "acl", "appos", "advcl", "parataxis", "ccomp"}
-# Dates that make a relative clause news: "Meixin, which filed yesterday,".
-_RECENT_WORDS = {"today", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-                 "tonight", "morning", "evening", "afternoon"}
-# Nouns whose "that" clause says what they report: "the news that X has filed".
-_CONTENT_NOUNS = {"news", "report", "announcement", "statement", "disclosure", "fact", "confirmation", "notice",
-                  "filing", "document", "information"}
 # A wire dateline, "HONG KONG, Oct 29 (Reuters) - ": the small model reads it into the
 # first name of the sentence ("Oct 29 - Qiming Vision" as a date).
 _DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40},\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8})"
@@ -65,200 +48,6 @@ _SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "
 def _require_parser(nlp: Language) -> None:
     if not nlp.has_pipe("parser") or not nlp.has_pipe("lemmatizer"):
         raise ValueError("listing detection needs spaCy's parser and lemmatizer (tasks.understand.nlp.load_nlp)")
-
-
-# --- the dependency tree ----------------------------------------------------------------
-
-def _governor(token: Token) -> Token:
-    """The verb a stage phrase hangs on ("debut" in "made its debut" -> "made")."""
-    current = token
-    while current.pos_ not in ("VERB", "AUX") and current.head.i != current.i:
-        current = current.head
-    return current if current.pos_ in ("VERB", "AUX") else token
-
-
-def _clause_chain(verb: Token) -> Iterator[Token]:
-    """The verb and the verbs it is an open complement or conjunct of, up to its clause."""
-    current = verb
-    yield current
-    while current.dep_ in ("xcomp", "conj", "ccomp", "advcl", "aux", "pcomp", "prep", "acomp") \
-            and current.head.i != current.i:
-        current = current.head
-        if current.pos_ in ("VERB", "AUX", "ADJ"):
-            yield current
-
-
-def _is_hedged(verb: Token, rule: str) -> bool:
-    """Planned, wished, denied, failed or future: "plans to file", "has not filed", "will
-    list", "neither company has filed"."""
-    future_ok = rule in ("schedule", "launch")
-    for clause_verb in _clause_chain(verb):
-        for child in clause_verb.children:
-            if child.dep_ == "neg" or child.lower_ in rules.HEDGE_WORDS:
-                return True
-            if child.dep_ in ("nsubj", "nsubjpass") and (child.lower_ in ("neither", "none", "nobody") or any(
-                    c.lower_ in ("neither", "no") for c in child.children)):
-                return True
-            if child.dep_ in ("aux", "auxpass") and child.lower_ in ("will", "'ll", "shall") and not future_ok:
-                return True
-        lemma = clause_verb.lemma_.lower()
-        if (clause_verb.i != verb.i or rule != "schedule") and lemma in rules.HEDGE_LEMMAS \
-                and not (future_ok and lemma in rules.SCHEDULE_OK):
-            return True
-    return False
-
-
-def _is_aside(verb: Token) -> bool:
-    """A clause that describes a name in passing: "SenseTime, which listed in 2021," or
-    "SenseTime, listed since 2021, rose". The parser also hangs some main verbs on their
-    subject ("Lanxin Co Ltd, a GPU designer, filed for ..."), so a bare participle is an
-    aside only when the sentence's own verb follows it; a relative clause is one only with
-    a relative pronoun and no recent date ("Meixin, which filed yesterday," is news)."""
-    if verb.dep_ == "amod":
-        return True
-    if verb.dep_ not in ("relcl", "acl", "appos"):
-        return False
-    if verb.head.lemma_.lower() in _CONTENT_NOUNS:
-        return False  # "the news that X has filed": what the news says, not an aside
-    if any(c.tag_ in ("WDT", "WP", "WP$") or c.lower_ == "that" for c in verb.subtree if c.i < verb.i):
-        return not any(t.ent_type_ == "DATE" and t.lower_ in _RECENT_WORDS for t in verb.subtree)
-    if verb.tag_ != "VBN" or any(c.dep_ in ("aux", "auxpass", "nsubj") for c in verb.children):
-        return False
-    end = max(t.i for t in verb.subtree) + 1
-    for token in verb.sent[end - verb.sent.start:]:
-        if token.tag_ in ("VBD", "VBZ", "VBP", "MD"):
-            return True  # "SenseTime, listed since 2021, rose": the main verb follows
-        if token.pos_ in ("NOUN", "PROPN", "PRON"):
-            return False  # another subject first: the participle was the main verb
-    return False
-
-
-def _clause_tokens(verb: Token, trigger: Span) -> list[Token]:
-    """The stage's own clause: the verb's subtree without the asides and other clauses
-    hanging off it (unless the stage phrase is in them)."""
-    inside = {t.i for t in trigger}
-    dropped: set[int] = set()
-    for token in verb.subtree:
-        if token.i != verb.i and token.dep_ in _ASIDE_DEPS | {"conj"} and token.pos_ in ("VERB", "AUX") \
-                and not any(t.i in inside for t in token.subtree):
-            dropped.update(t.i for t in token.subtree)
-    return [t for t in verb.subtree if t.i not in dropped] or list(trigger)
-
-
-def _is_reference(trigger: Span, verb: Token) -> bool:
-    """A stage noun the sentence refers to rather than reports: "after Horizon's debut",
-    "ahead of its debut", "the application follows Horizon's debut"."""
-    current = trigger.root
-    while current.i != verb.i and current.head.i != current.i:
-        current = current.head
-        if current.lower_ in rules.REFERENCE_WORDS:
-            return True
-    return verb.lemma_.lower() in rules.REFERENCE_VERBS
-
-
-def _is_subordinate(verb: Token, rule: str) -> bool:
-    """A stage verb in a clause that looks ahead, or back by weeks: "before it lists", "on
-    track to debut", "three weeks after the company began trading", "after pricing its
-    offering" (an attribute of the story's main event). "Shares rose after the company
-    filed its application" reports the filing."""
-    for clause_verb in _clause_chain(verb):
-        for child in clause_verb.children:
-            if child.dep_ == "mark" and child.lower_ in rules.REFERENCE_WORDS:
-                if child.lower_ not in rules.REPORTING_MARKS:
-                    return True
-                if any(t.lower_ in rules.LONG_AGO for t in child.subtree) or any(
-                        t.lower_ in rules.LONG_AGO for t in child.children):
-                    return True
-            if child.dep_ == "aux" and child.tag_ == "TO" and rule not in ("schedule", "launch") \
-                    and clause_verb.i == verb.i and not _is_latest_to(verb):
-                return True
-        if clause_verb.dep_ == "pcomp" and clause_verb.head.lower_ in rules.REFERENCE_WORDS:
-            return True
-        if clause_verb.i != verb.i:
-            break
-    return False
-
-
-def _is_past_perfect(verb: Token) -> bool:
-    """"The company had launched the offering": background to the story, unless someone
-    says so ("X said it had filed")."""
-    if not any(c.dep_ == "aux" and c.lower_ in ("had", "'d") for c in verb.children):
-        return False
-    return not any(v.lemma_.lower() in rules.REPORTING_VERBS for v in _clause_chain(verb) if v.i != verb.i)
-
-
-def _is_latest_to(verb: Token) -> bool:
-    """"X became the latest AI firm to list in Hong Kong": a report, though an infinitive."""
-    noun = verb.head
-    if verb.dep_ not in ("acl", "relcl", "xcomp") or not any(
-            c.lower_ in ("latest", "newest", "first", "second", "third", "fourth", "fifth") for c in noun.children):
-        return False
-    governor = noun.head
-    return governor.lemma_ in ("become", "be") and governor.tag_ in ("VBD", "VBZ")
-
-
-def _subjects(verb: Token) -> list[Token]:
-    """The verb's subjects (of the nearest verb up its clause that has one), the closest to
-    it first: a verb with two subjects is a misparse, and the nearer is usually right. A
-    relative pronoun stands for the name it follows ("Yinhe, which filed ...")."""
-    for clause_verb in _clause_chain(verb):
-        found = [c for c in clause_verb.children if c.dep_ in ("nsubj", "nsubjpass")]
-        if found:
-            found.sort(key=lambda t: abs(clause_verb.i - t.i))
-            if found[0].tag_ in ("WDT", "WP") and clause_verb.dep_ == "relcl":
-                antecedent = clause_verb.head
-                while antecedent.dep_ == "appos" and antecedent.head.i != antecedent.i:
-                    antecedent = antecedent.head
-                return [antecedent]
-            return found
-    return []
-
-
-def _core(head: Token, examples: bool = False) -> set[int]:
-    """The tokens of the noun phrase that names a subject or owner, without its asides;
-    for "shares of X" and "X's shares", X too; with `examples`, also the names after
-    "like" or "such as" ("AI giants like SenseTime")."""
-    found, frontier = {head.i}, [head]
-    while frontier:
-        token = frontier.pop()
-        for child in token.children:
-            follow = child.dep_ in _CORE_DEPS
-            if child.dep_ == "poss" and token.lemma_.lower() in rules.ROLE_NOUNS:
-                follow = False  # "Pathwise's rival, Tuoling": the rival is the subject
-            if child.dep_ == "prep" and child.lower_ in ("of", "in") and token.lemma_.lower() in _SHARE_LEMMAS:
-                follow = True
-            if examples and child.dep_ == "prep" and child.lower_ in ("like", "as", "including"):
-                follow = True
-            if child.dep_ == "pobj" and token.dep_ == "prep" and token.i in found:
-                follow = True
-            if follow and child.i not in found:
-                found.add(child.i)
-                frontier.append(child)
-    return found
-
-
-def _refers_back(head: Token, core: set[int], headline: bool = False) -> bool:
-    """"It", "its shares", "the company", "The Hangzhou chipmaker's stock"; in a headline
-    also a bare "robotics firm"."""
-    doc = head.doc
-    for i in core:
-        token = doc[i]
-        if token.lower_ in rules.PRONOUNS:
-            return True
-        if token.lemma_.lower() in rules.GENERIC_SUBJECTS and (headline or any(
-                c.lower_ in ("the", "this", "that") for c in token.children)):
-            return True
-    return head.lemma_.lower() in _STAGE_NOUNS and not any(doc[i].pos_ == "PROPN" for i in core)
-
-
-def _is_plural(head: Token) -> bool:
-    """"Three companies", "They", "Both", "The two firms": several companies at once."""
-    lowered = head.lower_
-    if lowered in ("they", "both", "pair", "duo", "trio"):
-        return True
-    return lowered in rules.PLURAL_SUBJECTS and (head.tag_ in ("NNS", "CD") or any(
-        c.dep_ == "nummod" or c.lower_ in ("both", "two", "three", "four", "five", "several")
-        for c in head.children))
 
 
 # --- one article ---------------------------------------------------------------------------
@@ -275,7 +64,7 @@ class _Sentence:
         core: set[int] = set()
         for token in self.span:
             if token.dep_ in ("nsubj", "nsubjpass") or token.dep_ == "ROOT" and token.pos_ in ("PROPN", "NOUN"):
-                core |= _core(token)
+                core |= clauses.core(token)
         first = self.mentions[0] if self.mentions else None
         self.subjects = [m for m in self.mentions
                          if any(i in core for i in range(m.start, m.end)) or m is first and self.title]
@@ -378,7 +167,11 @@ class _ArticleReader:
                 self.aliases.setdefault(keep, set()).add(other)
 
     def _eligible(self, mention: Mention) -> bool:
-        return mention.eligible and mention.name not in self.role_names or self.known and not mention.role
+        """May stand for "the company": not named anywhere in the article as someone's
+        investor, parent, sponsor or rival, nor a large listed group (the seeds aside)."""
+        if self.known:
+            return not mention.role
+        return mention.eligible and mention.name not in self.role_names
 
     def _focus(self) -> str | None:
         """The article's company: the headline's, else the first body sentence's."""
@@ -415,31 +208,32 @@ class _ArticleReader:
     # stages -------------------------------------------------------------------------
 
     def read(self) -> list[_Found]:
-        doc_matches: dict[int, list[tuple[str, Span]]] = {}
-        for sentence in self.sentences:
-            span = sentence.span
-            for match_id, start, end in self.matcher(span):
-                rule = self.matcher.vocab.strings[match_id]
-                doc_matches.setdefault(sentence.number, []).append((rule, span[start:end]))
-            for token in span:
-                if token.lower_ in rules.TRADING_SUBJECTS and token.dep_ == "nsubj" \
-                        and token.head.lemma_ in rules.TRADING_VERBS and token.head.tag_ in ("VBD", "VBN") \
-                        and token.head.i - token.i > 4:
-                    doc_matches.setdefault(sentence.number, []).append(
-                        (rules.TRADING_RULE, span.doc[token.i: token.i + 1]))
-        roundup: tuple[str, int] | None = None
+        """The article's events: every stage phrase read in order, one event per company."""
+        roundup: tuple[str, int] | None = None  # (stage, sentence) of "Three companies began trading"
         for sentence in self.sentences:
             self.owners[sentence.number] = self._owner(sentence)
             if roundup and sentence.number - roundup[1] <= 2:
                 self._roundup_members(sentence, roundup[0])
-            for rule, trigger in _longest_first(doc_matches.get(sentence.number, [])):
-                outcome = self._stage(sentence, rule, trigger)
-                if outcome == "roundup":
+            for rule, trigger in self._stage_phrases(sentence):
+                if self._stage(sentence, rule, trigger) == "roundup":
                     roundup = (rules.RULE_STAGE[rule], sentence.number)
                     self._roundup_members(sentence, roundup[0], after=trigger.end)
             if self.known:
                 self._known_nouns(sentence)
         return self._merge()
+
+    def _stage_phrases(self, sentence: _Sentence) -> list[tuple[str, Span]]:
+        """(rule, phrase) for every stage phrase of the sentence, the longest of overlapping
+        ones of a rule, in text order; "Trading in shares of X ... began" from the parse."""
+        span = sentence.span
+        found = [(self.matcher.vocab.strings[match_id], span[start:end])
+                 for match_id, start, end in self.matcher(span)]
+        for token in span:
+            if token.lower_ in rules.TRADING_SUBJECTS and token.dep_ == "nsubj" \
+                    and token.head.lemma_ in rules.TRADING_VERBS and token.head.tag_ in ("VBD", "VBN") \
+                    and token.head.i - token.i > 4:
+                found.append((rules.TRADING_RULE, span.doc[token.i: token.i + 1]))
+        return _longest_first(found)
 
     def _stage(self, sentence: _Sentence, rule: str, trigger: Span) -> str:
         """Records the stage phrase's events; returns "event", "roundup" (its subject is
@@ -452,7 +246,7 @@ class _ArticleReader:
             return "not about a listing"
         stage = rules.RULE_STAGE[rule]
         verb_tokens = [t for t in trigger if t.pos_ == "VERB"] if rule != rules.TRADING_RULE else []
-        verb = verb_tokens[0] if verb_tokens else _governor(trigger.root.head if rule == rules.TRADING_RULE
+        verb = verb_tokens[0] if verb_tokens else clauses.governor(trigger.root.head if rule == rules.TRADING_RULE
                                                               else trigger.root)
         noun_trigger = not verb_tokens
         if rule == "debut_word":
@@ -460,20 +254,21 @@ class _ArticleReader:
                 return "not a market debut"
             if verb.lemma_ == "debut" and any(c.dep_ == "dobj" for c in verb.children):
                 return "a product debut"  # "debuted its new model"
-        if not self.known and (_is_reference(trigger, verb) if noun_trigger else _is_subordinate(verb, rule)):
+        looks_away = clauses.is_reference(trigger, verb) if noun_trigger else clauses.is_subordinate(verb, rule)
+        if not self.known and looks_away:
             return "a reference"
-        if _is_hedged(verb, rule):
+        if clauses.is_hedged(verb, rule):
             return "hedged"
-        if not self.known and _is_past_perfect(verb):
+        if not self.known and clauses.is_past_perfect(verb):
             return "background"
         if rules.RUMOUR.search(text):
             return "a rumour"
-        clause = _clause_tokens(verb, trigger)
+        clause = clauses.clause_tokens(verb, trigger)
         clause_text = " ".join(t.text for t in clause)
         if not self.known:
             if rules.NOT_REPORTED.search(clause_text) or rules.NOT_REPORTED.search(trigger.text):
                 return "undone or not a new listing"
-            if any(_is_aside(v) for v in _clause_chain(verb)):
+            if any(clauses.is_aside(v) for v in clauses.clause_chain(verb)):
                 return "an aside"
             if self._is_historical(verb, clause):
                 return "history"
@@ -507,18 +302,18 @@ class _ArticleReader:
     def _issuers(self, sentence: _Sentence, trigger: Span, verb: Token) -> tuple[str, list[Mention]]:
         """Whose stage: ("names", mentions), ("coref", []), ("roundup", []) or ("none", [])."""
         mentions = sentence.mentions
-        subjects = _subjects(verb) or ([verb.head] if verb.dep_ == "acl" else [])
+        subjects = clauses.subjects(verb) or ([verb.head] if verb.dep_ == "acl" else [])
         for subject in subjects:
-            core = _core(subject)
+            core = clauses.core(subject)
             in_core = [m for m in mentions if any(i in core for i in range(m.start, m.end))]
             named = [m for m in in_core if not m.role]
             if named:
                 return "names", named
             if in_core:
                 return "none", []  # "its rival Lingxi listed ...": someone else's stage
-            if _is_plural(subject):
+            if clauses.is_plural(subject):
                 return "roundup", []
-            if _refers_back(subject, core, sentence.title):
+            if clauses.refers_back(subject, core, sentence.title):
                 return "coref", []
             break
         inside = [m for m in mentions if trigger.start <= m.start and m.end <= trigger.end and not m.role]
@@ -527,7 +322,7 @@ class _ArticleReader:
         for token in list(trigger) + [trigger.root.head]:
             for child in token.children:
                 if child.dep_ == "poss" or child.dep_ == "prep" and child.lower_ == "of":
-                    core = _core(child)
+                    core = clauses.core(child)
                     named = [m for m in mentions if any(i in core for i in range(m.start, m.end)) and not m.role]
                     if named:
                         return "names", named
@@ -539,8 +334,8 @@ class _ArticleReader:
         if any(t.lower_ in rules.PRONOUNS for t in sentence.span if t.i < trigger.start) or any(
                 t.lower_ in rules.PRONOUNS for t in trigger):
             return "coref", []
-        subjects = _subjects(verb)
-        if subjects and subjects[0].lemma_.lower() in _STAGE_NOUNS | rules.GENERIC_SUBJECTS:
+        subjects = clauses.subjects(verb)
+        if subjects and subjects[0].lemma_.lower() in clauses.STAGE_NOUNS | rules.GENERIC_SUBJECTS:
             return "coref", []
         return "none", []
 
@@ -552,8 +347,9 @@ class _ArticleReader:
             if clause_verb.dep_ not in ("conj", "advcl") or clause_verb.lemma_.lower() not in rules.PRICE_MOVE_LEMMAS:
                 continue
             for subject in (c for c in clause_verb.children if c.dep_ == "nsubj"):
-                core = _core(subject)
-                found += [m for m in sentence.mentions if not m.role and any(i in core for i in range(m.start, m.end))]
+                core = clauses.core(subject)
+                found += [m for m in sentence.mentions if not m.role and m.name not in ESTABLISHED
+                          and m.name not in self.role_names and any(i in core for i in range(m.start, m.end))]
         return found
 
     def _nearest_before(self, sentence: _Sentence, trigger: Span) -> Mention | None:
@@ -572,11 +368,13 @@ class _ArticleReader:
         """The companies a roundup lists: "They are A, B and C", "...: A set its price ...,
         and B priced ...", or for debuts each company whose first-day move is given."""
         span = sentence.span
+        if after is None and rules.ELSEWHERE.search(span.text):
+            return  # "Elsewhere, Tencent rose 1.5%": the rest of the market
         listed = rules.ROUNDUP_LIST.search(span.text) or (after is not None and any(
             t.lower_ in rules.LIST_OPENERS for t in span if t.i >= after))
         members: list[Mention] = []
         for mention in sentence.mentions:
-            if mention.role or (after is not None and mention.start < after):
+            if mention.role or mention.name in ESTABLISHED or (after is not None and mention.start < after):
                 continue
             if listed:
                 members.append(mention)
@@ -612,7 +410,7 @@ class _ArticleReader:
         listing" (the parser sometimes hangs "its" elsewhere: the words just before count)."""
         for child in noun.children:
             if child.dep_ == "poss" or child.dep_ == "prep" and child.lower_ == "of":
-                core = _core(child, examples=True)
+                core = clauses.core(child, examples=True)
                 named = [m for m in sentence.mentions if any(i in core for i in range(m.start, m.end))]
                 if named:
                     return "names", named
@@ -658,7 +456,7 @@ class _ArticleReader:
         event_date = None
         if rule not in ("schedule", "launch"):
             for ent in sentence.span.ents:
-                if ent.label_ == "DATE" and _governor(ent.root).i == verb.i:
+                if ent.label_ == "DATE" and clauses.governor(ent.root).i == verb.i:
                     event_date = parsers.parse_date(ent.text, self.reference)
                     if event_date:
                         break
@@ -671,13 +469,13 @@ class _ArticleReader:
         or, when it names none and has no plural subject, the one the article is about."""
         root = sentence.span.root
         for subject in [c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")]:
-            core = _core(subject)
+            core = clauses.core(subject)
             named = [m for m in sentence.mentions if any(i in core for i in range(m.start, m.end)) and not m.role]
             if len(named) == 1:
                 return self.name(named[0])
-            if named or _is_plural(subject):
+            if named or clauses.is_plural(subject):
                 return None
-            if _refers_back(subject, core, sentence.title):
+            if clauses.refers_back(subject, core, sentence.title):
                 return self.refer_back(sentence, subject.i)
         if not any(not m.role for m in sentence.mentions):
             return self.refer_back(sentence, sentence.span.end)
@@ -715,7 +513,8 @@ class _ArticleReader:
         return sentence.span.doc.text[start:end]
 
     def _amount(self, company: str, sighting: _Sighting) -> tuple[float | None, str | None]:
-        ordered = sorted(self.sentences, key=lambda s: (s.number != sighting.sentence, abs(s.number - sighting.sentence)))
+        ordered = sorted(self.sentences,
+                         key=lambda s: (s.number != sighting.sentence, abs(s.number - sighting.sentence)))
         for sentence in ordered:
             if sentence.number != sighting.sentence and self.owners.get(sentence.number) != company:
                 continue

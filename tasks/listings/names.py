@@ -45,7 +45,8 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Axera": ("ORG", ("Axera", "Axera Semiconductor", "Aixin Yuanzhi")),
     "Montage Technology": ("ORG", ("Montage Technology",)),
     "GigaDevice": ("ORG", ("GigaDevice", "GigaDevice Semiconductor")),
-    "SMIC": ("ORG", ("SMIC", "Semiconductor Manufacturing International", "Semiconductor Manufacturing International Corp")),
+    "SMIC": ("ORG", ("SMIC", "Semiconductor Manufacturing International",
+                     "Semiconductor Manufacturing International Corp")),
     "Hua Hong Semiconductor": ("ORG", ("Hua Hong Semiconductor", "Hua Hong")),
     "Nvidia": ("ORG", ("Nvidia", "NVIDIA")),
     # Autonomous driving, lidar

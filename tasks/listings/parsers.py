@@ -94,7 +94,8 @@ VENUES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bBeijing\s+Stock\s+Exchange\b", re.I), "Beijing"),
     (re.compile(r"\bNasdaq\b", re.I), "NASDAQ"),
     (re.compile(r"\bNYSE\b|New\s+York\s+Stock\s+Exchange|\b(?:in|on)\s+New\s+York\b|\bWall\s+Street\b", re.I), "NYSE"),
-    (re.compile(r"\bU\.?S\.?\s+(?:IPO|initial\s+public|listing|debut|offering)|\b(?:in|on)\s+the\s+(?:U\.?S\.?|United\s+States)\b|"
+    (re.compile(r"\bU\.?S\.?\s+(?:IPO|initial\s+public|listing|debut|offering)|"
+                r"\b(?:in|on)\s+the\s+(?:U\.?S\.?|United\s+States)\b|"
                 r"American\s+depositary", re.I), "US"),
     (re.compile(r"\bSingapore\s+Exchange\b|\bSGX\b", re.I), "SGX"),
     (re.compile(r"\bLondon\s+Stock\s+Exchange\b", re.I), "LSE"),

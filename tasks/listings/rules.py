@@ -45,6 +45,7 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [_APPROVE, _ANY, _NOD, {"OP": "{0,6}"}, _EXCHANGE],
         [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}}, _NOD],
         [_APPROVE, _ANY, {"LOWER": "green"}, {"LOWER": "light"}],
+        [_APPROVE, _ANY, {"LOWER": "go"}, {"ORTH": "-"}, {"LOWER": "ahead"}],
         [{"LEMMA": "approve"}, _ANY, {"LOWER": {"IN": ["application", "applications", "listing", "listings",
                                                        "ipo", "ipos", "list"]}}],
     ]),
@@ -197,7 +198,8 @@ NOT_REPORTED = re.compile(
     r"\blaps(?:e|ed|es|ing)\b|\bexpir(?:e|ed|es|y)\b|\binvalid\b|\bwithdr[ae]wn?\b|\breturn(?:ed|s)?\b|"
     r"\breject(?:ed|ion|s)?\b|\bturned\s+down\b|\bfail(?:ed|s|ure)?\b|\bpostpon|\bdelay|\bsuspen|\bhalt|"
     r"\bresum(?:e|ed|es|ption)\b|\bgr[ae]y[- ]market\b|\bdark\s+pool\b|\btransfer\b|\bplacing\b|\bplacement\b|"
-    r"\btop-up\b|\bfollow-on\b|\bsell-?down\b|\brights\s+issue\b|\bblock\s+trade\b|\bconvertible\b|\bCSRC\b|China\s+Securities\s+Regulatory|"
+    r"\btop-up\b|\bfollow-on\b|\bsell-?down\b|\brights\s+issue\b|\bblock\s+trade\b|\bconvertible\b|\bCSRC\b|"
+    r"China\s+Securities\s+Regulatory|"
     r"\bfiling\s+(?:notice|procedures|materials)\b|\boverseas\s+listing\s+filing\b|"
     r"\b(?:pre-?(?:IPO|listing)|IPO|listing)\s+(?:tutoring|counsell?ing)\b|\b(?:tutoring|counsell?ing)\s+(?:with|by|"
     r"agreement|process)\b|"
@@ -253,6 +255,9 @@ ROUNDUP_LIST = re.compile(r"^\s*(?:they|these|those|the\s+(?:companies|firms|thr
 # Nouns for someone related to a company: "X's rival, Y" is about Y.
 ROLE_NOUNS = {"rival", "peer", "competitor", "unit", "subsidiary", "arm", "affiliate", "parent", "investor",
               "backer", "shareholder", "customer", "client", "supplier", "partner", "sponsor", "spin-off"}
+# A sentence that turns from a roundup's companies to the rest of the market.
+ELSEWHERE = re.compile(r"^\s*(?:elsewhere|meanwhile|separately|in\s+other|among\s+other|the\s+broader)\b|"
+                       r"\bindex\b|\bindices\b|\bbenchmark\b", re.IGNORECASE)
 # Words after a roundup's stage that open the list of its companies in the same sentence.
 LIST_OPENERS = {":", "namely", "including", "include"}
 # Verbs under which a past perfect is what someone reports, not background.
@@ -347,7 +352,9 @@ ROLE_AFTER = re.compile(
     r"^\s+(?:unit|subsidiary|spin-?off|affiliate|parent)\b|"
     r"^\s+(?:has|have|had)\s+invested|^\s+(?:holds|held|owns|owned)\s+(?:a\s+)?(?:\w+\s+)?stake|"
     r"^\s+(?:is|are)\s+(?:among\s+)?(?:its|the\s+company's|the\s+firm's)\s+(?:biggest\s+|largest\s+|major\s+)?"
-    r"(?:shareholders?|investors?|backers?|customers?)|^,?\s+(?:its|the\s+company's)\s+(?:parent|backer|investor)",
+    r"(?:shareholders?|investors?|backers?|customers?)|"
+    r"^,?\s+(?:its|the\s+company's|the\s+firm's)\s+(?:[\w-]+\s+){0,2}(?:parent|backer|investor|shareholder|"
+    r"customer|rival|sponsor)s?\b",
     re.IGNORECASE)
 
 # Words that introduce an aside about a name, not the main clause: "Mobvoi, backed by
