@@ -175,13 +175,14 @@ def cost_per_article(nlp, project: Path = PROJECT, repeats: int = 3) -> tuple[fl
     return 1000 * best / len(articles), len(articles)
 
 
-def measure(project: Path = PROJECT) -> dict:
-    """Every figure for the code importable now on the project's labelled data, as a dict."""
+def measure(project: Path = PROJECT, cost_only: bool = False) -> dict:
+    """Every figure for the code importable now on the project's labelled data, as a dict
+    (only the cost with `cost_only`)."""
     from tasks.understand.nlp import load_nlp
 
     nlp = load_nlp()
     figures: dict = {}
-    for split in SPLITS:
+    for split in () if cost_only else SPLITS:
         score = score_passages(nlp, load_passages(split, project))
         figures[split] = {"passages": score.passages, "relevance": score.relevance, "precision": score.precision,
                           "recall": score.recall, "detected": score.detected, "correct": score.correct,
@@ -192,7 +193,7 @@ def measure(project: Path = PROJECT) -> dict:
     return figures
 
 
-def measure_revision(rev: str) -> dict | None:
+def measure_revision(rev: str, cost_only: bool = False) -> dict | None:
     """The figures for tasks/ and schemas/ as they were at a git revision (None if unavailable)."""
     with tempfile.TemporaryDirectory(prefix="hkai-baseline-") as tree:
         archive = subprocess.run(["git", "-C", str(PROJECT), "archive", rev, "tasks", "schemas"],
@@ -203,10 +204,10 @@ def measure_revision(rev: str) -> dict | None:
         # The old code and this script, on this checkout's labelled data and seeds.
         env = {**os.environ, "PYTHONPATH": tree}
         code = ("import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
-                "import listings_eval as e; print(json.dumps(e.measure(Path(sys.argv[2]))))")
+                "import listings_eval as e; print(json.dumps(e.measure(Path(sys.argv[2]), sys.argv[3] == '1')))")
         Path(tree, "listings_eval.py").write_text(Path(__file__).read_text(encoding="utf-8"), encoding="utf-8")
-        run = subprocess.run([sys.executable, "-c", code, tree, str(PROJECT)], capture_output=True, text=True,
-                             env=env, cwd=tree)
+        run = subprocess.run([sys.executable, "-c", code, tree, str(PROJECT), "1" if cost_only else "0"],
+                             capture_output=True, text=True, env=env, cwd=tree)
         if run.returncode != 0:
             print(run.stderr[-2000:], file=sys.stderr)
             return None
@@ -241,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"(baseline {BASELINE_REV} not measurable here: no git history)")
             else:
                 runs.insert(0, ("before", baseline))
+                # The machine is shared: measure both once more, one after the other, and
+                # keep each one's best, so that neither is judged on a busier minute.
+                again = measure_revision(BASELINE_REV, cost_only=True)
+                if again is not None:
+                    baseline["cost_ms"] = min(baseline["cost_ms"], again["cost_ms"])
+                runs[1][1]["cost_ms"] = min(runs[1][1]["cost_ms"], measure(cost_only=True)["cost_ms"])
     print(f"{'code':<9} {'split':<5} {'n':>4} {'relevance':>10} {'precision':>10} {'':>9} {'recall':>8}")
     for name, figures in runs:
         for split in SPLITS:

@@ -113,6 +113,7 @@ class _ArticleReader:
         self.default_venue = self._default_venue()
         self.sightings: list[_Sighting] = []
         self.owners: dict[int, str] = {}  # sentence number -> the company it is about
+        self._phrases: dict[int, list[tuple[str, Span]]] = {}  # id(Doc) -> its stage phrases
 
     # names ------------------------------------------------------------------------
 
@@ -224,16 +225,23 @@ class _ArticleReader:
 
     def _stage_phrases(self, sentence: _Sentence) -> list[tuple[str, Span]]:
         """(rule, phrase) for every stage phrase of the sentence, the longest of overlapping
-        ones of a rule, in text order; "Trading in shares of X ... began" from the parse."""
+        ones of a rule, in text order; "Trading in shares of X ... begin" from the parse."""
         span = sentence.span
-        found = [(self.matcher.vocab.strings[match_id], span[start:end])
-                 for match_id, start, end in self.matcher(span)]
+        found = [(rule, phrase) for rule, phrase in self._doc_phrases(span.doc)
+                 if span.start <= phrase.start and phrase.end <= span.end]
         for token in span:
             if token.lower_ in rules.TRADING_SUBJECTS and token.dep_ == "nsubj" \
                     and token.head.lemma_ in rules.TRADING_VERBS and token.head.tag_ in ("VBD", "VBN") \
                     and token.head.i - token.i > 4:
                 found.append((rules.TRADING_RULE, span.doc[token.i: token.i + 1]))
         return _longest_first(found)
+
+    def _doc_phrases(self, doc: Doc) -> list[tuple[str, Span]]:
+        """The matcher's stage phrases of a paragraph, run once per paragraph."""
+        if id(doc) not in self._phrases:
+            self._phrases[id(doc)] = [(self.matcher.vocab.strings[match_id], doc[start:end])
+                                      for match_id, start, end in self.matcher(doc)]
+        return self._phrases[id(doc)]
 
     def _stage(self, sentence: _Sentence, rule: str, trigger: Span) -> str:
         """Records the stage phrase's events; returns "event", "roundup" (its subject is
@@ -562,16 +570,20 @@ def _longest_first(matches: list[tuple[str, Span]]) -> list[tuple[str, Span]]:
 # --- articles ----------------------------------------------------------------------------
 
 def _paragraphs(title: str | None, text: str) -> tuple[list[str], bool]:
-    """(paragraphs to parse, whether the first is the headline). The headline, the lede,
-    every paragraph with listing words and the list that follows a roundup: the others
-    cannot hold an event."""
+    """(paragraphs to parse, whether the first is the headline). None when no paragraph
+    has a stage word; else the headline, the lede, every paragraph with a stage word or
+    an event's facts, and the list that follows a roundup: the others cannot add to an
+    event."""
     lines = [_DATELINE.sub("", " ".join(line.split())) for line in text.split("\n")]
     lines = [line for line in lines if line]
-    wanted = [i == 0 or bool(rules.PARAGRAPH_KEYWORDS.search(line)) for i, line in enumerate(lines)]
+    head = [title.strip()] if title and title.strip() else []
+    if not any(rules.STAGE_KEYWORDS.search(line) for line in head + lines):
+        return [], False
+    wanted = [i == 0 or bool(rules.STAGE_KEYWORDS.search(line) or rules.FACT_KEYWORDS.search(line))
+              for i, line in enumerate(lines)]
     # A roundup names its companies in the paragraph after the one with the stage.
     kept = [line for i, line in enumerate(lines)
             if wanted[i] or i > 0 and wanted[i - 1] and rules.ROUNDUP_LIST.search(line)]
-    head = [title.strip()] if title and title.strip() else []
     return head + kept, bool(head)
 
 

@@ -16,8 +16,10 @@ from spacy.matcher import Matcher
 
 # --- stage phrases -------------------------------------------------------------------
 
-_ANY = {"OP": "{0,4}"}  # up to four tokens of anything: "filed [a draft listing] application"
-_WIDE = {"OP": "{0,8}"}  # "filed [confidentially for a Hong Kong initial public] offering"
+# Up to four (eight) words, not across punctuation: "filed [a draft listing] application",
+# "filed [confidentially for a Hong Kong initial public] offering".
+_ANY = {"IS_PUNCT": False, "OP": "{0,4}"}
+_WIDE = {"IS_PUNCT": False, "OP": "{0,8}"}
 _APPROVE = {"LEMMA": {"IN": ["win", "receive", "obtain", "get", "secure", "gain", "give", "grant", "won"]}}
 _NOD = {"LOWER": {"IN": ["approval", "nod", "go-ahead", "greenlight"]}}
 _EXCHANGE = {"LOWER": {"IN": ["exchange", "committee", "hkex", "hkex's", "bourse", "hearing", "listing", "board",
@@ -141,11 +143,14 @@ KNOWN_NOUNS = {"ipo", "ipos", "listing", "listings", "float", "offerings", "offe
 # --- sentences worth reading -----------------------------------------------------------
 
 # Paragraphs worth parsing: a cheap test before spaCy.
-PARAGRAPH_KEYWORDS = re.compile(
+# Words without which a paragraph holds no stage phrase; an article with none anywhere is
+# not parsed at all.
+STAGE_KEYWORDS = re.compile(
     r"\bipos?\b|initial public|\blist(?:ed|ing|s)?\b|debut|prospectus|hearing|\bfloat|trading|dealings|\bpric|"
-    r"offer|gong|bell|applica|\bfil(?:ed|es|ing)\b|submit|phip|public|\blanded\b|stock code|\.hk\b|"
-    r"%|per ?cent|\bpc\b|\(0\d{4}\)|\brais|proceeds",
+    r"offer|gong|bell|applica|\bfil(?:ed|es|ing)\b|submit|phip|public|\blanded\b|approv|green light|go-ahead",
     re.IGNORECASE)
+# Paragraphs read for an event's facts: its amount, its code, a roundup's first-day moves.
+FACT_KEYWORDS = re.compile(r"%|per ?cent|\bpc\b|\(0\d{4}|\.hk\b|stock code|ticker|\brais|proceeds", re.IGNORECASE)
 # The sentence must be about shares changing hands, not about products, jobs or prices.
 LISTING_CONTEXT = re.compile(
     r"\b(ipos?|initial public offerings?|listings?|listed|to list|prospectus|hkex|stock exchange|exchange|"
