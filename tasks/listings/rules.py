@@ -147,7 +147,8 @@ KNOWN_NOUNS = {"ipo", "ipos", "listing", "listings", "float", "offerings", "offe
 # not parsed at all.
 STAGE_KEYWORDS = re.compile(
     r"\bipos?\b|initial public|\blist(?:ed|ing|s)?\b|debut|prospectus|hearing|\bfloat|trading|dealings|\bpric|"
-    r"offer|gong|bell|applica|\bfil(?:ed|es|ing)\b|submit|phip|public|\blanded\b|approv|green light|go-ahead",
+    r"offer|gong|bell|applica|\bfil(?:ed|es|ing)\b|submit|phip|public|\blanded\b|approv|green light|go-ahead|"
+    r"first[- ](?:day|session)",
     re.IGNORECASE)
 # Paragraphs read for an event's facts: its amount, its code, a roundup's first-day moves.
 FACT_KEYWORDS = re.compile(r"%|per ?cent|\bpc\b|\(0\d{4}|\.hk\b|stock code|ticker|\brais|proceeds", re.IGNORECASE)
