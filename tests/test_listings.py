@@ -95,6 +95,17 @@ def test_money_amounts_and_place_names_are_never_companies(nlp, text):
                             "Bay", "China", "Hong Kong"}
 
 
+def test_names_the_model_calls_people_or_does_not_know_are_companies(nlp):
+    # The small model tags "Veridian Minds" a person and "Ridelink" a common noun.
+    assert found(nlp, "Veridian Minds has filed a listing application with the Hong Kong Stock Exchange.") == {
+        ("Veridian Minds", "filing")}
+    assert found(nlp, "Ridelink shares jumped 35% in their Hong Kong market debut on Tuesday.",
+                 title="Ridelink jumps in debut") == {("Ridelink", "debut")}
+    # A person is not: the chairman's name beside the listing is no company.
+    assert found(nlp, "Zhang Peng said at the ceremony that Qiming Vision had begun trading on the main board "
+                      "of the Hong Kong Stock Exchange.") == {("Qiming Vision", "debut")}
+
+
 def test_names_are_tidied_legal_forms_possessives_and_cities_dropped(nlp):
     (event,) = detect(nlp, "On June 30, Beijing Yunji Technology Co., Ltd. passed the listing hearing of the main "
                            "board of the Hong Kong Stock Exchange.",

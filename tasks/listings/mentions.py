@@ -206,7 +206,8 @@ def _is_company_name(tokens: Span, name: str, label: str, known_id: str | None,
         if len(tokens) == 1:
             return "weak" if tokens[0].is_sent_start else True
         last = tokens[-1].lower_
-        return bool(english) and last in english and last not in _SURNAME_WORDS
+        return bool(english) and (last in english or last.endswith("s") and last[:-1] in english) \
+            and last not in _SURNAME_WORDS
     if label == "CARDINAL":
         return not any(t.like_num for t in tokens)
     if not label:
