@@ -41,6 +41,10 @@ from tasks.listings.names import ESTABLISHED
 # first name of the sentence ("Oct 29 - Qiming Vision" as a date).
 _DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40},\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8})"
                        r"(?:,?\s+\d{4})?\s*(?:\([^)]{1,30}\))?\s*[-\u2013\u2014]+\s*")
+# A city in brackets inside a Chinese company's registered name ("Kunlunxin (Beijing)
+# Technology Co., Ltd."): the model cuts the name at the bracket, so it goes before parsing.
+_CITY_IN_NAME = re.compile(r"\s*\((?:[A-Z][a-z]+)\)(?=\s+(?:[A-Z][\w&-]*\s+)*(?:Co\b|Co\.|Ltd|Limited|Inc|Corp|"
+                           r"Technology|Technologies|Group|Holdings|Intelligent|Intelligence))")
 _SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "when", "because", "although",
                    "though", "since", "before"}
 
@@ -260,8 +264,10 @@ class _ArticleReader:
         if rule == "debut_word":
             if not rules.MARKET_DEBUT_CONTEXT.search(text):
                 return "not a market debut"
-            if verb.lemma_ == "debut" and any(c.dep_ == "dobj" for c in verb.children):
-                return "a product debut"  # "debuted its new model"
+            if verb.lemma_ == "debut" and any(c.dep_ == "dobj" for c in verb.children) or _names_a_product(trigger):
+                return "a product debut"  # "debuted its new model", "debuts reasoning model"
+        if noun_trigger and any(t.lower_ in rules.SCHEDULED_WORDS for t in span.doc[trigger.end: trigger.end + 3]):
+            return "scheduled"  # "debut set for Dec 29"
         looks_away = clauses.is_reference(trigger, verb) if noun_trigger else clauses.is_subordinate(verb, rule)
         if not self.known and looks_away:
             return "a reference"
@@ -557,6 +563,15 @@ class _ArticleReader:
         return None
 
 
+def _names_a_product(trigger: Span) -> bool:
+    """"Yunmo AI debuts reasoning model": the verb's object follows it (headlines parse
+    badly, so the words after it are read)."""
+    doc = trigger.doc
+    after = [t for t in doc[trigger.end: trigger.end + 4] if t.pos_ not in ("DET", "ADJ", "PRON") and t.lower_ != "new"]
+    return bool(after) and after[0].pos_ in ("NOUN", "PROPN") and after[0].lower_ not in rules.MARKET_NOUNS \
+        and not after[0].ent_type_ in ("GPE", "DATE", "ORG")
+
+
 def _longest_first(matches: list[tuple[str, Span]]) -> list[tuple[str, Span]]:
     """Overlapping matches of one rule reduced to the longest, in text order."""
     kept: list[tuple[str, Span]] = []
@@ -574,9 +589,9 @@ def _paragraphs(title: str | None, text: str) -> tuple[list[str], bool]:
     has a stage word; else the headline, the lede, every paragraph with a stage word or
     an event's facts, and the list that follows a roundup: the others cannot add to an
     event."""
-    lines = [_DATELINE.sub("", " ".join(line.split())) for line in text.split("\n")]
+    lines = [_CITY_IN_NAME.sub("", _DATELINE.sub("", " ".join(line.split()))) for line in text.split("\n")]
     lines = [line for line in lines if line]
-    head = [title.strip()] if title and title.strip() else []
+    head = [_CITY_IN_NAME.sub("", title.strip())] if title and title.strip() else []
     if not any(rules.STAGE_KEYWORDS.search(line) for line in head + lines):
         return [], False
     wanted = [i == 0 or bool(rules.STAGE_KEYWORDS.search(line) or rules.FACT_KEYWORDS.search(line))

@@ -167,8 +167,9 @@ def _trim(span: Span) -> tuple[int, int] | None:
     doc = span.doc
     while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
         start += 1
-    while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct and doc[end - 1].text != "+"):
-        end -= 1
+    while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct and doc[end - 1].text != "+"
+                           or doc[end - 1].text[:1].islower() and doc[end - 1].pos_ in ("VERB", "AUX", "ADV", "ADP")):
+        end -= 1  # "Harbourline Robotics jumps": the model ran the name into the verb
     return (start, end) if start < end else None
 
 
@@ -183,6 +184,8 @@ def _is_company_name(tokens: Span, name: str, label: str, known_id: str | None,
         return KNOWN_ORGS[known_id][0] == "ORG"
     if any(c.isdigit() or c in "$%¥€£" for c in text) or not any(c.isupper() for c in text) or len(name) < 3:
         return False
+    if text.count("(") != text.count(")"):
+        return False  # half of a bracket: a piece of a name the model cut
     if lowered in rules.NOT_ISSUER_TEXT or all(t.lower_ in _MONTHS_AND_DAYS or t.is_punct for t in tokens):
         return False
     if rules.PLACE_WORDS.match(text) or rules.PLACE_WORDS.match(name) or rules.NOT_ISSUER_WORDS.search(text):

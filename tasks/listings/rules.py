@@ -136,6 +136,12 @@ def stage_matcher(nlp: Language) -> Matcher:
 
 RULE_STAGE = {name: stage for name, stage, _ in RULES} | {TRADING_RULE: "debut"}
 
+# Words after a stage noun that put it in the future: "debut set for Dec 29".
+SCHEDULED_WORDS = {"set", "scheduled", "slated", "due", "expected", "planned", "pencilled", "penciled"}
+# Nouns after "debut" that keep it a market debut: "debuts on HKEX", "debut trading".
+MARKET_NOUNS = {"trading", "shares", "share", "stock", "session", "day", "market", "hkex", "exchange", "board",
+                "gem", "ipo", "listing", "debut", "yesterday", "today", "week", "morning", "afternoon"}
+
 # Seeds report finished listings in passing ("the IPOs of SenseTime and 4Paradigm", "its
 # $5.3 billion Hong Kong listing"): reading them, these nouns count as a debut.
 KNOWN_NOUNS = {"ipo", "ipos", "listing", "listings", "float", "offerings", "offering", "debut", "debuts"}
@@ -307,7 +313,10 @@ GENERIC_NAME_WORDS = {"speech", "voice", "ai", "chip", "chips", "robot", "robots
                       "semiconductors", "humanoid", "robotaxi", "china", "chinese", "hong", "kong", "global",
                       "international", "digital", "new", "energy", "group", "holdings", "gpu", "gpus", "startup",
                       "start-up", "unicorn", "biotech", "fintech", "ev", "electric", "industrial", "embodied",
-                      "generative", "model", "models", "llm", "quantum", "mainland", "asia", "asian", "the"}
+                      "generative", "model", "models", "llm", "quantum", "mainland", "asia", "asian", "the",
+                      "enterprise", "consumer", "healthcare", "health", "education", "payments", "security",
+                      "analytics", "retail", "online", "mobile", "gaming", "insurtech", "edtech", "platform",
+                      "hardware", "internet", "e-commerce", "firm", "company", "maker", "developer", "operator"}
 
 # Places the small model sometimes tags as organisations, and words of Hong Kong place
 # names that must never become a company ("Kowloon Bay", "Tseung Kwan O", "Science Park").

@@ -63,11 +63,11 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
     ("ai:term:robotics", 0.9, r"\brobot(?:s|ics?|ic)?\b|\bhumanoids?\b|\bquadrupeds?\b|\brobotic arms?\b|\bdrones?\b",
      ("robot", "humanoid", "quadruped", "drone")),
     ("ai:term:autonomous driving", 1.0, r"\bautonomous(?:[ -]driving| vehicles?| trucks?| cars?| minibus(?:es)?| buses| bus| shuttles?| delivery|"
-                                        r" mobility)\b|\bself-driving\b|"
-                                        r"\bdriverless\b|\brobo-?taxis?\b|\bdriver[ -]assist(?:ance)?\b|\bADAS\b|"
-                                        r"\b(?:intelligent|smart|assisted) driving\b",
-     ("autonomous", "self-driving", "driverless", "robotaxi", "robo-taxi", "driver-assist", "driver assist", "adas",
-      "intelligent driving", "smart driving", "assisted driving")),
+                                        r" mobility)\b|\bself-driving\b|\bdriverless\b|\brobo-?taxis?\b",
+     ("autonomous", "self-driving", "driverless", "robotaxi", "robo-taxi")),
+    # Every new car has some: a carmaker's "driver-assistance features" is not a driving AI firm.
+    ("ai:term:driver assistance", 0.6, r"\bdriver[ -]assist(?:ance)?\b|\bADAS\b|\b(?:intelligent|smart|assisted) driving\b",
+     ("driver-assist", "driver assist", "adas", "intelligent driving", "smart driving", "assisted driving")),
     ("ai:term:lidar", 1.0, r"\blidars?\b|\blaser radar\b", ("lidar", "laser radar")),
     ("ai:term:drug discovery", 0.6, r"\bdrug discovery\b|\b(?:design|designs|screen|screens|discover)\s+"
                                     r"(?:\w+\s+)?(?:drugs?|drug candidates|antibodies|molecules?)\b|\bAI-driven drug\b",
@@ -83,6 +83,9 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
 # The AI terms that say only "AI": a rice cooker "with AI modes" has these and no other.
 GENERIC_AI = {"ai:term:AI", "ai:term:AI-powered", "ai:term:artificial intelligence", "ai:term:algorithm",
               "ai:term:data centre"}
+# AI words that any modern company's story may carry in passing: with only these and
+# GENERIC_AI, an issuer described as a jewellery chain or a carmaker is not an AI company.
+INCIDENTAL_AI = {"ai:term:driver assistance", "ai:term:chatbot"}
 # In Hong Kong listing news a bare "AI" says what the issuer does ("a Chinese AI firm
 # priced its IPO"): it weighs this much more there.
 LISTING_AI_BOOST = 1.7
@@ -184,13 +187,22 @@ _INDEX_MOVE = re.compile(
     r"falling|fall|gained|gaining|lost|losing|added|adding|slid|sliding|dropped|dropping|climbed|climbing|jumped|"
     r"down|up|declined|advanced|edged|slipped|eased|ended|closed|extended)\b[^.]{0,30}?\d+(?:\.\d+)?\s?"
     r"(?:%|per ?cent|pc\b|points)", re.IGNORECASE)
+# What the lede calls a company in a sector outside this user's AI: "gold jewellery chain",
+# "electric-car maker", "bubble tea chain".
+_OTHER_SECTOR = re.compile(
+    r"\b(?:jewell?ery|bubble tea|tea chain|restaurant|noodle|dumpling|hotpot|brewer(?:y)?|beer|dairy|snack|cosmetics|"
+    r"skincare|make-up|sportswear|apparel|fashion|retailer|supermarket|property developer|developer of homes|"
+    r"property manager|carmaker|car maker|automaker|electric-car maker|ev maker|battery maker|bank|insurer|"
+    r"brokerage|hotel|airline|casino|pharmaceutical|drugmaker|tobacco|liquor|baijiu|toy maker|pet food)\b",
+    re.IGNORECASE)
 _OTHER_VENUE = re.compile(r"\bSTAR Market\b|\bShanghai Stock Exchange\b|\bShenzhen Stock Exchange\b|\bNasdaq\b|"
                           r"\bNYSE\b|\bNew York Stock Exchange\b|\bChiNext\b", re.IGNORECASE)
 _LISTING_NEWS = re.compile(r"\bIPOs?\b|initial public offering|\bdebut|\bprospectus\b|listing (?:application|hearing)|"
                            r"\bfiled\b|\bfiles\b|\bplacing\b|\bplacement\b|\bindex inclusion\b|\bjoin the\b|"
                            r"\bwill be added\b|\bbegan trading\b|first day of trading", re.IGNORECASE)
-_PRODUCT_LAUNCH = re.compile(r"\b(?:launch(?:ed|es)?|unveil(?:ed|s)?|began selling|goes on sale|went on sale|on sale|"
-                             r"retail price|priced at|available at|flagship store|stores?)\b", re.IGNORECASE)
+_PRODUCT_LAUNCH = re.compile(r"\b(?:launch(?:ed|es)?|unveil(?:ed|s)?|showed off|began selling|goes on sale|went on sale|"
+                             r"on sale|retail price|priced at|available at|flagship store|stores?|shops?)\b",
+                             re.IGNORECASE)
 _PROPERTY = re.compile(r"\b(?:flats?|home prices?|property|properties|residential|landlords?|rents?|mortgages?|"
                        r"developers? said|sq ft|square feet|office space|vacanc(?:y|ies))\b", re.IGNORECASE)
 
@@ -235,11 +247,13 @@ def _penalties(title: str, body: str, ai_fired: dict[str, float], listing: bool)
     found = []
     if _INDEX_MOVE.search(text) and not listing:
         found.append("not:market wrap")
-    only_generic = set(ai_fired) <= GENERIC_AI
-    if only_generic and ai_fired and not listing:
-        if len(_PRODUCT_LAUNCH.findall(text)) >= 1:
-            found.append("not:product launch")
-        if len(_PROPERTY.findall(text)) >= 2:
+    lede = title + "\n" + body[:300]
+    if ai_fired and set(ai_fired) <= GENERIC_AI | INCIDENTAL_AI and _OTHER_SECTOR.search(lede):
+        found.append("not:other sector")  # a jewellery chain's debut that "uses AI" for its stock
+    if ai_fired and not listing:
+        if set(ai_fired) <= GENERIC_AI | {"ai:term:chatbot"} and _PRODUCT_LAUNCH.search(text):
+            found.append("not:product launch")  # a router "with an AI assistant"
+        if set(ai_fired) <= GENERIC_AI and len(_PROPERTY.findall(text)) >= 2:
             found.append("not:property")
     return found
 
