@@ -1,11 +1,11 @@
 """Relevance and listing detection on the labelled news passages, as an ingest runs them.
 
-    .venv/bin/python -m bench.listings_eval                  # dev and test splits, cost
+    .venv/bin/python -m bench.listings_eval                  # every split, cost before and after
     .venv/bin/python -m bench.listings_eval --errors dev     # and every error of the dev split
     .venv/bin/python -m bench.listings_eval --code-from REV  # the same, with tasks/ and schemas/ of a git revision
 
-Each passage (tests/data/listing_news_{dev,test}.jsonl, written for this project in the
-styles of wire copy, Hong Kong local press, mainland English press and machine-translated
+Each passage (tests/data/listing_news_{dev,test,holdout}.jsonl, written for this project in
+the styles of wire copy, Hong Kong local press, mainland English press and machine-translated
 Chinese press) goes through normalisation, the relevance score and, when relevant, listing
 detection, like an article in `hkai ingest`. Figures, per split:
 
@@ -18,8 +18,11 @@ detection, like an article in `hkai ingest`. Figures, per split:
 Labels marked `primary: false` are true but incidental (a rival's debut the day before):
 detecting them is not a false alert, missing them is not a miss. Company names match after
 dropping legal suffixes and a leading city ("Shanghai Biren Technology Co., Ltd." is
-"Biren Technology"). The test split was written before the detector was tuned and is not
-looked at while tuning.
+"Biren Technology"), or when one name's words begin the other's ("Cloudpeak Data",
+"Cloudpeak"). The test split was written before any tuning and measured once as a held-out
+set (precision 0.903, recall 0.964, relevance 1.000); the fixes its errors prompted make it
+a second dev set since. The holdout split was written and frozen before those fixes and is
+the held-out figure now.
 
 The listing stage's cost is the wall time of `detect_listing_events` per relevant article,
 in batches as the flow calls it, on the relevant passages and the seeds; best of three.
@@ -40,7 +43,9 @@ from datetime import datetime
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "holdout")
+# The splits written before the detector was tuned on them (see the module docstring).
+HELD_OUT = ("test", "holdout")
 THRESHOLD = 0.5  # the configuration's default relevance threshold
 BATCH = 64  # articles per detection call, as flows/stages.py batches them
 # The code before the work these passages were written for; `make bench` measures it too.
@@ -59,6 +64,14 @@ def company_key(name: str) -> str:
     key = _CITIES.sub("", key.strip())
     key = _LEGAL.sub(" ", key)
     return " ".join(re.sub(r"[^\w+]+", " ", key.lower()).split())
+
+
+def same_company(detected: str, label: str) -> bool:
+    """The same company when the keys match or one's words begin the other's: "Cloudpeak
+    Data" (the registered name) and "Cloudpeak" (the name the label uses)."""
+    a, b = company_key(detected).split(), company_key(label).split()
+    shorter, longer = sorted((a, b), key=len)
+    return bool(shorter) and longer[: len(shorter)] == shorter
 
 
 def load_passages(split: str, project: Path = PROJECT) -> list[dict]:
@@ -118,9 +131,10 @@ def score_passages(nlp, items: list[dict]) -> Score:
         labels = {(company_key(label["company"]), label["stage"]): label for label in item["events"]}
         found = set()
         for event in events:
-            key = (company_key(event.company), event.stage)
             score.detected += 1
-            label = labels.get(key)
+            key = next((k for k in labels if k[1] == event.stage and same_company(event.company, labels[k]["company"])),
+                       None)
+            label = labels.get(key) if key else None
             if label is None:
                 score.errors.append(f"{item['id']} false alert ({event.company}, {event.stage}): "
                                     f"{(event.evidence or '')[:110]}")
@@ -252,10 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in runs:
         for split in SPLITS:
             print(_row(name, figures, split))
-    latest = runs[-1][1]["test"]
-    print(f"\ntargets on the test split: precision >= {TARGETS['precision']}, recall >= {TARGETS['recall']}, "
-          f"relevance >= {TARGETS['relevance']}: " + ", ".join(
-              f"{name} {'met' if latest[name] >= target else 'NOT met'}" for name, target in TARGETS.items()))
+    print(f"\ntargets: precision >= {TARGETS['precision']}, recall >= {TARGETS['recall']}, "
+          f"relevance >= {TARGETS['relevance']}")
+    for split in HELD_OUT:
+        latest = runs[-1][1][split]
+        print(f"  {split}: " + ", ".join(f"{name} {'met' if latest[name] >= target else 'NOT met'}"
+                                        for name, target in TARGETS.items()))
     print(f"\n{'code':<9} {'listing stage ms per relevant article':>40} {'articles':>9} {'ratio':>6}")
     first = runs[0][1]["cost_ms"]
     for name, figures in runs:

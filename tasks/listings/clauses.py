@@ -57,6 +57,7 @@ def is_hedged(verb: Token, rule: str) -> bool:
     """Planned, wished, denied, failed or future: "plans to file", "has not filed", "will
     list", "neither company has filed"."""
     future_ok = rule in ("schedule", "launch")
+    previous = None
     for clause_verb in clause_chain(verb):
         for child in clause_verb.children:
             if child.dep_ == "neg" or child.lower_ in rules.HEDGE_WORDS:
@@ -67,9 +68,13 @@ def is_hedged(verb: Token, rule: str) -> bool:
             if child.dep_ in ("aux", "auxpass") and child.lower_ in ("will", "'ll", "shall") and not future_ok:
                 return True
         lemma = clause_verb.lemma_.lower()
-        if (clause_verb.i != verb.i or rule != "schedule") and lemma in rules.HEDGE_LEMMAS \
+        # "has withdrawn its US filing and submitted an application in Hong Kong": a verb
+        # coordinated with a hedge word is an action of its own.
+        coordinated = previous is not None and previous.dep_ == "conj" and previous.head.i == clause_verb.i
+        if (clause_verb.i != verb.i or rule != "schedule") and lemma in rules.HEDGE_LEMMAS and not coordinated \
                 and not (future_ok and lemma in rules.SCHEDULE_OK):
             return True
+        previous = clause_verb
     return False
 
 

@@ -18,6 +18,8 @@ from spacy.tokens import Span, Token
 from tasks.listings import rules
 from tasks.listings.names import ESTABLISHED, KNOWN_ORGS, issuer_name
 
+# Legal forms a comma may separate from the name: "Youjia Technology Co., Ltd.".
+_LEGAL_WORDS = {"ltd", "limited", "inc", "co", "corp", "llc", "plc", "company"}
 # Surnames that are also English words: "Grace Lee" is a person.
 _SURNAME_WORDS = {"lee", "long", "young", "king", "sun", "wood", "gray", "grey", "brown", "black", "white", "green",
                   "rose", "may", "hill", "lam", "ma", "so", "ho", "man", "ng", "hung", "chan", "wong", "law", "yang"}
@@ -71,7 +73,7 @@ def sentence_mentions(sentence: Span, english: frozenset[str] = frozenset(), kno
     if title_case:
         spans = [ent for ent in spans if ent.label_ == "ORG"]
     found = []
-    for span in _merge_adjacent(sorted(spans, key=lambda s: s.start)):
+    for span in _merge_adjacent(sorted(_split_lists(spans), key=lambda s: s.start)):
         mention = _mention(span, sentence, known_mode, headline, english)
         if mention is not None:
             found.append(mention)
@@ -111,6 +113,24 @@ def _name_end(last: Token, sentence: Span, covered: set[int]) -> int:
             break
         end += 1
     return end
+
+
+def _split_lists(spans: list[Span]) -> list[Span]:
+    """Entities the model ran over a list ("Fleetwing and Visiomax") cut into their names;
+    a known organisation ("Hong Kong Exchanges and Clearing") stays whole."""
+    found = []
+    for span in spans:
+        cuts = [t.i for t in span if t.i not in (span.start, span.end - 1) and (
+            t.lower_ in ("and", "&") or t.text == "," and t.nbor().lower_.rstrip(".") not in _LEGAL_WORDS)]
+        if not cuts or span.ent_id_:
+            found.append(span)
+            continue
+        start = span.start
+        for cut in cuts + [span.end]:
+            if cut > start:
+                found.append(Span(span.doc, start, cut, label=span.label_))
+            start = cut + 1
+    return found
 
 
 def _merge_adjacent(spans: list[Span]) -> list[Span]:

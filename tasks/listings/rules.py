@@ -33,8 +33,8 @@ _OFFERING = {"LOWER": {"IN": ["ipo", "ipos", "offering", "offerings", "shares", 
 RULES: list[tuple[str, str, list[list[dict]]]] = [
     ("filing", "filing", [
         [{"LEMMA": {"IN": ["file", "submit", "lodge", "refile", "resubmit", "re-file", "re-submit"]}}, _WIDE,
-         {"LOWER": {"IN": ["application", "applications", "prospectus", "ipo", "listing", "papers", "paperwork",
-                           "proof", "offering", "a1"]}}],
+         {"LOWER": {"IN": ["application", "applications", "prospectus", "prospectuses", "ipo", "ipos", "listing",
+                           "listings", "papers", "paperwork", "proof", "offering", "offerings", "a1"]}}],
         [{"LEMMA": {"IN": ["file", "refile"]}}, {"LOWER": "to"}, {"LEMMA": {"IN": ["list", "float", "go"]}}],
         [{"LEMMA": {"IN": ["file", "refile"]}}, {"LOWER": {"IN": ["confidentially", "with"]}},
          {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "ipo", "listing"]}}],
@@ -44,7 +44,7 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
     ]),
     ("hearing", "hearing", [
         [{"LEMMA": {"IN": ["pass", "clear"]}}, _ANY, {"LOWER": {"IN": ["hearing", "hearings"]}}],
-        [_APPROVE, _ANY, _NOD, {"OP": "{0,6}"}, _EXCHANGE],
+        [_APPROVE, _WIDE, _NOD, {"OP": "{0,6}"}, _EXCHANGE],
         [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}}, _NOD],
         [_APPROVE, _ANY, {"LOWER": "green"}, {"LOWER": "light"}],
         [_APPROVE, _ANY, {"LOWER": "go"}, {"ORTH": "-"}, {"LOWER": "ahead"}],
@@ -219,7 +219,9 @@ NOT_REPORTED = re.compile(
     r"\bsecond\s+(?:day|session)\b|\bsince\s+(?:its|their|the)\b",
     re.IGNORECASE)
 # Words that make a stage history, not news, when they are in its clause.
-HISTORICAL_WORDS = re.compile(r"\b(last year|years ago|back in|earlier this decade|once again|"
+HISTORICAL_WORDS = re.compile(r"\b(last year|years ago|back in|earlier this decade|"
+                              r"(?:in|over) (?:recent|the past(?: few)?|the last(?: few)?) (?:weeks|months|years)|"
+                              r"so far this year|earlier this year|"
                               r"for the first time|first time|the previous|earlier attempt|in the past|"
                               r"last (?:january|february|march|april|may|june|july|august|september|october|"
                               r"november|december|month|week))\b", re.IGNORECASE)

@@ -40,6 +40,8 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
                                 r"groups?|unicorns?|champions?|software|platforms?|solutions?|makers?|"
                                 r"designers?|specialists?|players?|businesses|tigers?|stocks?|listings?|developer)\b",
      ("ai",)),
+    # Chinese AI firms' English names: "Shentu Intelligence", "Yinhe Intelligent Technology".
+    ("ai:term:intelligent name", 0.6, r"\b[A-Z][a-z]+ (?:Intelligence|Intelligent)\b", ("intelligen",)),
     ("ai:term:AI-powered", 0.6, r"\bAI[- ](?:powered|driven|enabled|based|led)\b|\buses? (?:AI|artificial intelligence)\b",
      ("ai-", "ai ", "artificial intelligence")),
     ("ai:term:artificial intelligence", 0.9, r"artificial[ -]intelligence", ("artificial",)),
@@ -166,7 +168,8 @@ MARKET_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
      ("ipo", "public offering", "debut", "prospectus", "listing", "placing", "placement", "上市", "招股")),
 ]
 
-_CASE_SENSITIVE = {"ai:term:AI", "ai:term:generative AI", "ai:term:AI chip", "hk:place:HK", "hk:money:HK$",
+_CASE_SENSITIVE = {"ai:term:AI", "ai:term:generative AI", "ai:term:AI chip", "ai:term:intelligent name",
+                   "hk:place:HK", "hk:money:HK$",
                    "hk:exchange:HKEX", "hk:place:Greater Bay Area"}
 _CASE_SENSITIVE |= {f"ai:org:{name}" for name in AI_ORGS} | {f"hk:org:{name}" for name in HK_ORGS}
 
