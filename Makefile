@@ -55,6 +55,8 @@ $(PEERS_STAMP): bench/requirements-peers.txt
 bench: setup $(PEERS_STAMP)
 	$(BIN)/python -m bench.harness
 	$(BIN)/python -m bench.exchange
+	$(BIN)/python -m bench.listings_eval
+	$(BIN)/python -m bench.relevance_eval
 
 # Where a run's time goes: py-spy (from the peers' venv) over one ingest's process tree.
 profile: setup $(PEERS_STAMP)

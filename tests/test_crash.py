@@ -42,7 +42,7 @@ LISTINGS = [
     ("Sable Dynamics", "pricing"), ("Halcyon Silicon", "debut"), ("Veridian Minds", "filing"),
     ("Kestrel Logic", "hearing"),
 ]
-# Sentence forms the detector handles (tests/data/listing_sentences.jsonl).
+# Sentence forms the detector handles (the labelled passages in tests/data/ have many more).
 STAGE_SENTENCES = {
     "filing": "{c} has filed a listing application with the Hong Kong Stock Exchange, according to a document "
               "published on Friday.",
