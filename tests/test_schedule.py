@@ -1,4 +1,4 @@
-"""Running on a schedule and never with two writers: `hkai serve` and the writer lock."""
+"""Running as a service and never with two writers: `hkai serve` and the writer lock."""
 
 from __future__ import annotations
 
@@ -14,11 +14,15 @@ from tests.conftest import HKAI, PROJECT, query
 from tests.site import hang
 
 
-@pytest.mark.parametrize("api", ["user's server", "none configured"])
-def test_serve_runs_the_flow_on_its_interval(site, config_file, prefect_api, tmp_path, api):
-    """With PREFECT_API_URL set, serve uses that server; without, it starts its own."""
+@pytest.mark.parametrize("api, stop_signal", [("user's server", signal.SIGTERM), ("none configured", signal.SIGINT)])
+def test_serve_polls_each_source_when_due_and_stops_cleanly(site, config_file, prefect_api, tmp_path, api,
+                                                           stop_signal):
+    """With PREFECT_API_URL set, serve uses that server; without, it starts its own. SIGTERM,
+    or Ctrl-C (SIGINT to the whole process group), stops it: exit 0, and not a traceback
+    or a warning on the way out."""
     feed = site.add_feed("/feed.xml", [])
-    config = config_file([{"name": "f", "kind": "feed", "url": feed}], schedule={"interval_minutes": 0.05})
+    config = config_file([{"name": "f", "kind": "feed", "url": feed}],
+                         schedule={"min_interval_s": 1, "max_interval_s": 4})
     warehouse = config.parent / "hkai.duckdb"
     env = {**os.environ, **prefect_api}
     if api == "none configured":
@@ -28,24 +32,24 @@ def test_serve_runs_the_flow_on_its_interval(site, config_file, prefect_api, tmp
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 150
-        completed = 0
-        while time.monotonic() < deadline and completed < 2:
-            time.sleep(2)
-            if warehouse.exists():
-                try:
-                    completed = query(warehouse, "SELECT count(*) FROM runs WHERE status = 'completed'")[0][0]
-                except Exception:
-                    pass  # a run holds the file right now
+        while time.monotonic() < deadline and site.hits.get("/feed.xml", 0) < 3:
+            time.sleep(0.2)
             assert proc.poll() is None, proc.communicate()[1]
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, stop_signal)
         try:
-            proc.wait(timeout=30)
+            out, err = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert completed >= 2
-    starts = [r[0] for r in query(warehouse, "SELECT started_at FROM runs ORDER BY started_at")]
-    assert all(b > a for a, b in zip(starts, starts[1:]))
+            out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    for noise in ("Traceback", "Warning", "never awaited", "Error"):
+        assert noise not in err, err
+    assert "stopped after" in err
+    runs = query(warehouse, "SELECT p.started_at, r.status FROM polls p JOIN runs r USING (run_id) ORDER BY 1")
+    assert len(runs) >= 3 and {status for _, status in runs} == {"completed"}
+    ((source, due_in_s),) = query(warehouse, "SELECT source, due_in_s FROM next_polls")
+    assert source == "f" and due_in_s <= 4
 
 
 def test_a_second_ingest_on_the_same_warehouse_exits_with_a_message(site, config_file, prefect_api, hkai):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -126,12 +127,20 @@ class Warehouse:
     def __init__(self, path: str | Path, wait_s: float = LOCK_WAIT_S):
         self.path = Path(path)
         self.wait_s = wait_s
+        # Threads sharing the handle (`hkai serve` polls sources side by side) take turns:
+        # one session at a time keeps a single writer, and no two transactions conflict.
+        self._turn = threading.RLock()
         with self.session() as con:
             migrate(con)
             write_stage_order(con)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._turn, self._connection() as con:
+            yield con
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = connect(self.path, wait_s=self.wait_s)
         try:
             # Closing a file checkpoints it by default, and a checkpoint rewrites every

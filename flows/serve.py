@@ -1,0 +1,218 @@
+"""`hkai serve`: when each source is due, and what runs then.
+
+The process holds the warehouse's writer lock and one set of resources (HTTP client,
+worker pool, dedup index) for as long as it runs. The main thread keeps each source's
+due time (tasks/acquire/schedule.py decides it after every poll; the warehouse keeps it
+across restarts). When a source falls due, a thread runs the `poll` flow for it: the
+same stages as `hkai ingest` (flows/ingest.poll) over that one source, then its alerts,
+as one Prefect flow run named after the source. Polls of different sources run side by
+side, so a slow source holds only its own thread; their batches are understood and loaded
+one at a time and the warehouse sees one transaction at a time (flows/stages.RunContext).
+A source is never polled twice at once.
+
+A stop request (SIGTERM, Ctrl-C) starts no new poll; polls in flight end after their
+current batch, which commits, and what they had not fetched yet waits in the warehouse
+for the next start.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from prefect import flow
+
+from flows import ingest, stages
+from flows.stages import RunContext
+from schemas.config import ConfigError
+from schemas.polls import PollDecision
+from schemas.records import RunCounts
+from tasks.acquire import schedule
+from warehouse import loader, polls
+
+STOP_CHECK_S = 0.2  # how often the scheduler looks at the stop flag while it waits
+CHECKPOINT_EVERY_S = 60.0  # fold the write-ahead log into the file when idle, at most this often
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class PollReport:
+    """What one poll flow run did: the source's next due time and the run's counts."""
+
+    decision: PollDecision
+    counts: RunCounts
+
+
+class Poller:
+    """Polls sources over one shared set of resources; each poll is a flow run."""
+
+    def __init__(self, service: RunContext):
+        self.service = service
+
+    @flow(name="poll", flow_run_name="poll-{source}", log_prints=False, persist_result=False,
+          validate_parameters=False)
+    def poll(self, source: str) -> PollReport:
+        """One poll of one source: discover, fetch, understand, load, schedule, alert."""
+        run = self.service.for_sources([source])
+        with run.recorded(alongside_others=True):
+            (decision,) = ingest.poll(run)
+            stages.deliver_alerts(run)
+        return PollReport(decision=decision, counts=run.counts)
+
+
+def initial_due_times(service: RunContext, names: list[str], now: datetime) -> dict[str, datetime]:
+    """When each source is due at start: never polled, at once; else the earlier of the
+    time its last poll set and the time the current configuration gives its history (a
+    shorter `poll_every_s` or `max_interval_s` takes effect at once)."""
+    stored = polls.next_due(service.warehouse)
+    history = polls.recent_polls(service.warehouse, names, schedule.HISTORY_POLLS)
+    sources = {s.name: s for s in service.sources}
+    due = {}
+    for name in names:
+        if name not in history:
+            due[name] = now
+            continue
+        policy = schedule.SourcePolicy.of(service.config.schedule, sources[name])
+        due[name] = min(stored.get(name, now), schedule.decide(policy, history[name]).due_at)
+    return due
+
+
+def describe(name: str, report: PollReport) -> str | None:
+    """A line for the terminal when a poll found something or failed; None when it was quiet."""
+    c = report.counts
+    when = f"next in {report.decision.interval_s:.0f} s"
+    if c.sources_failed:
+        return f"{name}: failed ({c.source_errors.get(name, 'see fetches')[:120]}); {when}"
+    if not (c.new_articles or c.listing_events or c.alerts_sent or c.alerts_failed):
+        return None
+    parts = [f"{c.new_articles} new articles ({c.relevant} relevant)"]
+    if c.listing_events:
+        parts.append(f"{c.listing_events} listing events")
+    if c.alerts_sent or c.alerts_failed:
+        parts.append(f"{c.alerts_sent} alerts sent, {c.alerts_failed} failed")
+    return f"{name}: {', '.join(parts)}; {when}"
+
+
+class Scheduler:
+    """Starts each source's poll when it falls due, at most `max_parallel` at once and
+    never two of the same source; reads what finished and sets the next due time."""
+
+    def __init__(self, service: RunContext, names: list[str], due: dict[str, datetime],
+                 say: Callable[[str], None], max_parallel: int):
+        self.service = service
+        self.poller = Poller(service)
+        self.names = names
+        self.due = due
+        self.say = say
+        self.max_parallel = max_parallel
+        self.in_flight: dict[str, threading.Thread] = {}
+        self.finished: deque[tuple[str, PollReport | Exception]] = deque()
+        self.wake = threading.Event()
+        self.crashes: dict[str, int] = {}
+        self.polls = 0
+        self.wrote_since_checkpoint = False
+        self.checkpointed_at = _now()
+
+    def run(self, stop: threading.Event) -> None:
+        """Until `stop` is set; then waits for the polls in flight (they stop early)."""
+        while not stop.is_set():
+            self._collect()
+            self._start_due()
+            self._checkpoint_when_idle()
+            self.wake.wait(min(self._seconds_to_next_due(), STOP_CHECK_S))
+            self.wake.clear()
+        if self.in_flight:
+            self.say(f"stopping: waiting for {len(self.in_flight)} poll(s) in flight to commit their batch")
+        while self.in_flight:
+            self.wake.wait(STOP_CHECK_S)
+            self.wake.clear()
+            self._collect()
+
+    def _start_due(self) -> None:
+        now = _now()
+        for name in sorted(self.names, key=self.due.__getitem__):
+            if len(self.in_flight) >= self.max_parallel or self.due[name] > now:
+                break
+            if name in self.in_flight:
+                continue
+            # Prefect's settings (the API URL) live in context variables: the poll's
+            # thread starts with a copy of this thread's.
+            thread = threading.Thread(target=contextvars.copy_context().run, args=(self._poll, name),
+                                      name=f"poll-{name}", daemon=True)
+            self.in_flight[name] = thread
+            thread.start()
+
+    def _poll(self, name: str) -> None:
+        try:
+            result: PollReport | Exception = self.poller.poll(name)
+        except Exception as exc:  # recorded in `runs` by the flow; the source is retried later
+            result = exc
+        self.finished.append((name, result))
+        self.wake.set()
+
+    def _collect(self) -> None:
+        while self.finished:
+            name, result = self.finished.popleft()
+            self.in_flight.pop(name).join()
+            self.polls += 1
+            self.wrote_since_checkpoint = True
+            if isinstance(result, Exception):
+                crashes = self.crashes[name] = self.crashes.get(name, 0) + 1
+                schedule_config = self.service.config.schedule
+                wait_s = min(schedule_config.min_interval_s * 2 ** crashes, schedule_config.max_interval_s)
+                self.due[name] = _now() + timedelta(seconds=wait_s)
+                self.say(f"{name}: poll stopped by {type(result).__name__}: {str(result)[:200]}; "
+                         f"retried in {wait_s:.0f} s")
+                continue
+            self.crashes.pop(name, None)
+            self.due[name] = result.decision.due_at
+            line = describe(name, result)
+            if line:
+                self.say(line)
+
+    def _seconds_to_next_due(self) -> float:
+        waiting = [due for name, due in self.due.items() if name not in self.in_flight]
+        if not waiting or len(self.in_flight) >= self.max_parallel:
+            return STOP_CHECK_S
+        return max((min(waiting) - _now()).total_seconds(), 0.0)
+
+    def _checkpoint_when_idle(self) -> None:
+        """With no poll in flight, fold the write-ahead log into the file (at most once a
+        minute): between polls the file alone then holds everything."""
+        if self.in_flight or not self.wrote_since_checkpoint:
+            return
+        if (_now() - self.checkpointed_at).total_seconds() < CHECKPOINT_EVERY_S:
+            return
+        self.service.warehouse.checkpoint()
+        self.wrote_since_checkpoint = False
+        self.checkpointed_at = _now()
+
+
+def serve(config_path: str | None, warehouse_path: str | None, stop: threading.Event,
+          say: Callable[[str], None] = print) -> int:
+    """Poll every feed and sitemap source when it is due until `stop` is set; returns the
+    number of polls. Raises AnotherRunActive when another writer holds the warehouse."""
+    with RunContext.resources(config_path, warehouse_path) as service:
+        service.stopping = stop
+        names = [s.name for s in stages.polled_sources(service)]
+        if not names:
+            raise ConfigError("sources: no feed or sitemap source to poll (kind: warc is read by hkai ingest)")
+        with service.warehouse.transaction() as con:
+            loader.interrupt_unfinished_runs(con)  # this process is now the only writer
+        stages.load_seeds.fn(service)
+        scheduler = Scheduler(service, names, initial_due_times(service, names, _now()), say,
+                              max_parallel=min(len(names), service.config.http.concurrency))
+        schedule_config = service.config.schedule
+        say(f"polling {len(names)} sources, each every {schedule_config.min_interval_s:g}-"
+            f"{schedule_config.max_interval_s:g} s by its own rhythm; `hkai sql \"SELECT * FROM next_polls\"` "
+            "shows what is next")
+        scheduler.run(stop)
+        service.warehouse.checkpoint()
+    return scheduler.polls
