@@ -23,16 +23,18 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from prefect import flow
 
 from flows import ingest, stages
-from flows.stages import RunContext
-from schemas.config import ConfigError
+from flows.stages import RunContext, writer_lock
+from schemas.config import DEFAULT_CONFIG, Config, ConfigError, WarcSource, load_config
 from schemas.polls import PollDecision
 from schemas.records import RunCounts
 from tasks.acquire import schedule
 from warehouse import loader, polls
+from warehouse.db import Warehouse
 
 STOP_CHECK_S = 0.2  # how often the scheduler looks at the stop flag while it waits
 CHECKPOINT_EVERY_S = 60.0  # fold the write-ahead log into the file when idle, at most this often
@@ -67,21 +69,35 @@ class Poller:
         return PollReport(decision=decision, counts=run.counts)
 
 
-def initial_due_times(service: RunContext, names: list[str], now: datetime) -> dict[str, datetime]:
-    """When each source is due at start: never polled, at once; else the earlier of the
-    time its last poll set and the time the current configuration gives its history (a
-    shorter `poll_every_s` or `max_interval_s` takes effect at once)."""
-    stored = polls.next_due(service.warehouse)
-    history = polls.recent_polls(service.warehouse, names, schedule.HISTORY_POLLS)
-    sources = {s.name: s for s in service.sources}
+def due_times(warehouse: Warehouse, config: Config, sources: list, now: datetime) -> dict[str, datetime]:
+    """When each source is due: never polled, at once; else the earlier of the time its
+    last poll set and the time the current configuration gives its history (a shorter
+    `poll_every_s` or `max_interval_s` takes effect at once)."""
+    stored = polls.next_due(warehouse)
+    history = polls.recent_polls(warehouse, [s.name for s in sources], schedule.HISTORY_POLLS)
     due = {}
-    for name in names:
-        if name not in history:
-            due[name] = now
+    for source in sources:
+        if source.name not in history:
+            due[source.name] = now
             continue
-        policy = schedule.SourcePolicy.of(service.config.schedule, sources[name])
-        due[name] = min(stored.get(name, now), schedule.decide(policy, history[name]).due_at)
+        policy = schedule.SourcePolicy.of(config.schedule, source)
+        due[source.name] = min(stored.get(source.name, now), schedule.decide(policy, history[source.name]).due_at)
     return due
+
+
+@flow(name="poll-due", log_prints=False, persist_result=False)
+def poll_due(config_path: str | None = None, warehouse_path: str | None = None) -> RunCounts:
+    """Poll once every source that is due now, through ingest's stages: `hkai serve`'s
+    schedule for a Prefect worker that starts this every minute (prefect.yaml)."""
+    config = load_config(config_path or DEFAULT_CONFIG)
+    path = Path(warehouse_path or config.warehouse)
+    with writer_lock(path):  # taken again by the run: nobody writes between choosing and polling
+        now = _now()
+        polled = [s for s in config.sources if not isinstance(s, WarcSource)]
+        due = [name for name, at in due_times(Warehouse(path), config, polled, now).items() if at <= now]
+        if not due:
+            return RunCounts()
+        return ingest.ingest.fn(config_path, warehouse_path, sources=due)
 
 
 def describe(name: str, report: PollReport) -> str | None:
@@ -207,7 +223,8 @@ def serve(config_path: str | None, warehouse_path: str | None, stop: threading.E
         with service.warehouse.transaction() as con:
             loader.interrupt_unfinished_runs(con)  # this process is now the only writer
         stages.load_seeds.fn(service)
-        scheduler = Scheduler(service, names, initial_due_times(service, names, _now()), say,
+        due = due_times(service.warehouse, service.config, stages.polled_sources(service), _now())
+        scheduler = Scheduler(service, names, due, say,
                               max_parallel=min(len(names), service.config.http.concurrency))
         schedule_config = service.config.schedule
         say(f"polling {len(names)} sources, each every {schedule_config.min_interval_s:g}-"

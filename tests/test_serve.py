@@ -133,13 +133,27 @@ def test_sources_are_polled_on_their_own_and_a_slow_one_delays_nobody(site, conf
     assert len(runs) == len(polls) and {r[0] for r in runs} == {"completed"}
     assert {r[0] for r in query(warehouse, "SELECT source FROM next_polls")} == {"busy", "slow"}
 
+    # What prefect.yaml's worker deployment runs each minute: the sources due now, once.
+    from flows.serve import poll_due
+
+    site.add_article("/news/ferry-3.html", "Late sailings stay", PARAGRAPHS[2:] + PARAGRAPHS[:2])
+    site.add_feed("/busy.xml", [("Ferry", "/news/ferry-1.html"), ("Review", "/news/ferry-2.html"),
+                                ("Stay", "/news/ferry-3.html")])
+    ((busy_due_in_s,),) = query(warehouse, "SELECT due_in_s FROM next_polls WHERE source = 'busy'")
+    time.sleep(max(busy_due_in_s, 0) + 1.0)  # until busy is due: at most max_interval_s
+    counts = poll_due(str(config))
+    assert counts.new_articles == 1
+    latest = query(warehouse, "SELECT outcome, items_new, articles FROM polls WHERE source = 'busy'"
+                              " ORDER BY finished_at DESC LIMIT 1")
+    assert latest == [("new", 1, 1)]
+
 
 def test_due_times_survive_a_restart(tmp_path):
     """What serve starts from: the due time each source's last poll stored, unless the
     configuration now asks for an earlier one; a source never polled is due at once."""
     from datetime import datetime, timedelta, timezone
 
-    from flows.serve import initial_due_times
+    from flows.serve import due_times
     from flows.stages import RunContext
     from schemas.config import parse_config
     from schemas.polls import Poll, PollOutcome
@@ -165,9 +179,10 @@ def test_due_times_survive_a_restart(tmp_path):
 
     now = datetime.now(timezone.utc)
     restarted = service([*feeds, {"name": "fresh", "kind": "feed", "url": "https://news.example/fresh.xml"}])
-    due = initial_due_times(restarted, ["rare", "stopped", "fresh"], now)
+    due = due_times(restarted.warehouse, restarted.config, restarted.sources, now)
     assert due == {"rare": polled_at + timedelta(seconds=3600), "stopped": polled_at, "fresh": now}
 
     # A shorter fixed interval in the new configuration takes effect at once.
     tightened = service([{**feeds[0], "poll_every_s": 120}, feeds[1]])
-    assert initial_due_times(tightened, ["rare"], now)["rare"] == polled_at + timedelta(seconds=120)
+    assert due_times(tightened.warehouse, tightened.config, tightened.sources[:1], now)["rare"] == \
+        polled_at + timedelta(seconds=120)
