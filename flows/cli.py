@@ -155,7 +155,14 @@ def _prefect_api_for_serve(say):
                 temporary_settings({PREFECT_API_URL: url}):
             os.environ["PREFECT_API_URL"] = url
             say(f"Prefect UI with every poll as a flow run: {url.removesuffix('/api')}")
-            yield
+            try:
+                yield
+            finally:
+                from prefect.logging.handlers import APILogWorker
+
+                # Log lines still queued go out while the server answers, not at exit to
+                # a server that has stopped (which Prefect reports on stderr).
+                APILogWorker.drain_all(timeout=5)
 
 
 def _jsonable(value):

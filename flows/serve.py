@@ -37,7 +37,11 @@ from warehouse import loader, polls
 from warehouse.db import Warehouse
 
 STOP_CHECK_S = 0.2  # how often the scheduler looks at the stop flag while it waits
-CHECKPOINT_EVERY_S = 60.0  # fold the write-ahead log into the file when idle, at most this often
+# Fold the write-ahead log into the file when no poll is in flight, at most once a minute,
+# and at least every five minutes even when polls never pause: every transaction opens the
+# file and replays the log, so a long log slows every poll.
+CHECKPOINT_IDLE_S = 60.0
+CHECKPOINT_BUSY_S = 300.0
 
 
 def _now() -> datetime:
@@ -141,7 +145,7 @@ class Scheduler:
         while not stop.is_set():
             self._collect()
             self._start_due()
-            self._checkpoint_when_idle()
+            self._checkpoint_when_due()
             self.wake.wait(min(self._seconds_to_next_due(), STOP_CHECK_S))
             self.wake.clear()
         if self.in_flight:
@@ -199,12 +203,13 @@ class Scheduler:
             return STOP_CHECK_S
         return max((min(waiting) - _now()).total_seconds(), 0.0)
 
-    def _checkpoint_when_idle(self) -> None:
-        """With no poll in flight, fold the write-ahead log into the file (at most once a
-        minute): between polls the file alone then holds everything."""
-        if self.in_flight or not self.wrote_since_checkpoint:
+    def _checkpoint_when_due(self) -> None:
+        """Fold the write-ahead log into the file (CHECKPOINT_IDLE_S, CHECKPOINT_BUSY_S):
+        between polls the file alone then holds everything."""
+        if not self.wrote_since_checkpoint:
             return
-        if (_now() - self.checkpointed_at).total_seconds() < CHECKPOINT_EVERY_S:
+        since_s = (_now() - self.checkpointed_at).total_seconds()
+        if since_s < (CHECKPOINT_BUSY_S if self.in_flight else CHECKPOINT_IDLE_S):
             return
         self.service.warehouse.checkpoint()
         self.wrote_since_checkpoint = False

@@ -268,8 +268,8 @@ def fetch_batch(run: RunContext, candidates: list) -> FetchedBatch:
 
 def fetch_in_batches(run: RunContext, candidates: list) -> Iterator[FetchedBatch]:
     """Fetched batches in order, the next one downloading while the caller processes. A
-    stop request ends them after the current batch: the rest stay pending in `url_state`
-    and the source's next poll fetches them."""
+    stop request ends them after the batch that is downloading then: the rest stay
+    pending in `url_state` and the source's next poll fetches them."""
     batches = [candidates[i:i + BATCH_SIZE] for i in range(0, len(candidates), BATCH_SIZE)]
     pending = fetch_batch.submit(run, batches[0]) if batches else None
     for i in range(len(batches)):

@@ -46,9 +46,12 @@ class Log:
 def prefect_settings(prefect_api):
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from prefect.logging.handlers import APILogWorker
+
     with temporary_settings({PREFECT_API_URL: prefect_api["PREFECT_API_URL"],
                              PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+        APILogWorker.drain_all(timeout=5)  # while the session's server still answers
 
 
 @contextmanager
@@ -186,3 +189,34 @@ def test_due_times_survive_a_restart(tmp_path):
     tightened = service([{**feeds[0], "poll_every_s": 120}, feeds[1]])
     assert due_times(tightened.warehouse, tightened.config, tightened.sources[:1], now)["rare"] == \
         polled_at + timedelta(seconds=120)
+
+
+def test_a_stop_request_ends_a_poll_after_the_batch_in_hand(site, config_file, prefect_settings, monkeypatch):
+    """What a stopping serve leaves: the batch in hand and the one already downloading
+    are processed, nothing more is fetched; the run says it was interrupted, so its
+    source is due at once at the next start."""
+    from prefect import flow
+
+    from flows import stages
+    from flows.stages import RunContext
+    from schemas.config import load_config
+    from schemas.records import Candidate
+    from tasks.acquire.fetch import Fetcher
+
+    monkeypatch.setattr(stages, "BATCH_SIZE", 2)
+    urls = [site.add_article(f"/news/{k}.html", f"Story {k}", PARAGRAPHS) for k in range(5)]
+    config = config_file([{"name": "wire", "kind": "feed", "url": site.base + "/feed.xml"}])
+    run = RunContext(load_config(config), config.parent / "hkai.duckdb")
+
+    @flow(persist_result=False)
+    def fetch_while_stopping() -> list:
+        batches = []
+        with Fetcher(run.config.http) as run.fetcher:
+            for batch in stages.fetch_in_batches(run, [Candidate(url=u, source="wire") for u in urls]):
+                batches.append(batch)
+                run.stopping.set()  # the stop request arrives while the first batch is processed
+        return batches
+
+    batches = fetch_while_stopping()
+    assert [len(b.pages) for b in batches] == [2, 2] and run.interrupted
+    assert {path for path in site.hits if path.startswith("/news/")} == {f"/news/{k}.html" for k in range(4)}

@@ -9,9 +9,9 @@ between `schedule.min_interval_s` and `schedule.max_interval_s`:
   likelihood, as Cho and Garcia-Molina estimate a page's change frequency). A prior of
   one changed and one unchanged poll keeps it finite for new sources; its length is the
   source's own <sy:updatePeriod> when it gives one.
-- The source is polled about twice per expected change, and the latest poll moves the
-  interval at once: new items halve it (news comes in bursts), a quiet poll at most
-  doubles it (no jump from a minute to an hour after one quiet spell).
+- The source is polled about 2.5 times per expected change, and the latest poll moves the
+  interval at once: new items bring it back to the minimum (news comes in bursts), a
+  quiet poll at most doubles it (no jump from a minute to an hour after one quiet spell).
 - What the server says wins: Retry-After (also beyond the maximum, up to a day), 429 and
   503 back off, an RSS <ttl> is a floor. A source without validators costs a full
   download each time, so it is polled at most every 2 x `min_interval_s`. Failures
@@ -38,7 +38,7 @@ from schemas.records import RunCounts
 from tasks.timestamps import parse_timestamp
 
 HISTORY_POLLS = 50  # the polls the estimate looks at; older behaviour fades out
-CHANGES_PER_POLL = 0.5  # poll about twice per expected change
+CHANGES_PER_POLL = 0.4  # poll a little more than twice per expected change
 PRIOR_WEIGHT = 0.2  # the prior counts as a fifth of a changed and of an unchanged poll
 THROTTLE_CAP_S = 86_400.0  # a Retry-After is honoured up to a day
 NO_VALIDATORS_FACTOR = 2.0
@@ -195,7 +195,7 @@ def _healthy_interval(policy: SourcePolicy, polls: Sequence[Poll]) -> tuple[floa
     changed = sum(c for _, c in exposures)
     reason = f"new items in {changed} of its last {len(exposures)} polls (about {rate * 3600:.2g}/h)"
     if last_changed:
-        interval, reason = min(by_rate, last_gap_s / 2), reason + "; new items just now"
+        interval, reason = policy.min_interval_s, reason + "; new items just now: at the minimum again"
     else:
         interval = min(by_rate, last_gap_s * 2)
     interval = _clamp(interval, policy.min_interval_s, policy.max_interval_s)
