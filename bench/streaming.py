@@ -6,7 +6,9 @@ Two parts, each saying what is real and what is simulated:
 1. A real run, in real time (no compression): `.venv/bin/hkai serve` as a user starts
    it (its own local Prefect server, a fresh warehouse, json:// alerts to a loopback
    receiver) against a loopback site with BUSY feeds where items appear at random times
-   (a Poisson process, one every MEAN_GAP_S per feed) and IDLE feeds that never change.
+   (a Poisson process, one every MEAN_GAP_S per feed; each feed lists its latest
+   FEED_LENGTH, and already lists the past hour's when serve starts) and IDLE feeds that
+   never change.
    Each item is a news article about an AI company filing for a Hong Kong listing, so it
    yields a row and an alert. Measured per item: appearance (when the site starts
    listing it), the first poll that saw it (the site's log), its row
@@ -50,7 +52,7 @@ from pathlib import Path
 import yaml
 
 from schemas.polls import Observation, Poll, PollOutcome
-from tasks.acquire.schedule import HISTORY_POLLS, SourcePolicy, decide
+from tasks.acquire.schedule import HISTORY_POLLS, RECENT_S, SourcePolicy, decide
 from tests.site import Handler, Site
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -66,6 +68,9 @@ TARGET_P95_S = MIN_INTERVAL_S + 30
 TARGET_IDLE_SHARE = 0.10  # of fixed 1-minute polling's requests to idle feeds, after their first hour
 WARM_UP_MINUTES = 5.0  # items appear from the start; those of the first minutes are not measured
 TAIL_S = 120  # after the last item may appear, time for it to land before SIGTERM
+FEED_LENGTH = 20  # items a feed lists, newest first, like most news feeds
+BACKLOG_S = 3600.0  # busy feeds already list the items of the hour before the start
+STARTUP_S = 600.0  # the longest serve may take to poll every feed once
 
 
 # -- the items: news of AI companies filing for a Hong Kong listing, in varied words --------
@@ -93,6 +98,12 @@ BODY = [
     "Its {customers} customers include {client} and {client2}; the largest accounted for {top} per cent of sales in {last_year}.",
     "{investor} led a {round} round in {round_year} that valued {name} at US${valuation} billion, according to the prospectus.",
     "The company had {staff} employees at the end of {month}, {researchers} of them in research and development in {city2}.",
+]
+AI_LINES = [
+    "Its machine learning models are trained on {gpus} graphics processors rented from a data centre in {city2}.",
+    "The firm says its generative AI tools cut the time {client} spends on paperwork by {pct} per cent.",
+    "{name} trains its own large language model, which it says has {params} billion parameters.",
+    "Its computer vision and AI software runs on {devices} cameras and robots in mainland China and Hong Kong.",
 ]
 CLOSERS = [
     "{count} technology companies have applied to list in Hong Kong since {month}, by the exchange's own count.",
@@ -139,9 +150,10 @@ def make_item(rng: random.Random, feed: str, k: int, appears_at: float, names: s
         "round_year": rng.randint(2021, 2025), "valuation": round(rng.uniform(0.8, 9.5), 1),
         "staff": rng.randint(150, 3000), "month": rng.choice(MONTHS), "researchers": rng.randint(60, 900),
         "count": rng.randint(40, 160), "perf": rng.randint(5, 90), "district": rng.choice(DISTRICTS),
-        "weeks": rng.randint(2, 8),
+        "weeks": rng.randint(2, 8), "gpus": rng.randint(200, 9000), "pct": rng.randint(15, 70),
+        "params": rng.randint(7, 400), "devices": rng.randint(2000, 90000),
     }
-    paragraphs = [LEADS[0], *rng.sample(BODY, 4), rng.choice(CLOSERS)]
+    paragraphs = [LEADS[0], rng.choice(AI_LINES), *rng.sample(BODY, 3), rng.choice(CLOSERS)]
     return Item(feed=feed, path=f"/news/{feed}/{k}.html", title=f"{name} files for Hong Kong IPO", company=name,
                 appears_at=appears_at, paragraphs=[p.format(**fill) for p in paragraphs])
 
@@ -161,7 +173,7 @@ class LiveFeed:
 
     def __call__(self, handler: Handler) -> None:
         now = time.time()
-        visible = [i for i in self.items if i.appears_at <= now]
+        visible = sorted((i for i in self.items if i.appears_at <= now), key=lambda i: -i.appears_at)[:FEED_LENGTH]
         entries = "".join(f"<item><title>{escape(i.title)}</title><link>{self.base}{i.path}</link>"
                           f"<pubDate>{formatdate(i.appears_at, usegmt=True)}</pubDate></item>" for i in visible)
         body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{self.name}</title>'
@@ -224,6 +236,7 @@ class RealRun:
     idle_requests_per_feed_hour: float
     exit_code: int
     noise: list[str]
+    load: tuple[float, float]  # the machine's 15-minute load average at the start and the end
 
 
 def _query(warehouse: Path, sql: str) -> list[tuple]:
@@ -252,29 +265,33 @@ def real_run(minutes: float, warm_up_minutes: float, seed: int) -> RealRun:
         "sources": [{"name": name, "kind": "feed", "url": f"{site.base}/{name}.xml"} for name in feeds],
         "alerts": {"urls": [receiver.url]},
     }))
+    # Items over the whole run, made up front: the busy feeds already list the past hour's
+    # when serve first polls them; the rest appear as time passes (after serve's start-up,
+    # allowed up to STARTUP_S, only those of the measured minutes count).
+    launch = time.time()
+    load_at_start = os.getloadavg()[2]
+    horizon = launch + STARTUP_S + (warm_up_minutes + minutes) * 60
+    names: set[str] = set()
+    for k in range(BUSY_FEEDS):
+        feed, at = feeds[f"busy-{k}"], launch - BACKLOG_S
+        while (at := at + rng.expovariate(1 / MEAN_GAP_S)) < horizon:
+            item = make_item(rng, feed.name, len(feed.items), at, names)
+            site.add_article(item.path, item.title, item.paragraphs)
+            feed.items.append(item)
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL" and not k.startswith("HKAI_")}
     env["PREFECT_HOME"] = str(work / "prefect")
+    log = open(work / "serve.log", "w+")  # a file, not a pipe: a full pipe would stall serve
     proc = subprocess.Popen([str(HKAI), "serve", "--config", str(config)], cwd=PROJECT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=log, text=True, start_new_session=True)
     items: list[Item] = []
     try:
-        deadline = time.time() + 600
         while not all(f.log for f in feeds.values()):  # every feed's first poll: the baseline
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"hkai serve did not poll every feed: {proc.stderr.read() if proc.stderr else ''}")
+            if proc.poll() is not None or time.time() > launch + STARTUP_S:
+                raise RuntimeError(f"hkai serve did not poll every feed; see {log.name}")
             time.sleep(0.5)
-        start = time.time()
-        measured_from = start + warm_up_minutes * 60
+        measured_from = time.time() + warm_up_minutes * 60
         end = measured_from + minutes * 60
-        names: set[str] = set()
-        for k in range(BUSY_FEEDS):
-            feed, at = feeds[f"busy-{k}"], start
-            while (at := at + rng.expovariate(1 / MEAN_GAP_S)) < end:
-                item = make_item(rng, feed.name, len(feed.items), at, names)
-                site.add_article(item.path, item.title, item.paragraphs)
-                feed.items.append(item)
-                if at >= measured_from:
-                    items.append(item)
+        items = [i for f in feeds.values() for i in f.items if measured_from <= i.appears_at < end]
         while time.time() < end + TAIL_S:
             if proc.poll() is not None:
                 raise RuntimeError("hkai serve exited during the run")
@@ -282,12 +299,15 @@ def real_run(minutes: float, warm_up_minutes: float, seed: int) -> RealRun:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            _, err = proc.communicate(timeout=120)
+            proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            _, err = proc.communicate()
+            proc.wait()
         site.stop()
         receiver.close()
+    log.seek(0)
+    err = log.read()
+    log.close()
     noise = [line for line in err.splitlines() if any(w in line for w in ("Traceback", "Warning", "Error", "never awaited"))]
     rows = dict(_query(work / "hkai.duckdb", "SELECT company, epoch(first_seen_at) FROM listing_events WHERE NOT known"))
     alerts: dict[str, float] = {}
@@ -297,7 +317,7 @@ def real_run(minutes: float, warm_up_minutes: float, seed: int) -> RealRun:
                 alerts.setdefault(item.company, at)
     run = RealRun(minutes=minutes, warm_up_minutes=warm_up_minutes, items=len(items), to_row=[], to_alert=[], poll_to_row=[], poll_to_alert=[],
                   missing_rows=0, missing_alerts=0, idle_requests_per_feed_hour=0.0, exit_code=proc.returncode,
-                  noise=noise)
+                  noise=noise, load=(load_at_start, os.getloadavg()[2]))
     for item in items:
         polled = next((t for t, status, listed in feeds[item.feed].log if status == 200 and item.path in listed), None)
         row, alert = rows.get(item.company), alerts.get(item.company)
@@ -336,8 +356,8 @@ def simulate(policy: str, hours: float, seed: int) -> Simulated:
     rng = random.Random(seed)
     horizon = hours * 3600
     arrivals = {}
-    for k in range(BUSY_FEEDS):
-        times, at = [], 0.0
+    for k in range(BUSY_FEEDS):  # as in the real run: the past hour's items are listed at the start
+        times, at = [], -BACKLOG_S
         while (at := at + rng.expovariate(1 / MEAN_GAP_S)) < horizon:
             times.append(at)
         arrivals[f"busy-{k}"] = times
@@ -353,19 +373,23 @@ def simulate(policy: str, hours: float, seed: int) -> Simulated:
                 idle_after_first_hour += 1
             fresh = 0
             while seen < len(times) and times[seen] <= now:
-                waits.append(now - times[seen])
+                if times[seen] >= 0:  # the backlog is the baseline, not news
+                    waits.append(now - times[seen])
                 seen, fresh = seen + 1, fresh + 1
             if policy == "cycle-900":
                 now += 900
             elif policy == "fixed-60":
                 now += 60
             else:
+                listed = times[max(seen - FEED_LENGTH, 0):seen]
+                recent = [t for t in listed if now - t <= RECENT_S]
                 when = T0 + timedelta(seconds=now)
                 outcome = PollOutcome.NEW if fresh else (PollOutcome.NO_NEW if not history else PollOutcome.UNCHANGED)
+                observation = Observation(status_code=304 if outcome == PollOutcome.UNCHANGED else 200,
+                                          has_validators=True, items_new=fresh, recent_items=len(recent),
+                                          oldest_recent_at=T0 + timedelta(seconds=min(recent)) if recent else None)
                 history.append(Poll(source=feed, kind="feed", run_id="sim", started_at=when, finished_at=when,
-                                    outcome=outcome, items_new=fresh,
-                                    observation=Observation(status_code=304 if outcome == PollOutcome.UNCHANGED else 200,
-                                                            has_validators=True, items_new=fresh)))
+                                    outcome=outcome, items_new=fresh, observation=observation))
                 history = history[-HISTORY_POLLS:]
                 now = (decide(adaptive, history).due_at - T0).total_seconds()
     return Simulated(policy=policy, waits=waits, requests=requests,
@@ -408,7 +432,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{IDLE_FEEDS} idle feeds; schedule {MIN_INTERVAL_S:.0f}-{MAX_INTERVAL_S:.0f} s\n")
     if real is not None:
         print(f"## Real run: hkai serve, {real.minutes:g} minutes of real time after a {real.warm_up_minutes:g}-minute "
-              f"warm-up, {real.items} items\n")
+              f"warm-up, {real.items} items; load average {real.load[0]:.1f} -> {real.load[1]:.1f} "
+              f"on {os.cpu_count()} cores\n")
         print("| measure | p50 / p95 (s) |\n|---|---:|")
         print(f"| appearance -> row | {p50_p95(real.to_row)} |")
         print(f"| appearance -> alert | {p50_p95(real.to_alert)} |")

@@ -10,9 +10,9 @@ side, so a slow source holds only its own thread; their batches are understood a
 one at a time and the warehouse sees one transaction at a time (flows/stages.RunContext).
 A source is never polled twice at once.
 
-A stop request (SIGTERM, Ctrl-C) starts no new poll; polls in flight end after their
-current batch, which commits, and what they had not fetched yet waits in the warehouse
-for the next start.
+A stop request (SIGTERM, Ctrl-C) starts no new poll; polls in flight end after the batch
+they are fetching, which commits, and what they had not fetched yet waits in the
+warehouse for the next start (their source is then due at once).
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def writer_lock(warehouse_path: Path) -> Iterator[None]:
             handle.seek(0)
             holder = handle.read().strip() or "?"
             raise AnotherRunActive(
-                f"another ingest (pid {holder}) is writing {warehouse_path}; not starting a second one"
+                f"another ingest or serve (pid {holder}) is writing {warehouse_path}; not starting a second writer"
             ) from None
         handle.seek(0)
         handle.truncate()
@@ -246,8 +246,11 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
     unseen = polls.unseen_urls(run.warehouse, (c.url for r in results for c in r.candidates))
     for result in results:
         if result.source in run.observations:
-            items_new = len({c.url for c in result.candidates} & unseen)
-            run.observations[result.source] = run.observations[result.source].model_copy(update={"items_new": items_new})
+            observation = run.observations[result.source]
+            recent, oldest = schedule.recent_publication((c.published_at for c in result.candidates), _now())
+            run.observations[result.source] = observation.model_copy(update={
+                "items_new": len({c.url for c in result.candidates} & unseen),
+                "recent_items": recent, "oldest_recent_at": oldest})
     loader.save_discovery(run.warehouse, run.run_id, results, fetches, _now())
     return results
 

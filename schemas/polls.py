@@ -32,6 +32,10 @@ class Observation(Record):
     update_period_s: float | None = None  # <sy:updatePeriod> / <sy:updateFrequency>
     has_validators: bool = False  # ETag or Last-Modified: a poll of an unchanged source costs a 304
     items_new: int = 0  # listed URLs the warehouse had never seen
+    # The items it lists with a publication time in the day before the answer, and the
+    # oldest of those times: how fast it publishes, from its first poll on.
+    recent_items: int = 0
+    oldest_recent_at: datetime | None = None
 
 
 class Poll(Record):

@@ -12,8 +12,8 @@ import pytest
 
 from schemas.polls import Observation, Poll, PollOutcome
 from schemas.records import RunCounts
-from tasks.acquire.schedule import SourcePolicy, change_rate, decide, observe, poll_of, refresh_hints, \
-    retry_after_s
+from tasks.acquire.schedule import PACE_POLLS, SourcePolicy, change_rate, decide, observe, poll_of, recent_publication, \
+    refresh_hints, retry_after_s
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # 09:00 in Hong Kong
 POLICY = SourcePolicy(min_interval_s=60, max_interval_s=3600)
@@ -121,6 +121,27 @@ def test_what_the_feed_declares_is_taken_into_account():
     daily = [p.model_copy(update={"observation": Observation(has_validators=True, update_period_s=86_400)})
              for p in quiet]
     assert decide(POLICY, daily).interval_s >= decide(POLICY, quiet).interval_s
+
+
+def test_what_a_source_lists_sets_its_pace_from_the_first_poll():
+    # A wire feed listing 20 stories from the last 40 minutes: polled at the minimum at once.
+    published = [T0 - timedelta(minutes=2 * k) for k in range(20)]
+    recent, oldest = recent_publication(published, T0)
+    assert (recent, oldest) == (20, T0 - timedelta(minutes=38))
+    first = decide(POLICY, [poll(0, PollOutcome.NEW, items_new=20, recent_items=recent, oldest_recent_at=oldest)])
+    assert first.interval_s == 60 and "published" in first.reason
+    # Its stories from yesterday, or every item stamped with the build time, say little.
+    assert recent_publication([T0 - timedelta(days=2)] * 5 + [None], T0) == (0, None)
+    assert recent_publication([T0 - timedelta(seconds=5)] * 20, T0)[0] == 1
+    slow = decide(POLICY, [poll(0, PollOutcome.NEW, items_new=3, recent_items=3,
+                                oldest_recent_at=T0 - timedelta(hours=20))])
+    assert slow.interval_s == 3600
+    # Once polls can be compared, they decide: here, nothing new since the first one.
+    history = [poll(0, PollOutcome.NEW, items_new=20, recent_items=20, oldest_recent_at=T0 - timedelta(minutes=38))]
+    quiet_at = [60.0 * (2 ** k - 1) for k in range(1, 7)] + [3780.0 + 3600 * k for k in range(1, 6)]
+    history += [poll(t) for t in quiet_at]
+    assert len(history) - 1 >= PACE_POLLS
+    assert decide(POLICY, history).interval_s > 1800
 
 
 def test_poll_every_s_fixes_the_interval():

@@ -10,7 +10,8 @@ from warehouse.db import Warehouse
 
 POLL_COLUMNS = ("run_id", "source", "kind", "started_at", "finished_at", "outcome", "items_listed",
                 "items_new", "articles", "error")
-OBSERVATION_COLUMNS = ("status_code", "retry_after_s", "ttl_s", "update_period_s", "has_validators")
+OBSERVATION_COLUMNS = ("status_code", "retry_after_s", "ttl_s", "update_period_s", "has_validators", "recent_items",
+                       "oldest_recent_at")
 DECISION_COLUMNS = ("interval_s", "next_due_at", "reason")
 
 

@@ -8,8 +8,11 @@ between `schedule.min_interval_s` and `schedule.max_interval_s`:
   the rate that best explains which polls found new items is the estimate (maximum
   likelihood, as Cho and Garcia-Molina estimate a page's change frequency). A prior of
   one changed and one unchanged poll keeps it finite for new sources; its length is the
-  source's own <sy:updatePeriod> when it gives one.
-- The source is polled about 2.5 times per expected change, and the latest poll moves the
+  pace its listing shows (below), else its own <sy:updatePeriod>, else a middle value.
+- What the source lists says the same from its first poll: items published N per hour
+  over the last day (the count over the time since the oldest of them) make the rate at
+  least that until a few polls can be compared, and remain the prior after that.
+- The source is polled about three times per expected change, and the latest poll moves the
   interval at once: new items bring it back to the minimum (news comes in bursts), a
   quiet poll at most doubles it (no jump from a minute to an hour after one quiet spell).
 - What the server says wins: Retry-After (also beyond the maximum, up to a day), 429 and
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -38,12 +41,14 @@ from schemas.records import RunCounts
 from tasks.timestamps import parse_timestamp
 
 HISTORY_POLLS = 50  # the polls the estimate looks at; older behaviour fades out
-CHANGES_PER_POLL = 0.4  # poll a little more than twice per expected change
+CHANGES_PER_POLL = 0.3  # poll about three times per expected change
 PRIOR_WEIGHT = 0.2  # the prior counts as a fifth of a changed and of an unchanged poll
 THROTTLE_CAP_S = 86_400.0  # a Retry-After is honoured up to a day
 NO_VALIDATORS_FACTOR = 2.0
 THROTTLING_STATUSES = frozenset({429, 503})
 HINTS_SCAN_BYTES = 65_536  # <ttl> and <sy:*> sit in the channel header, before the items
+RECENT_S = 86_400.0  # listed items published within this long before a poll tell its pace
+PACE_POLLS = 10  # until this many polls can be compared, the listed pace is a floor on the rate
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,15 @@ def observe(status_code: int | None, headers: dict[str, str], body: bytes | None
     )
 
 
+def recent_publication(published: Iterable[datetime | None], answered_at: datetime) -> tuple[int, datetime | None]:
+    """How many distinct publication times the listed items have in the RECENT_S before
+    the answer, and the oldest of them. Missing and future dates are left out, and items
+    stamped alike count once: a feed that dates every item with its build time tells
+    nothing about its pace."""
+    recent = {t for t in published if t is not None and 0 <= (answered_at - t).total_seconds() <= RECENT_S}
+    return len(recent), min(recent, default=None)
+
+
 def poll_of(source, run_id: str, started_at: datetime, finished_at: datetime, counts: RunCounts,
             observation: Observation | None) -> Poll:
     """A source's poll from what the run's stages counted for it (failed, unchanged,
@@ -179,25 +193,40 @@ def _clamp(seconds: float, low: float, high: float) -> float:
     return min(max(seconds, low), high)
 
 
+def _publishing_rate(answered: Sequence[Poll], now: datetime) -> float | None:
+    """Items per second the source's latest listing shows, over the time since the oldest
+    recent one (None when it listed fewer than two recent items)."""
+    listed = next((p.observation for p in reversed(answered) if p.outcome != PollOutcome.UNCHANGED), None)
+    if listed is None or listed.recent_items < 2 or listed.oldest_recent_at is None:
+        return None
+    return listed.recent_items / max((now - listed.oldest_recent_at).total_seconds(), 1.0)
+
+
 def _healthy_interval(policy: SourcePolicy, polls: Sequence[Poll]) -> tuple[float, str]:
     """The interval the source's answered polls call for, and why."""
     if policy.poll_every_s:
         return policy.poll_every_s, f"poll_every_s: every {policy.poll_every_s:g} s"
     answered = [p for p in polls[-HISTORY_POLLS:] if p.outcome in ANSWERED]
     exposures = _exposures(answered)
-    if not exposures:
+    publishing = _publishing_rate(answered, polls[-1].finished_at)
+    if not exposures and publishing is None:
         return policy.min_interval_s, "first polls: at the minimum interval until its rhythm shows"
     last = answered[-1].observation
-    prior_s = last.update_period_s or math.sqrt(policy.min_interval_s * policy.max_interval_s)
+    prior_s = ((1 / publishing) if publishing else None) or last.update_period_s \
+        or math.sqrt(policy.min_interval_s * policy.max_interval_s)
     rate = change_rate(exposures, prior_s)
-    by_rate = CHANGES_PER_POLL / rate
-    last_gap_s, last_changed = exposures[-1]
     changed = sum(c for _, c in exposures)
     reason = f"new items in {changed} of its last {len(exposures)} polls (about {rate * 3600:.2g}/h)"
-    if last_changed:
+    if publishing is not None and publishing > rate and len(exposures) < PACE_POLLS:
+        rate = publishing
+        reason = f"it lists items published about {rate * 3600:.2g}/h"
+    by_rate = CHANGES_PER_POLL / rate
+    if not exposures:
+        interval = by_rate
+    elif exposures[-1][1]:
         interval, reason = policy.min_interval_s, reason + "; new items just now: at the minimum again"
     else:
-        interval = min(by_rate, last_gap_s * 2)
+        interval = min(by_rate, exposures[-1][0] * 2)
     interval = _clamp(interval, policy.min_interval_s, policy.max_interval_s)
     if last.ttl_s and interval < min(last.ttl_s, policy.max_interval_s):
         interval, reason = min(last.ttl_s, policy.max_interval_s), reason + f"; its <ttl> is {last.ttl_s:g} s"

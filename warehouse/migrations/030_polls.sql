@@ -18,6 +18,8 @@ CREATE TABLE polls (
     ttl_s           DOUBLE,
     update_period_s DOUBLE,
     has_validators  BOOLEAN,
+    recent_items    INTEGER,                    -- items it listed published in the day before
+    oldest_recent_at TIMESTAMPTZ,               -- the oldest of their publication times
     interval_s      DOUBLE NOT NULL,            -- until the next poll
     next_due_at     TIMESTAMPTZ NOT NULL,
     reason          VARCHAR                     -- why that interval, in words
