@@ -36,12 +36,10 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import tempfile
 import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import formatdate

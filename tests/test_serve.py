@@ -84,6 +84,7 @@ class Watch:
         self.body = body
         self.active = self.most = self.served = 0
         self.lock = threading.Lock()
+        self.arrived = threading.Event()
         self.release = threading.Event()
         if not hold:
             self.release.set()
@@ -92,6 +93,7 @@ class Watch:
         with self.lock:
             self.active += 1
             self.most = max(self.most, self.active)
+        self.arrived.set()
         self.release.wait(30)
         time.sleep(0.05)  # long enough for a second request to overlap, were one sent
         with self.lock:
@@ -112,6 +114,7 @@ def test_sources_are_polled_on_their_own_and_a_slow_one_delays_nobody(site, conf
                          schedule={"min_interval_s": 0.3, "max_interval_s": 2}, http={"timeout_s": 20})
     with serving(config) as log:
         log.wait_for("busy: 1 new articles")
+        assert slow.arrived.wait(60), "the slow source was never polled"
         # A story appears while the slow source's first poll is still waiting for an answer.
         site.add_article("/news/ferry-2.html", "Ferry operator reviews late sailings", PARAGRAPHS[1:] + PARAGRAPHS[:1])
         site.add_feed("/busy.xml", [("Ferry", "/news/ferry-1.html"), ("Review", "/news/ferry-2.html")])
