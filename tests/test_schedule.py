@@ -1,4 +1,4 @@
-"""Running on a schedule and never with two writers: `hkai serve` and the writer lock."""
+"""Running as a service and never with two writers: `hkai serve` and the writer lock."""
 
 from __future__ import annotations
 
@@ -14,98 +14,104 @@ import pytest
 from tests.conftest import HKAI, PROJECT, query, wait_for, write_config
 from tests.site import rss
 
-# Prefect's defaults look for work every 5-60 s; a schedule of seconds wants faster loops.
-# Inherited by the local server `hkai serve` starts, and read by serve's runner.
-FAST_SCHEDULING = {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
-                   "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1",
-                   "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
-
-
 def start_serve(config: Path, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([*HKAI, "serve", "--config", str(config)], cwd=PROJECT, env={**env, **FAST_SCHEDULING},
+    return subprocess.Popen([*HKAI, "serve", "--config", str(config)], cwd=PROJECT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def wait_for_two_completed_runs(proc: subprocess.Popen, warehouse: Path) -> int:
-    """Completed runs in the warehouse once there are two (or the wait gave up)."""
-    completed = 0
-
-    def two_runs_completed() -> bool:
-        nonlocal completed
+def wait_for_polls(proc: subprocess.Popen, site, path: str, polls: int) -> None:
+    """Until serve has requested `path` `polls` times (it must not exit meanwhile)."""
+    def polled() -> bool:
         assert proc.poll() is None, proc.communicate()[1]
-        if warehouse.exists():
-            try:
-                completed = query(warehouse, "SELECT count(*) FROM runs WHERE status = 'completed'")[0][0]
-            except Exception:
-                pass  # a run holds the file right now
-        return completed >= 2
+        return site.hits.get(path, 0) >= polls
 
-    wait_for(two_runs_completed, timeout_s=150, every_s=0.5)
-    return completed
+    assert wait_for(polled, timeout_s=150, every_s=0.2), f"{path} polled {site.hits.get(path, 0)} times"
 
 
-def run_starts(warehouse: Path) -> list:
-    return [r[0] for r in query(warehouse, "SELECT started_at FROM runs ORDER BY started_at")]
+def stop(proc: subprocess.Popen, stop_signal: int) -> str:
+    """Send `stop_signal` to serve's process group; its stderr once it has exited."""
+    os.killpg(proc.pid, stop_signal)
+    try:
+        return proc.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return proc.communicate()[1]
 
 
-def test_serve_runs_the_flow_on_its_interval_on_the_users_server(site, config_file, prefect_api):
-    """With PREFECT_API_URL set, serve uses that server."""
+def assert_stopped_cleanly(returncode: int, err: str) -> None:
+    assert returncode == 0, err
+    for noise in ("Traceback", "Warning", "never awaited", "Error"):
+        assert noise not in err, err
+    assert "stopped after" in err
+
+
+def assert_polled_on_schedule(warehouse: Path) -> None:
+    runs = query(warehouse, "SELECT p.started_at, r.status FROM polls p JOIN runs r USING (run_id) ORDER BY 1")
+    assert len(runs) >= 3 and {status for _, status in runs} == {"completed"}
+    ((source, due_in_s),) = query(warehouse, "SELECT source, due_in_s FROM next_polls")
+    assert source == "f" and due_in_s <= 4
+
+
+def test_serve_polls_each_source_when_due_and_stops_cleanly_on_sigterm(site, config_file, prefect_api):
+    """With PREFECT_API_URL set, serve uses that server. SIGTERM stops it: exit 0, and not
+    a traceback or a warning on the way out; the board's page was written."""
     feed = site.add_feed("/feed.xml", [])
-    config = config_file([{"name": "f", "kind": "feed", "url": feed}], schedule={"interval_minutes": 0.05})
-    warehouse = config.parent / "hkai.duckdb"
+    config = config_file([{"name": "f", "kind": "feed", "url": feed}],
+                         schedule={"min_interval_s": 1, "max_interval_s": 4})
     proc = start_serve(config, {**os.environ, **prefect_api})
     try:
-        completed = wait_for_two_completed_runs(proc, warehouse)
+        wait_for_polls(proc, site, "/feed.xml", 3)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert completed >= 2
-    starts = run_starts(warehouse)
-    assert all(b > a for a, b in zip(starts, starts[1:]))
-    assert "Hong Kong AI listings" in (warehouse.parent / "report.html").read_text()  # rewritten after each run
+        err = stop(proc, signal.SIGTERM)
+    assert_stopped_cleanly(proc.returncode, err)
+    assert_polled_on_schedule(config.parent / "hkai.duckdb")
+    assert "Hong Kong AI listings" in (config.parent / "report.html").read_text()
 
 
 @dataclass
 class ServeAlone:
-    completed: int  # runs completed on the schedule before the kill
-    starts: list  # their started_at, in order
     answering: bool  # its local server answered while it ran
-    left_behind: list[int]  # server processes still there after the kill (and a grace period)
+    returncode: int
+    stderr: str
+    warehouse: Path
+    left_behind: list[int]  # server processes still there after it stopped (and a grace period)
 
 
-@pytest.fixture(scope="module")
-def serve_alone(module_site, tmp_path_factory) -> ServeAlone:
-    """`hkai serve` with no PREFECT_API_URL starts a Prefect server of its own. Run until two
-    scheduled runs completed, then SIGKILLed, which gives it no chance to stop that server
-    itself: what was seen. One serve and one server start for the two tests that need them."""
-    directory = tmp_path_factory.mktemp("serve-alone")
-    feed = module_site.add_feed("/feed.xml", [])
+def serve_without_an_api(site, directory: Path, stop_signal: int) -> ServeAlone:
+    """`hkai serve` with no PREFECT_API_URL starts a Prefect server of its own. Run until
+    the feed was polled three times, then stopped with `stop_signal`: what was seen."""
+    feed = site.add_feed(f"/{directory.name}.xml", [])
     config = write_config(directory / "hkai.yaml", [{"name": "f", "kind": "feed", "url": feed}],
-                          schedule={"interval_minutes": 0.05})
-    warehouse = config.parent / "hkai.duckdb"
+                          schedule={"min_interval_s": 1, "max_interval_s": 4})
     home = directory / "prefect-home"
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(home)
     marker = f"PREFECT_HOME={home}".encode()
     proc = start_serve(config, env)
     try:
-        completed = wait_for_two_completed_runs(proc, warehouse)
+        wait_for_polls(proc, site, f"/{directory.name}.xml", 3)
         answering = _answering(_servers_with_env(marker))
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        err = stop(proc, stop_signal)
     # A graceful shutdown, on a machine busy with other tests.
     wait_for(lambda: not _servers_with_env(marker), timeout_s=60)
-    return ServeAlone(completed, run_starts(warehouse), answering, _servers_with_env(marker))
+    return ServeAlone(answering, proc.returncode, err, config.parent / "hkai.duckdb", _servers_with_env(marker))
 
 
-def test_serve_without_an_api_starts_its_own_server_and_runs_the_flow_on_its_interval(serve_alone):
+@pytest.fixture(scope="module")
+def serve_alone(module_site, tmp_path_factory) -> ServeAlone:
+    """One serve without an API, stopped with Ctrl-C (SIGINT to its process group)."""
+    return serve_without_an_api(module_site, tmp_path_factory.mktemp("serve-alone"), signal.SIGINT)
+
+
+def test_serve_without_an_api_starts_its_own_server_and_polls_on_schedule(serve_alone):
     assert serve_alone.answering, "hkai serve started no local server"
-    assert serve_alone.completed >= 2
-    assert all(b > a for a, b in zip(serve_alone.starts, serve_alone.starts[1:]))
+    assert_polled_on_schedule(serve_alone.warehouse)
+
+
+def test_ctrl_c_stops_serve_and_its_server_cleanly(serve_alone):
+    assert_stopped_cleanly(serve_alone.returncode, serve_alone.stderr)
+    assert serve_alone.left_behind == []
 
 
 def test_a_second_ingest_on_the_same_warehouse_exits_with_a_message(site, config_file, prefect_api, hkai):
@@ -187,8 +193,9 @@ def _answering(pids: list[int]) -> bool:
     return False
 
 
-def test_a_killed_serve_takes_its_local_server_with_it(serve_alone):
+def test_a_killed_serve_takes_its_local_server_with_it(module_site, tmp_path_factory):
     """SIGKILL gives `hkai serve` no chance to stop the server it started; the kernel
     stops it instead (it used to keep running, orphaned)."""
-    assert serve_alone.answering
-    assert serve_alone.left_behind == []
+    killed = serve_without_an_api(module_site, tmp_path_factory.mktemp("serve-killed"), signal.SIGKILL)
+    assert killed.answering
+    assert killed.left_behind == []

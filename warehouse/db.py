@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -126,12 +127,20 @@ class Warehouse:
     def __init__(self, path: str | Path, wait_s: float = LOCK_WAIT_S):
         self.path = Path(path)
         self.wait_s = wait_s
+        # Threads sharing the handle (`hkai serve` polls sources side by side) take turns:
+        # one session at a time keeps a single writer, and no two transactions conflict.
+        self._turn = threading.RLock()
         with self.session() as con:
             migrate(con)
             write_stage_order(con)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._turn, self._connection() as con:
+            yield con
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = connect(self.path, wait_s=self.wait_s)
         try:
             # Closing a file checkpoints it by default, and a checkpoint rewrites every
@@ -148,6 +157,13 @@ class Warehouse:
             yield con
         finally:
             con.close()
+
+    @contextlib.contextmanager
+    def closed(self) -> Iterator[None]:
+        """While the block runs, no thread opens the file through this handle: code in this
+        process that opens the file itself, read-only (the search index, the board), can."""
+        with self._turn:
+            yield
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the file: the file alone then holds everything."""

@@ -56,21 +56,29 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: Iterable[str], 
 
 # -- runs ----------------------------------------------------------------------------
 
-def start_run(wh: Warehouse, run_id: str, started_at: datetime) -> None:
+def start_run(wh: Warehouse, run_id: str, started_at: datetime, sweep: bool = True) -> None:
+    """A `running` row for the run; `sweep` first marks rows left running as interrupted
+    (by the first run of a writer: `hkai serve` runs its polls side by side)."""
     with wh.transaction() as con:
-        # A run still marked running was killed: no other writer can be active (see lock).
-        con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        if sweep:
+            interrupt_unfinished_runs(con)
         con.execute("INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'running')",
                     [run_id, started_at])
+
+
+def interrupt_unfinished_runs(con: duckdb.DuckDBPyConnection) -> None:
+    """A run still marked running was killed: no other writer can be active (see lock)."""
+    con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
 
 COUNT_COLUMNS = tuple(k for k, f in RunCounts.model_fields.items() if f.annotation is int)
 
 
 def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, counts: RunCounts,
-               error: str | None = None) -> None:
+               error: str | None = None, checkpoint: bool = True) -> None:
     """The run's outcome and counts; then a checkpoint, so that between runs the file alone
-    holds everything (batches leave their commits in the write-ahead log, db.py)."""
+    holds everything (batches leave their commits in the write-ahead log, db.py). `hkai
+    serve` checkpoints when idle instead of after every poll."""
     sets = ", ".join(f"{c} = ?" for c in COUNT_COLUMNS)
     values = [getattr(counts, c) for c in COUNT_COLUMNS]
     with wh.transaction() as con:
@@ -80,7 +88,8 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, c
             [finished_at, status, error, json.dumps(counts.by_source), json.dumps(counts.source_errors),
              *values, run_id],
         )
-    wh.checkpoint()
+    if checkpoint:
+        wh.checkpoint()
 
 
 # -- sources -------------------------------------------------------------------------
