@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from tests.conftest import HKAI, PROJECT, query, wait_for, write_config
 from tests.site import rss
+
 
 def start_serve(config: Path, env: dict) -> subprocess.Popen:
     return subprocess.Popen([*HKAI, "serve", "--config", str(config)], cwd=PROJECT, env=env,
@@ -140,27 +142,31 @@ def test_a_second_ingest_on_the_same_warehouse_exits_with_a_message(site, config
     assert query(warehouse, "SELECT status FROM runs") == [("completed",)]
 
 
-def test_the_local_server_leaves_no_process_behind(tmp_path):
-    """`hkai serve` without PREFECT_API_URL starts a server; stopping it must stop the API
-    process it spawned too (it used to be orphaned and kept running)."""
-    from flows.server import local_server
+HOLD_A_LOCAL_SERVER = """
+import sys
+from flows.server import local_server
+with local_server() as url:
+    print(url, flush=True)
+    sys.stdin.read()
+"""
 
-    def server_processes(port: int) -> list[int]:
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    argv = (entry / "cmdline").read_bytes().split(b"\0")
-                except OSError:
-                    continue
-                if b"--port" in argv and str(port).encode() in argv:
-                    found.append(int(entry.name))
-        return found
 
-    with local_server({"PREFECT_HOME": str(tmp_path)}) as url:
-        port = int(url.rsplit(":", 1)[1].split("/")[0])
-        assert server_processes(port)
-    assert server_processes(port) == []
+def test_a_killed_holder_takes_its_local_server_with_it(tmp_path):
+    """SIGKILL gives the process that started the local server (`hkai serve`) no chance to
+    stop it; the kernel stops it instead (it used to keep running, orphaned). A clean stop
+    of serve and its server is checked above."""
+    home = tmp_path / "prefect-home"
+    marker = f"PREFECT_HOME={home}".encode()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_A_LOCAL_SERVER], cwd=PROJECT, text=True,
+                              env={**os.environ, "PREFECT_HOME": str(home)}, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().startswith("http://127.0.0.1:"), holder.stderr.read()
+        assert _answering(_servers_with_env(marker))
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert wait_for(lambda: not _servers_with_env(marker), timeout_s=60), _servers_with_env(marker)
 
 
 def _servers_with_env(marker: bytes) -> list[int]:
@@ -191,11 +197,3 @@ def _answering(pids: list[int]) -> bool:
         except (OSError, ValueError, IndexError, httpx.HTTPError):
             continue
     return False
-
-
-def test_a_killed_serve_takes_its_local_server_with_it(module_site, tmp_path_factory):
-    """SIGKILL gives `hkai serve` no chance to stop the server it started; the kernel
-    stops it instead (it used to keep running, orphaned)."""
-    killed = serve_without_an_api(module_site, tmp_path_factory.mktemp("serve-killed"), signal.SIGKILL)
-    assert killed.answering
-    assert killed.left_behind == []
