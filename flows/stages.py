@@ -41,6 +41,7 @@ from tasks.listings.lifecycle import Watch
 from tasks.listings.registry import Registry
 from tasks.pool import make_pool, submit_pages, warm_up
 from tasks.understand.dedup import DedupIndex, dedup_articles
+from tasks.understand.language import identify_languages
 from warehouse import issuers, loader, polls, signatures
 from warehouse.db import Warehouse
 
@@ -396,8 +397,8 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
 @task(name="analyse", cache_policy=NO_CACHE)
 def analyse(run: RunContext, batch: FetchedBatch, started: list[Future], replace: bool = False) -> list[Article]:
     """Collect a batch's extraction, normalisation and relevance from the worker pool
-    (`submit_pages` started them). Articles already stored are dropped, unless `replace`
-    (reprocessing) asks for them."""
+    (`submit_pages` started them) and identify the new articles' languages. Articles
+    already stored are dropped, unless `replace` (reprocessing) asks for them."""
     analysed = [article for future in started for article in future.result()]
     articles, seen = [], set()
     stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a in analysed if a])
@@ -414,7 +415,7 @@ def analyse(run: RunContext, batch: FetchedBatch, started: list[Future], replace
             seen.add(article.canonical_url)
             articles.append(article)
     batch.pages = []
-    return articles
+    return identify_languages(articles)
 
 
 @task(name="deduplicate", cache_policy=NO_CACHE)

@@ -1,10 +1,11 @@
 """The worker pool: CPU-bound per-page work in processes, so a run uses every core.
 
 A page goes through extraction, normalisation and relevance scoring in one worker call
-(one pickling round trip per page). Fingerprinting (MinHash), NER and listing detection
-run later, in the main process while the workers extract the next batch: MinHash only
-on articles not stored yet, NER only on the relevant originals that deduplication lets
-through, and the process that holds datasketch and the spaCy model is only this one.
+(one pickling round trip per page). Language identification, fingerprinting (MinHash),
+NER and listing detection run later, in the main process while the workers extract the
+next batch: only on articles not stored yet (NER only on the relevant originals that
+deduplication lets through), and the models (py3langid's tables, datasketch, spaCy) are
+held by this one process rather than by every worker.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def analyse_page(page: Page, threshold: float) -> Article | None:
     from tasks.understand.normalise import normalise_article
     from tasks.understand.relevance import score_relevance
 
-    article = extract_page(page)
+    article = extract_page(page, identify_language=False)  # in the main process: one copy of the model
     if article is None:
         return None
     return score_relevance(normalise_article(article), threshold)
@@ -60,14 +61,12 @@ def make_pool(workers: int | None = None) -> Executor:
 
 
 def _ready() -> None:
-    """Import what analysis needs (trafilatura, lxml, the language model) before the
-    first batch. Not datasketch: it imports scipy, 80 MB in every worker (bench/README.md)."""
+    """Import what analysis needs (trafilatura, lxml) before the first batch. Not
+    datasketch (it imports scipy, 80 MB in every worker, bench/README.md), nor the language
+    model (64 MB each): both serve every page from the main process."""
     import tasks.understand.extract  # noqa: F401 - imported for its start-up cost
     import tasks.understand.normalise  # noqa: F401
     import tasks.understand.relevance  # noqa: F401
-    from tasks.understand.language import identifier
-
-    identifier()
 
 
 def warm_up(pool: Executor) -> None:

@@ -71,3 +71,20 @@ def test_every_page_of_the_corpus_in_its_own_language():
         if found != expected:
             wrong[page_id[:12]] = (expected, found, page["url"])
     assert len(truth) == 181 and not wrong
+
+
+def test_the_worker_pool_leaves_identification_to_the_main_process():
+    """A worker's article carries the page's declaration; `identify_languages` (the
+    analyse stage, in the main process) settles it from the text."""
+    from schemas.records import Page
+    from tasks.pool import analyse_page
+    from tasks.understand.language import identify_languages
+
+    html = (f'<html lang="en"><head><title>晶片公司通過聆訊</title></head><body><article>'
+            f'<h1>晶片公司通過聆訊</h1><p>{TRADITIONAL}</p><p>{TRADITIONAL}</p></article></body></html>')
+    url = "https://news.example.hk/a.html"
+    page = Page(url=url, final_url=url, source="s", html=html, fetched_at="2026-11-29T08:00:00Z")
+    article = analyse_page(page, threshold=0.5)
+    assert article is not None and article.language == "en"
+    (identified,) = identify_languages([article])
+    assert identified.language == "zh"

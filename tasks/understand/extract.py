@@ -13,7 +13,7 @@ from lxml import etree
 from schemas.records import Article, Page
 from tasks.acquire.urls import BadUrl, article_id, canonical_url, same_site
 from tasks.timestamps import parse_timestamp
-from tasks.understand.language import detect_language
+from tasks.understand.language import declared_code, detect_language
 
 # htmldate's output format with the offset, so a page's own timezone is kept.
 DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
@@ -53,8 +53,11 @@ def _without_headline(text: str, title: str | None) -> str:
     return rest if same and rest.strip() else text
 
 
-def extract_page(page: Page) -> Article | None:
-    """The article in a page, or None when trafilatura finds no main text."""
+def extract_page(page: Page, identify_language: bool = True) -> Article | None:
+    """The article in a page, or None when trafilatura finds no main text. Without
+    `identify_language`, `language` is what the page declares, for
+    `language.identify_languages` to settle later (the worker pool leaves it to the main
+    process)."""
     try:
         document = trafilatura.bare_extraction(page.html, url=page.final_url or page.url,
                                                date_extraction_params=DATE_PARAMS, **EXTRACT_PARAMS)
@@ -74,8 +77,12 @@ def extract_page(page: Page) -> Article | None:
         author=document.author or None,
         published_at=parse_timestamp(document.date),
         fetched_at=page.fetched_at,
-        language=detect_language(text, declared.group(1) if declared else document.language),
+        language=_language(text, declared.group(1) if declared else document.language, identify_language),
         site_name=document.sitename or None,
         text=text,
         word_count=len(text.split()),
     )
+
+
+def _language(text: str, declared: str | None, identify: bool) -> str | None:
+    return detect_language(text, declared) if identify else declared_code(declared)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import re
 
+from schemas.records import Article
+
 # Below this many characters of text the model guesses (a headline-length "Zhipu AI files
 # for Hong Kong IPO" came out as Nigerian Pidgin); the page's declaration is kept instead.
 # A Chinese or Japanese character carries about a word, so each counts as three.
@@ -21,7 +23,8 @@ SAMPLE_CHARS = 3000
 
 @functools.cache
 def identifier():
-    # Loaded on first use, once per process (0.7 s); numpy only, so it suits the workers.
+    # Loaded on first use, once per process (0.7 s, 64 MB of tables): in the main process
+    # only (identify_languages), not once per worker.
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE)
@@ -43,6 +46,12 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
         code, _ = identifier().classify(sample)
         return code
     return declared_code(declared)
+
+
+def identify_languages(articles: list[Article]) -> list[Article]:
+    """The articles with `language` identified from their text, the language they
+    declared (held in `language` until now) kept for texts too short to judge."""
+    return [a.model_copy(update={"language": detect_language(a.text, a.language)}) for a in articles]
 
 
 def is_english(language: str | None, text: str) -> bool:
