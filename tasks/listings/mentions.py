@@ -162,14 +162,25 @@ def _mention(span: Span, sentence: Span, known_mode: bool, headline: bool, engli
     verdict = _is_company_name(tokens, name, label, span.ent_id_ if known else None, english)
     if verdict == "weak" and english and tokens[0].lower_ not in english and tokens[0].lemma_.lower() not in english:
         verdict = True  # not an English word: a name even at the start of a sentence
-    if not verdict or not headline and _is_modifier(tokens):
+    if not verdict or not headline and _is_modifier(tokens) or _is_description(tokens, known):
         return None
     before = doc.text[max(sentence.start_char, tokens.start_char - 160): tokens.start_char]
     after = doc.text[tokens.end_char: min(sentence.end_char, tokens.end_char + 80)]
+    after = after[len(rules.LEGAL_TAIL.match(after).group(0)) if rules.LEGAL_TAIL.match(after) else 0:]
     role = bool(rules.ROLE_PHRASE_BEFORE.search(before) or rules.ROLE_AFTER.search(after))
     if not known_mode and not role:
         role = bool(rules.ROLE_WORD_BEFORE.search(before[-60:]))
     return Mention(start, end, tokens.start_char, tokens.end_char, name, known, role, weak=verdict == "weak")
+
+
+def _is_description(tokens: Span, known: bool) -> bool:
+    """One unknown word that says what the named company makes: "Exoskeleton" in
+    "Exoskeleton maker Strideon" (a generic noun, then a name)."""
+    doc = tokens.doc
+    if known or len(tokens) != 1 or tokens.end + 1 >= len(doc):
+        return False
+    noun, following = doc[tokens.end], doc[tokens.end + 1]
+    return noun.lower_ in rules.GENERIC_SUBJECTS and noun.text.islower() and following.text[:1].isupper()
 
 
 def _is_modifier(tokens: Span) -> bool:

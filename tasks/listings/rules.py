@@ -48,6 +48,11 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}}, _NOD],
         [_APPROVE, _ANY, {"LOWER": "green"}, {"LOWER": "light"}],
         [_APPROVE, _ANY, {"LOWER": "go"}, {"ORTH": "-"}, {"LOWER": "ahead"}],
+        # "given the all-clear by the listing committee", "got the thumbs-up from the bourse"
+        [_APPROVE, _ANY, {"LOWER": {"IN": ["all", "thumbs"]}}, {"ORTH": "-"}, {"LOWER": {"IN": ["clear", "up"]}}],
+        # "sailed through its listing hearing", "breezed through the hearing"
+        [{"LEMMA": {"IN": ["sail", "breeze", "cruise", "romp", "get", "come", "make"]}}, {"LOWER": "it", "OP": "?"},
+         {"LOWER": "through"}, _ANY, {"LOWER": {"IN": ["hearing", "hearings"]}}],
         [{"LEMMA": "approve"}, _ANY, {"LOWER": {"IN": ["application", "applications", "listing", "listings",
                                                        "ipo", "ipos", "list"]}}],
     ]),
@@ -81,6 +86,11 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["ipo", "offering", "books", "bookbuilding", "book-building", "subscription",
                            "subscriptions"]}}],
         [{"LEMMA": {"IN": ["take", "accept"]}}, {"LOWER": "orders"}],
+        # "is offering 86 million shares at HK$38 to HK$45": books open now (the past, "sold
+        # shares at HK$30", is an attribute of a pricing or a debut the sentence reports)
+        [{"LEMMA": {"IN": ["offer", "sell", "market"]}, "TAG": {"IN": ["VBG", "VBZ", "VBP"]}}, {"LIKE_NUM": True},
+         {"LOWER": {"IN": ["million", "billion", "mln", "bln", "m", "bn"]}, "OP": "?"},
+         {"LOWER": {"IN": ["new", "h", "global"]}, "OP": "?"}, {"LOWER": {"IN": ["shares", "share"]}}],
         [{"LEMMA": "conduct"}, {"OP": "{0,2}"}, {"LOWER": "global"}, {"LOWER": "offering"}],
     ]),
     ("schedule", "pricing", [
@@ -365,7 +375,8 @@ ROLE_AFTER = re.compile(
     r"(?:joint\s+|sole\s+|lead\s+|overall\s+)?(?:sponsors?|bookrunners?|underwriters?|coordinators?|shareholders?|"
     r"investors?|backers?|parent|customers?)\b|"
     r"^\s+(?:and\s+[\w .&]{1,40}\s+)?(?:as|are|were)\s+(?:the\s+)?(?:joint\s+|sole\s+)?(?:sponsors?|bookrunners?)\b|"
-    r"^(?:'s|\u2019s|')\s*(?:[\w-]+\s+){0,3}(?:unit|subsidiary|arm|spin-?off|affiliate|parent)\b|"
+    r"^(?:'s|\u2019s|')\s*(?:[\w-]+\s+){0,3}(?:unit|subsidiary|arm|spin-?off|affiliate|parent|portfolio\s+(?:company|firm)|"
+    r"investee|associate)\b|"
     r"^\s+(?:unit|subsidiary|spin-?off|affiliate|parent)\b|"
     r"^\s+(?:has|have|had)\s+invested|^\s+(?:holds|held|owns|owned)\s+(?:a\s+)?(?:\w+\s+)?stake|"
     r"^\s+(?:is|are)\s+(?:among\s+)?(?:its|the\s+company's|the\s+firm's)\s+(?:biggest\s+|largest\s+|major\s+)?"
@@ -373,6 +384,11 @@ ROLE_AFTER = re.compile(
     r"^,?\s+(?:its|the\s+company's|the\s+firm's)\s+(?:[\w-]+\s+){0,2}(?:parent|backer|investor|shareholder|"
     r"customer|rival|sponsor)s?\b",
     re.IGNORECASE)
+
+# A legal form between a name and what the text says of it: "Alphabet Inc.'s Google",
+# "Alibaba Group Holding Ltd.'s portfolio company".
+LEGAL_TAIL = re.compile(r"^(?:,?\s*(?:co|corp|corporation|inc|incorporated|ltd|limited|plc|llc|holdings?|group)\b\.?)+",
+                        re.IGNORECASE)
 
 # Words that introduce an aside about a name, not the main clause: "Mobvoi, backed by
 # Google, ended ...". Detection skips names inside such asides when looking for subjects.

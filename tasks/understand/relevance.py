@@ -65,10 +65,15 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
     ("ai:term:robotics", 0.9, r"\brobot(?:s|ics?|ic)?\b|\bhumanoids?\b|\bquadrupeds?\b|\brobotic arms?\b|\bdrones?\b",
      ("robot", "humanoid", "quadruped", "drone")),
     ("ai:term:autonomous driving", 1.0, r"\bautonomous(?:[ -]driving| vehicles?| trucks?| cars?| minibus(?:es)?| buses| bus| shuttles?| delivery|"
-                                        r" mobility)\b|\bself-driving\b|\bdriverless\b|\brobo-?taxis?\b",
-     ("autonomous", "self-driving", "driverless", "robotaxi", "robo-taxi")),
+                                        r" mobility| parking)\b|\bself-driving\b|\bdriverless\b|\brobo-?taxis?\b|"
+                                        # A company that sells driving AI, not a car that has some:
+                                        # "smart-driving software unit", "intelligent driving solutions provider".
+                                        r"\b(?:smart|intelligent|assisted|autonomous)[- ]driving (?:software|solutions?|systems?|"
+                                        r"chips?|units?|firms?|compan(?:y|ies)|start-?ups?|suppliers?|providers?|developers?|"
+                                        r"technology)\b|\b(?:highway|urban|city|navigate on autopilot) (?:pilot|NOA)\b",
+     ("autonomous", "self-driving", "driverless", "robotaxi", "robo-taxi", "driving", "pilot", "noa")),
     # Every new car has some: a carmaker's "driver-assistance features" is not a driving AI firm.
-    ("ai:term:driver assistance", 0.6, r"\bdriver[ -]assist(?:ance)?\b|\bADAS\b|\b(?:intelligent|smart|assisted) driving\b",
+    ("ai:term:driver assistance", 0.6, r"\bdriver[ -]assist(?:ance)?\b|\bADAS\b|\b(?:intelligent|smart|assisted)[ -]driving\b",
      ("driver-assist", "driver assist", "adas", "intelligent driving", "smart driving", "assisted driving")),
     ("ai:term:lidar", 1.0, r"\blidars?\b|\blaser radar\b", ("lidar", "laser radar")),
     ("ai:term:drug discovery", 0.6, r"\bdrug discovery\b|\b(?:design|designs|screen|screens|discover)\s+"
