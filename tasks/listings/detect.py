@@ -49,6 +49,11 @@ _SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "
                    "though", "since", "before"}
 
 
+def _contains(words: list[str], part: list[str]) -> bool:
+    """`part` occurs in `words` as consecutive words."""
+    return any(words[i: i + len(part)] == part for i in range(len(words) - len(part) + 1))
+
+
 def _require_parser(nlp: Language) -> None:
     if not nlp.has_pipe("parser") or not nlp.has_pipe("lemmatizer"):
         raise ValueError("listing detection needs spaCy's parser and lemmatizer (tasks.understand.nlp.load_nlp)")
@@ -141,6 +146,16 @@ class _ArticleReader:
             longer = [n for n in names if n != short and n.split()[: len(words)] == words]
             if longer:
                 mapping[short] = min(longer, key=len)
+        # A Title Case headline runs the name into the words around it ("Lidar Maker Spectra
+        # Sensing Jumps"): it stands for the body's name that it contains the start of.
+        body = {m.name for s in self.sentences if not s.title for m in s.mentions if not m.role}
+        for headline_name in {m.name for s in self.sentences if s.title for m in s.mentions if not m.known} - body:
+            words = headline_name.split()
+            inside = [b for b in body if len(b.split()[:2]) < len(words)
+                      and _contains(words, [w.split("'")[0] for w in b.split()[:2]])]
+            if inside:
+                body_name = max(inside, key=lambda b: (len(b.split()[:2]), len(b)))
+                mapping[headline_name] = mapping.get(body_name, body_name)
         return mapping
 
     def name(self, mention: Mention) -> str:
@@ -288,7 +303,8 @@ class _ArticleReader:
                 return "history"
         if rule in ("schedule", "launch") and not self._offering_terms(sentence, rule):
             return "no offering terms"
-        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title and rule != "debut_word":
+        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title and rule != "debut_word" \
+                and not (verb.lower_.endswith("ed") or verb.lower_ in rules.PAST_FORMS):
             return "present tense"  # "trading starts on Friday": the future
         venue = parsers.venue_of(text, trigger.start_char - span.start_char, trigger.end_char - span.start_char)
         if (venue or self.default_venue) != parsers.HKEX:

@@ -41,6 +41,9 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "apply"}, {"LOWER": {"IN": ["for", "to"]}}, {"OP": "{0,3}"},
          {"LOWER": {"IN": ["listing", "ipo", "list", "float"]}}],
         [{"LOWER": "confidential"}, {"LOWER": {"IN": ["filing", "submission", "basis"]}}],
+        # "handed in its prospectus to the exchange", "delivered its listing application"
+        [{"LEMMA": {"IN": ["hand", "deliver", "send"]}}, {"LOWER": {"IN": ["in", "over"]}, "OP": "?"}, _ANY,
+         {"LOWER": {"IN": ["application", "prospectus", "a1"]}}],
     ]),
     ("hearing", "hearing", [
         [{"LEMMA": {"IN": ["pass", "clear"]}}, _ANY, {"LOWER": {"IN": ["hearing", "hearings"]}}],
@@ -136,11 +139,46 @@ TRADING_RULE = "debut_trading"
 TRADING_VERBS = {"begin", "start", "commence"}
 
 
+# Irregular forms of the rules' verbs; regular ones are generated (inflections()).
+_IRREGULAR = {"ring": ("rang", "rung"), "begin": ("began", "begun"), "win": ("won",), "get": ("got", "gotten"),
+              "give": ("gave", "given"), "take": ("took", "taken"), "sell": ("sold",), "make": ("made",),
+              "come": ("came",), "go": ("went", "gone"), "set": (), "put": (), "lead": ("led",)}
+
+
+# Past forms the tagger may still call present ("rang" as VBP).
+PAST_FORMS = {form for forms in _IRREGULAR.values() for form in forms if not form.endswith("n")}
+
+
+def inflections(lemma: str) -> set[str]:
+    """The forms a verb's lemma may take in the news: "file" -> files, filed, filing;
+    "submit" -> submitted; "apply" -> applied; "ring" -> rang, rung."""
+    forms = {lemma, lemma + "s", lemma + "es", lemma + "ed", lemma + "ing", *_IRREGULAR.get(lemma, ())}
+    if lemma.endswith("e"):
+        forms |= {lemma + "d", lemma[:-1] + "ing"}
+    if lemma.endswith("y"):
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    if len(lemma) > 2 and lemma[-1] not in "aeiouwxy" and lemma[-2] in "aeiou" and lemma[-3] not in "aeiou":
+        forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}  # "submitted", "kicking" harmless
+    return forms
+
+
+def _by_form(token: dict) -> dict:
+    """A token pattern on lemmas made a pattern on their forms: the tagger mislabels verbs
+    in unusual sentences ("rang" a present-tense verb with lemma "rang", in "X (02680.HK)
+    rang the bell"), and then a lemma never matches."""
+    lemma = token.get("LEMMA")
+    if lemma is None:
+        return token
+    lemmas = lemma["IN"] if isinstance(lemma, dict) else [lemma]
+    forms = sorted({form for word in lemmas for form in inflections(word)})
+    return {**{k: v for k, v in token.items() if k != "LEMMA"}, "LOWER": {"IN": forms}}
+
+
 @lru_cache(maxsize=4)
 def stage_matcher(nlp: Language) -> Matcher:
     matcher = Matcher(nlp.vocab)
     for name, _, patterns in RULES:
-        matcher.add(name, patterns)
+        matcher.add(name, [[_by_form(token) for token in pattern] for pattern in patterns])
     return matcher
 
 
