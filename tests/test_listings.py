@@ -262,6 +262,66 @@ def test_a_pipeline_without_the_parser_is_refused_with_a_clear_message():
         detect_listing_events(spacy.blank("en"), [article("MiniMax debuted in Hong Kong.")])
 
 
+# --- wordings real news uses ------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Gearwise Robotics was given the all-clear by the Hong Kong stock exchange's listing committee on Monday.",
+    "Chip designer Siliconia Technology got the thumbs-up from the Hong Kong bourse for its listing on Friday.",
+    "Gearwise Robotics sailed through its Hong Kong listing hearing on Tuesday.",
+    "Gearwise Robotics breezed through the listing hearing at the Hong Kong stock exchange on Tuesday.",
+])
+def test_hearing_idioms_are_a_passed_hearing(nlp, text):
+    assert {stage for _, stage in found(nlp, text)} == {"hearing"}
+    assert {company for company, _ in found(nlp, text)} <= {"Gearwise Robotics", "Siliconia Technology"}
+
+
+def test_an_offering_of_shares_at_a_price_range_is_a_launch_and_a_past_sale_alone_is_not(nlp):
+    launch = ("Gearwise Robotics is offering 50 million shares at HK$10 to HK$12 each in its Hong Kong IPO, "
+              "a term sheet showed on Monday.")
+    assert found(nlp, launch) == {("Gearwise Robotics", "pricing")}
+    assert found(nlp, "Gearwise Robotics plans to offer 50 million shares at HK$10 each in a Hong Kong IPO.") == set()
+
+
+@pytest.mark.parametrize("text", [
+    "Alibaba Group Holding Ltd.'s portfolio company Qinglan AI rose 30% in its Hong Kong trading debut on Monday.",
+    "Nvidia Corp.'s investee Qinglan AI rose 30% in its Hong Kong trading debut on Monday.",
+])
+def test_a_legal_form_before_a_possessive_role_keeps_the_investor_out(nlp, text):
+    assert found(nlp, text) == {("Qinglan AI", "debut")}
+
+
+def test_a_word_before_maker_and_a_name_is_a_description_not_a_company(nlp):
+    events = found(nlp, "The company, which makes powered exoskeletons, filed its application in May.",
+                   title="Exoskeleton maker Stridewell clears Hong Kong listing hearing")
+    assert events == {("Stridewell", "hearing")}
+
+
+def test_a_title_case_headline_name_run_into_its_words_is_the_body_name(nlp):
+    events = found(nlp, "Gearwise Robotics Co. shares rose 20% in their Hong Kong debut on Monday.",
+                   title="Robot Maker Gearwise Robotics Jumps in Hong Kong Trading Debut")
+    assert events == {("Gearwise Robotics", "debut")}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # The tagger calls "rang" a present-tense verb with lemma "rang" after a bracketed code.
+    ("Qinglan AI (02688.HK) rang the bell for listing on the Hong Kong Stock Exchange on January 12.",
+     {("Qinglan AI", "debut")}),
+    ("Gearwise Robotics handed in its prospectus to the Hong Kong Stock Exchange on January 11.",
+     {("Gearwise Robotics", "filing")}),
+])
+def test_verbs_the_tagger_mislabels_or_rarer_verbs_still_report_the_stage(nlp, text, expected):
+    assert found(nlp, text) == expected
+
+
+def test_inflections_cover_regular_and_irregular_forms():
+    from tasks.listings.rules import inflections
+
+    assert {"files", "filed", "filing"} <= inflections("file")
+    assert {"submitted", "submitting"} <= inflections("submit")
+    assert {"applied", "applies"} <= inflections("apply")
+    assert {"rang", "rung"} <= inflections("ring") and "won" in inflections("win")
+
+
 # --- the seeds ----------------------------------------------------------------------------
 
 def seeds() -> list[Seed]:
