@@ -313,6 +313,19 @@ def test_verbs_the_tagger_mislabels_or_rarer_verbs_still_report_the_stage(nlp, t
     assert found(nlp, text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Quantix Robotics won the listing committee's approval on Monday, a filing showed.",
+     {("Quantix Robotics", "hearing")}),
+    ("Quantix Robotics is expected to win the listing committee's approval next week.", set()),
+    ("Quantix Robotics became the latest robot maker to go public in Hong Kong on Monday, with shares up 20%.",
+     {("Quantix Robotics", "debut")}),
+    ("Quantix Robotics hopes to become the first humanoid maker to go public in Hong Kong.", set()),
+])
+def test_the_committees_approval_and_the_latest_to_go_public_are_reports_and_their_futures_are_not(nlp, text,
+                                                                                                   expected):
+    assert found(nlp, text) == expected
+
+
 def test_inflections_cover_regular_and_irregular_forms():
     from tasks.listings.rules import inflections
 

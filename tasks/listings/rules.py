@@ -48,7 +48,9 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
     ("hearing", "hearing", [
         [{"LEMMA": {"IN": ["pass", "clear"]}}, _ANY, {"LOWER": {"IN": ["hearing", "hearings"]}}],
         [_APPROVE, _WIDE, _NOD, {"OP": "{0,6}"}, _EXCHANGE],
-        [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}}, _NOD],
+        # "won the exchange's nod", "won the listing committee's approval"
+        [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}},
+         {"LOWER": {"IN": ["committee", "'s", "\u2019s"]}, "OP": "{0,2}"}, _NOD],
         [_APPROVE, _ANY, {"LOWER": "green"}, {"LOWER": "light"}],
         [_APPROVE, _ANY, {"LOWER": "go"}, {"ORTH": "-"}, {"LOWER": "ahead"}],
         # "given the all-clear by the listing committee", "got the thumbs-up from the bourse"
@@ -122,6 +124,7 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "list", "TAG": {"IN": ["VBD", "VBN"]}}, {"LOWER": "in"}, {"LOWER": "hong"}, {"LOWER": "kong"}],
         # "became the latest lidar maker to list in Hong Kong" (other infinitives are plans)
         [{"LOWER": "to"}, {"LEMMA": {"IN": ["list", "debut"]}, "TAG": "VB"}, {"LOWER": {"IN": ["in", "on"]}}],
+        [{"LOWER": "to"}, {"LEMMA": "go", "TAG": "VB"}, {"LOWER": "public"}, {"LOWER": {"IN": ["in", "on"]}}],
         [{"LEMMA": "ring"}, {"OP": "{0,2}"}, {"LOWER": {"IN": ["gong", "bell"]}}],
         [{"LOWER": {"IN": ["gong-ringing", "bell-ringing"]}}],
         [{"LEMMA": "go"}, {"LOWER": "public"}],
