@@ -296,6 +296,12 @@ def test_a_word_before_maker_and_a_name_is_a_description_not_a_company(nlp):
     assert events == {("Stridewell", "hearing")}
 
 
+def test_a_capitalised_description_opening_a_headline_is_not_part_of_the_name(nlp):
+    events = found(nlp, "The chipmaker submitted its application to the exchange on Monday, with CICC as sole sponsor.",
+                   title="Chipmaker Quantix Micro files for HK listing")
+    assert events == {("Quantix Micro", "filing")}
+
+
 def test_a_title_case_headline_name_run_into_its_words_is_the_body_name(nlp):
     events = found(nlp, "Gearwise Robotics Co. shares rose 20% in their Hong Kong debut on Monday.",
                    title="Robot Maker Gearwise Robotics Jumps in Hong Kong Trading Debut")

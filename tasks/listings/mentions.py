@@ -193,11 +193,13 @@ def _is_modifier(tokens: Span) -> bool:
 
 
 def _trim(span: Span) -> tuple[int, int] | None:
-    """The span's token bounds without a leading "the", a trailing possessive or punctuation."""
+    """The span's token bounds without a leading "the" or description ("Chipmaker"), a
+    trailing possessive or punctuation."""
     start, end = span.start, span.end
     doc = span.doc
-    while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
-        start += 1
+    while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct
+                           or end - start > 1 and doc[start].lower_ in rules.GENERIC_SUBJECTS):
+        start += 1  # "Chipmaker Quantix Micro files ...": the headline's description is not the name
     while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct and doc[end - 1].text != "+"
                            or doc[end - 1].text[:1].islower() and doc[end - 1].pos_ in ("VERB", "AUX", "ADV", "ADP")):
         end -= 1  # "Harbourline Robotics jumps": the model ran the name into the verb
