@@ -117,6 +117,9 @@ def test_robots_in_a_shop_are_another_sector_and_a_robot_maker_for_shops_is_not(
     shop = scored("Tea brand opens robot store", "A mainland tea brand opened a flagship store in Causeway Bay, Hong "
                   "Kong, on Monday, where robots make drinks and customers order through a chatbot.")
     assert not shop.is_relevant and "not:other sector" in shop.relevance_signals, shop.relevance_signals
+    logistics = scored("Logistics firm files for HK IPO", "A Shenzhen logistics company that uses AI to plan truck "
+                       "routes filed for a Hong Kong IPO on Monday.")
+    assert not logistics.is_relevant and "not:other sector" in logistics.relevance_signals, logistics.relevance_signals
     maker = scored("Restaurant robot maker lists", "A maker of delivery robots for restaurants and hotels rose 8 per "
                    "cent on its first day of trading on the Hong Kong stock exchange.")
     assert maker.is_relevant and "ai:term:robot maker" in maker.relevance_signals, maker.relevance_signals

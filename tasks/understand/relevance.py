@@ -214,7 +214,8 @@ _OTHER_SECTOR = re.compile(
     r"skincare|make-up|sportswear|apparel|fashion|retailer|supermarket|property developer|developer of homes|"
     r"property manager|carmaker|car maker|automaker|electric-car maker|ev maker|battery maker|bank|insurer|"
     r"brokerage|hotel|airline|casino|pharmaceutical|drugmaker|tobacco|liquor|baijiu|toy maker|pet food|"
-    r"tea brand|tea shop|milk tea|coffee (?:chain|brand|shop)|fast[- ]food|catering|caterer|bakery)\b",
+    r"tea brand|tea shop|milk tea|coffee (?:chain|brand|shop)|fast[- ]food|catering|caterer|bakery|"
+    r"logistics (?:company|firm|group|provider|operator)|courier|express delivery)\b",
     re.IGNORECASE)
 _OTHER_VENUE = re.compile(r"\bSTAR Market\b|\bShanghai Stock Exchange\b|\bShenzhen Stock Exchange\b|\bNasdaq\b|"
                           r"\bNYSE\b|\bNew York Stock Exchange\b|\bChiNext\b", re.IGNORECASE)
