@@ -314,6 +314,8 @@ def test_a_title_case_headline_name_run_into_its_words_is_the_body_name(nlp):
      {("Qinglan AI", "debut")}),
     ("Gearwise Robotics handed in its prospectus to the Hong Kong Stock Exchange on January 11.",
      {("Gearwise Robotics", "filing")}),
+    ("Gearwise Robotics' H-share listing application was accepted by the Hong Kong Stock Exchange on January 11.",
+     {("Gearwise Robotics", "filing")}),
 ])
 def test_verbs_the_tagger_mislabels_or_rarer_verbs_still_report_the_stage(nlp, text, expected):
     assert found(nlp, text) == expected

@@ -41,6 +41,9 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "apply"}, {"LOWER": {"IN": ["for", "to"]}}, {"OP": "{0,3}"},
          {"LOWER": {"IN": ["listing", "ipo", "list", "float"]}}],
         [{"LOWER": "confidential"}, {"LOWER": {"IN": ["filing", "submission", "basis"]}}],
+        # Mainland press: "its H-share listing application was accepted by the exchange"
+        [{"LOWER": {"IN": ["application", "applications"]}}, {"OP": "{0,3}"},
+         {"LEMMA": "accept", "TAG": {"IN": ["VBN", "VBD"]}}],
         # "handed in its prospectus to the exchange", "delivered its listing application"
         [{"LEMMA": {"IN": ["hand", "deliver", "send"]}}, {"LOWER": {"IN": ["in", "over"]}, "OP": "?"}, _ANY,
          {"LOWER": {"IN": ["application", "prospectus", "a1"]}}],
