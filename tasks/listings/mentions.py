@@ -200,6 +200,8 @@ def _trim(span: Span) -> tuple[int, int] | None:
     while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct
                            or end - start > 1 and doc[start].lower_ in rules.GENERIC_SUBJECTS):
         start += 1  # "Chipmaker Quantix Micro files ...": the headline's description is not the name
+    # A possessive inside the span ends the name: "Gearwise Robotics' H-share application".
+    end = next((t.i for t in doc[start + 1:end] if t.tag_ == "POS"), end)
     while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct and doc[end - 1].text != "+"
                            or doc[end - 1].text[:1].islower() and doc[end - 1].pos_ in ("VERB", "AUX", "ADV", "ADP")):
         end -= 1  # "Harbourline Robotics jumps": the model ran the name into the verb
