@@ -335,6 +335,41 @@ def test_the_committees_approval_and_the_latest_to_go_public_are_reports_and_the
     assert found(nlp, text) == expected
 
 
+@pytest.mark.parametrize("text, title, expected", [
+    # A place before "-based" or with a possessive is never the company.
+    ("Quantix Robotics jumped 20% on its first day of trading in Hong Kong. The Dongguan-based company raised "
+     "HK$760 million in the offering.", None, {("Quantix Robotics", "debut")}),
+    ("Shanghai-based Quantix Robotics filed its prospectus on Monday, while Dongguan's Lumora AI passed its "
+     "listing hearing on the same day.", None, {("Quantix Robotics", "filing"), ("Lumora AI", "hearing")}),
+    # A rival named before the issuer in a headline, and a description of several words.
+    ("Lumora AI has passed its Hong Kong listing hearing, a filing showed on Monday.",
+     "Zhipu rival Lumora AI clears Hong Kong listing hearing", {("Lumora AI", "hearing")}),
+    ("Lumora AI has passed its listing hearing, a filing showed on Monday.",
+     "Driverless truck firm Lumora AI passes HKEX hearing", {("Lumora AI", "hearing")}),
+])
+def test_places_rivals_and_descriptions_around_the_name_are_not_companies(nlp, text, title, expected):
+    assert found(nlp, text, title=title) == expected
+
+
+def test_the_amount_of_the_dongguan_based_company_is_the_issuers(nlp):
+    text = ("Quantix Robotics jumped 20% on its first day of trading in Hong Kong. The Dongguan-based company raised "
+            "HK$760 million in the offering.")
+    (event,) = detect(nlp, text)
+    assert (event.company, event.amount, event.currency) == ("Quantix Robotics", 760e6, "HKD")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Robot maker Quantix Robotics debuts on Friday after pricing its shares at HK$18, the top of the range.", set()),
+    ("Quantix Robotics debuts on the Hong Kong stock exchange today, with shares up 20% in early trade.",
+     {("Quantix Robotics", "debut")}),
+    ("Quantix Robotics raised HK$5 billion ($640 million) in its Hong Kong initial public offering after pricing "
+     "shares at the top of a range.", {("Quantix Robotics", "pricing")}),
+])
+def test_a_debut_in_the_present_tense_is_the_future_unless_today_and_an_amount_in_two_currencies_is_read(
+        nlp, text, expected):
+    assert found(nlp, text) == expected
+
+
 def test_inflections_cover_regular_and_irregular_forms():
     from tasks.listings.rules import inflections
 

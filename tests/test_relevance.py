@@ -102,6 +102,9 @@ def test_listing_news_that_names_no_market_is_read_as_hong_kong_and_another_mark
                    "lidar maker, an AI chip designer and a robot vacuum maker, made their debuts yesterday. The "
                    "lidar maker gained 12 per cent against its offer price.")
     assert local.is_relevant and "hk:implied:listing" in local.relevance_signals, local.relevance_signals
+    postponed = scored("Qunli Vision delays share sale", "Qunli Vision, which sells AI-powered cameras for "
+                       "factories, said its global offering would open a week later than planned.")
+    assert "hk:implied:listing" in postponed.relevance_signals, postponed.relevance_signals
     for title, text in [
         ("Lidar maker prices IPO", "A Chinese lidar maker priced its IPO on the Nasdaq at $11 per share."),
         ("Lidar maker prices U.S. IPO", "A Chinese lidar maker priced its U.S. IPO at $11 per American depositary "

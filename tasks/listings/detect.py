@@ -45,6 +45,8 @@ _DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40},\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,
 # Technology Co., Ltd."): the model cuts the name at the bracket, so it goes before parsing.
 _CITY_IN_NAME = re.compile(r"\s*\((?:[A-Z][a-z]+)\)(?=\s+(?:[A-Z][\w&-]*\s+)*(?:Co\b|Co\.|Ltd|Limited|Inc|Corp|"
                            r"Technology|Technologies|Group|Holdings|Intelligent|Intelligence))")
+# A body sentence in the present tense reports the day's news only with these words.
+_TODAY = re.compile(r"\b(?:today|this (?:morning|afternoon)|in early trade|in morning trade)\b", re.IGNORECASE)
 _SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "when", "because", "although",
                    "though", "since", "before"}
 
@@ -303,9 +305,10 @@ class _ArticleReader:
                 return "history"
         if rule in ("schedule", "launch") and not self._offering_terms(sentence, rule):
             return "no offering terms"
-        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title and rule != "debut_word" \
-                and not (verb.lower_.endswith("ed") or verb.lower_ in rules.PAST_FORMS):
-            return "present tense"  # "trading starts on Friday": the future
+        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title \
+                and not (verb.lower_.endswith("ed") or verb.lower_ in rules.PAST_FORMS) \
+                and (rule != "debut_word" or verb.lemma_ == "debut" and not _TODAY.search(text)):
+            return "present tense"  # "trading starts on Friday", "debuts on Wednesday": the future
         venue = parsers.venue_of(text, trigger.start_char - span.start_char, trigger.end_char - span.start_char)
         if (venue or self.default_venue) != parsers.HKEX:
             return f"on {venue or self.default_venue}"

@@ -162,7 +162,8 @@ def _mention(span: Span, sentence: Span, known_mode: bool, headline: bool, engli
     verdict = _is_company_name(tokens, name, label, span.ent_id_ if known else None, english)
     if verdict == "weak" and english and tokens[0].lower_ not in english and tokens[0].lemma_.lower() not in english:
         verdict = True  # not an English word: a name even at the start of a sentence
-    if not verdict or not headline and _is_modifier(tokens) or _is_description(tokens, known):
+    if not verdict or not headline and _is_modifier(tokens) or _is_description(tokens, known) \
+            or rules.PLACE_AFTER.match(doc.text[tokens.end_char: tokens.end_char + 20]):
         return None
     before = doc.text[max(sentence.start_char, tokens.start_char - 160): tokens.start_char]
     after = doc.text[tokens.end_char: min(sentence.end_char, tokens.end_char + 80)]
@@ -175,12 +176,19 @@ def _mention(span: Span, sentence: Span, known_mode: bool, headline: bool, engli
 
 def _is_description(tokens: Span, known: bool) -> bool:
     """One unknown word that says what the named company makes: "Exoskeleton" in
-    "Exoskeleton maker Strideon" (a generic noun, then a name)."""
+    "Exoskeleton maker Strideon", "Driverless" in "Driverless truck firm Longhaul AI" (a
+    generic noun, then a name)."""
     doc = tokens.doc
-    if known or len(tokens) != 1 or tokens.end + 1 >= len(doc):
+    if known or len(tokens) != 1:
         return False
-    noun, following = doc[tokens.end], doc[tokens.end + 1]
-    return noun.lower_ in rules.GENERIC_SUBJECTS and noun.text.islower() and following.text[:1].isupper()
+    # Up to two lower-case words may qualify the noun: "Driverless truck firm Longhaul AI".
+    for noun_at in range(tokens.end, min(tokens.end + 3, len(doc) - 1)):
+        noun, following = doc[noun_at], doc[noun_at + 1]
+        if not noun.text.islower():
+            return False
+        if noun.lower_ in rules.GENERIC_SUBJECTS and following.text[:1].isupper():
+            return True
+    return False
 
 
 def _is_modifier(tokens: Span) -> bool:

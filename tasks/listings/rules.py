@@ -86,7 +86,8 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["set", "fixed", "determined"]}}],
     ]),
     ("raised", "pricing", [
-        [{"LEMMA": "raise", "TAG": {"IN": ["VBD", "VBN"]}}, {"OP": "{0,6}"}, {"LOWER": "in"}, {"OP": "{0,6}"},
+        # Up to ten words between: "raised HK$5 billion ($640 million) in its initial public offering"
+        [{"LEMMA": "raise", "TAG": {"IN": ["VBD", "VBN"]}}, {"OP": "{0,10}"}, {"LOWER": "in"}, {"OP": "{0,6}"},
          {"LOWER": {"IN": ["ipo", "offering", "listing", "float"]}}],
     ]),
     ("launch", "pricing", [
@@ -381,6 +382,11 @@ PLACE_WORDS = re.compile(
     r"Causeway Bay|Central|Admiralty|Mong Kok|Lok Ma Chau|San Tin|Science Park|Industrial Estate|New Territories|"
     r"Lantau|Qianhai|Nanshan|Pudong|Zhangjiang|Greater Bay Area|Guangdong|Shenzhen|Shanghai|Beijing|Hangzhou|"
     r"Guangzhou|Suzhou|Wuhan|Hefei|Ningbo|China|Mainland|Asia|Europe|Taiwan|Macau|Macao|Singapore|Japan|"
+    # Mainland cities and provinces the issuers' home towns are named by ("Dongguan's Wheelix").
+    r"Dongguan|Foshan|Zhuhai|Xiamen|Chengdu|Chongqing|Tianjin|Nanjing|Wuxi|Changsha|Xi'an|Xian|Qingdao|Jinan|"
+    r"Zhengzhou|Dalian|Shenyang|Fuzhou|Kunming|Changzhou|Hangzhou|Jiaxing|Shaoxing|Wenzhou|Huizhou|Zhongshan|"
+    r"Guangdong|Jiangsu|Zhejiang|Anhui|Hubei|Hunan|Sichuan|Fujian|Henan|Hebei|Shaanxi|Shanxi|Shandong|Liaoning|"
+    r"Jilin|Heilongjiang|Jiangxi|Guangxi|Yunnan|Guizhou|Hainan|Gansu|Qinghai|Ningxia|Xinjiang|Inner Mongolia|"
     r"Thailand|Hungary|Germany|Netherlands|United States|US|U\.S\.|America|Tai Po Industrial Estate|"
     r"Hong Kong Science Park|Kowloon Bay|Zhongguancun)$",
     re.IGNORECASE)
@@ -421,13 +427,17 @@ ROLE_AFTER = re.compile(
     r"^\s+(?:and\s+[\w .&]{1,40}\s+)?(?:as|are|were)\s+(?:the\s+)?(?:joint\s+|sole\s+)?(?:sponsors?|bookrunners?)\b|"
     r"^(?:'s|\u2019s|')\s*(?:[\w-]+\s+){0,3}(?:unit|subsidiary|arm|spin-?off|affiliate|parent|portfolio\s+(?:company|firm)|"
     r"investee|associate)\b|"
-    r"^\s+(?:unit|subsidiary|spin-?off|affiliate|parent)\b|"
+    r"^\s+(?:unit|subsidiary|spin-?off|affiliate|parent|rival|peer|competitor)\b|"
     r"^\s+(?:has|have|had)\s+invested|^\s+(?:holds|held|owns|owned)\s+(?:a\s+)?(?:\w+\s+)?stake|"
     r"^\s+(?:is|are)\s+(?:among\s+)?(?:its|the\s+company's|the\s+firm's)\s+(?:biggest\s+|largest\s+|major\s+)?"
     r"(?:shareholders?|investors?|backers?|customers?)|"
     r"^,?\s+(?:its|the\s+company's|the\s+firm's)\s+(?:[\w-]+\s+){0,2}(?:parent|backer|investor|shareholder|"
     r"customer|rival|sponsor)s?\b",
     re.IGNORECASE)
+
+# A name followed by these is a place or a market, not a company: "the Dongguan-based
+# company", "a Shanghai-listed chipmaker", "Nasdaq-listed".
+PLACE_AFTER = re.compile(r"^-(?:based|listed|headquartered|registered|born|made)\b", re.IGNORECASE)
 
 # A legal form between a name and what the text says of it: "Alphabet Inc.'s Google",
 # "Alibaba Group Holding Ltd.'s portfolio company".

@@ -224,7 +224,7 @@ _OTHER_VENUE = re.compile(r"\bSTAR Market\b|\bShanghai Stock Exchange\b|\bShenzh
 # axis when no other market or country's listing is named anywhere in the article.
 _IMPLIED_LISTING = re.compile(r"\bIPOs?\b|initial public offerings?|\bprospectus\b|\blisting (?:application|hearing|"
                               r"ceremony|committee)\b|\b(?:trading|market) debuts?\b|\boffer price\b|"
-                              r"first day of trading|\bnewly listed\b|\bpost-hearing\b")
+                              r"first day of trading|\bnewly listed\b|\bpost-hearing\b|\bglobal offering\b")
 _ELSEWHERE_LISTING = re.compile(r"\bSTAR Market\b|\bStock Exchange\b|\bShanghai\b|\bShenzhen\b|\bNasdaq\b|\bNYSE\b|"
                                 r"\bChiNext\b|\bU\.?S\.?\b|\bAmerican\b|\bNew York\b|\bWall Street\b|\bLondon\b|"
                                 r"\bTokyo\b|\bSingapore\b|\bTaiwan\b|\bKorea\b|\bA-shares?\b|\bADSs?\b")
