@@ -40,12 +40,13 @@ def found(nlp, text: str, **kwargs) -> set[tuple[str, str]]:
 # --- the labelled passages ------------------------------------------------------------
 
 @pytest.mark.parametrize("split, precision, recall", [
-    # Floors pinned below what bench/listings_eval.py prints for each split (the holdout
-    # split is the one not tuned on: its floor is where it stands, not the target).
+    # Floors pinned below what bench/listings_eval.py prints for each split (a held-out
+    # split's floor is where it stands, not the target).
     ("dev", 0.97, 0.95),
     ("test", 0.97, 0.95),
     ("holdout", 0.90, 0.88),
     ("holdout2", 0.90, 0.90),
+    ("holdout3", 0.90, 0.80),
 ])
 def test_labelled_passages_meet_the_precision_and_recall_floor(nlp, split, precision, recall):
     score = score_passages(nlp, load_passages(split))
