@@ -371,6 +371,18 @@ def test_a_debut_in_the_present_tense_is_the_future_unless_today_and_an_amount_i
     assert found(nlp, text) == expected
 
 
+@pytest.mark.parametrize("credit", [
+    "Source: Caijing Express Editor: Li Na", "Reporter: Jason Ng", "Candice Wong",
+    "By Zhang Wei | chinabusinessdaily.example | Updated: 2026-01-12 06:00",
+    "Reporting by Mei Ling Chan; Editing by Tom Harris",
+])
+def test_credit_lines_extraction_keeps_are_neither_companies_nor_the_lede(nlp, credit):
+    # A lede without a stage word is still read for the company "the company" refers to.
+    text = (f"{credit}\nShenzhen-based Lumora Robotics makes delivery robots for hospitals.\n"
+            "The company passed its Hong Kong listing hearing on Monday, a filing showed.")
+    assert found(nlp, text) == {("Lumora Robotics", "hearing")}
+
+
 def test_inflections_cover_regular_and_irregular_forms():
     from tasks.listings.rules import inflections
 

@@ -36,6 +36,7 @@ from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_eve
 from tasks.listings import clauses, parsers, rules
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
 from tasks.listings.names import ESTABLISHED
+from tasks.understand.normalise import is_boilerplate
 
 # A wire dateline, "HONG KONG, Oct 29 (Reuters) - ": the small model reads it into the
 # first name of the sentence ("Oct 29 - Qiming Vision" as a date).
@@ -605,11 +606,12 @@ def _longest_first(matches: list[tuple[str, Span]]) -> list[tuple[str, Span]]:
 
 def _paragraphs(title: str | None, text: str) -> tuple[list[str], bool]:
     """(paragraphs to parse, whether the first is the headline). None when no paragraph
-    has a stage word; else the headline, the lede, every paragraph with a stage word or
+    has a stage word; else the headline, the lede (page furniture and credit lines such as
+    a byline are not the lede), every paragraph with a stage word or
     an event's facts, and the list that follows a roundup: the others cannot add to an
     event."""
     lines = [_CITY_IN_NAME.sub("", _DATELINE.sub("", " ".join(line.split()))) for line in text.split("\n")]
-    lines = [line for line in lines if line]
+    lines = [line for line in lines if line and not is_boilerplate(line) and not rules.CREDIT_LINE.match(line)]
     head = [_CITY_IN_NAME.sub("", title.strip())] if title and title.strip() else []
     if not any(rules.STAGE_KEYWORDS.search(line) for line in head + lines):
         return [], False

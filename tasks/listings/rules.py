@@ -211,6 +211,11 @@ STAGE_KEYWORDS = re.compile(
     r"offer|gong|bell|applica|\bfil(?:ed|es|ing)\b|submit|phip|public|\blanded\b|approv|green light|go-ahead|"
     r"first[- ](?:day|session)",
     re.IGNORECASE)
+# Credit lines extraction keeps beside the story ("Reporter: Jason Ng", "Source: Caijing
+# Editor: Li Na", "By Zhang Wei | site | Updated: ...", a byline that is only a name): never
+# read for events, and never taken for the lede.
+CREDIT_LINE = re.compile(r"^(?:(?i:(?:reporter|correspondent|editor|writer|author|source)s?\s*:.{0,100})|"
+                         r"(?i:by\s[^|]{1,60}\|.{0,120})|(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+)$")
 # Paragraphs read for an event's facts: its amount, its code, a roundup's first-day moves.
 FACT_KEYWORDS = re.compile(r"%|per ?cent|\bpc\b|\(0\d{4}|\.hk\b|stock code|ticker|\brais|proceeds", re.IGNORECASE)
 # The sentence must be about shares changing hands, not about products, jobs or prices.
