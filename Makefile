@@ -56,6 +56,7 @@ bench: setup $(PEERS_STAMP)
 	$(BIN)/python -m bench.harness
 	$(BIN)/python -m bench.exchange
 	$(BIN)/python -m bench.listings_eval
+	$(BIN)/python -m bench.news_e2e
 	$(BIN)/python -m bench.relevance_eval
 
 # Where a run's time goes: py-spy (from the peers' venv) over one ingest's process tree.

@@ -131,10 +131,11 @@ class IngestRun:
 
 
 def run_ingest(workdir: Path, name: str, warehouse: Path, feed_urls: list[str], concurrency: int,
-               hkai: Path = HKAI, prefix: tuple[str, ...] = ()) -> IngestRun:
+               hkai: Path = HKAI, prefix: tuple[str, ...] = (), settings: dict | None = None) -> IngestRun:
     """Write a config for these feeds and time `hkai ingest` on it; raise if it fails.
     Sources are named after their feed's path, so reruns find their stored validators.
-    `prefix` runs the command under another (a profiler)."""
+    `prefix` runs the command under another (a profiler); `settings` adds configuration
+    keys (alert channels)."""
     config = {
         "warehouse": str(warehouse),
         # No politeness delay and wide per-host concurrency: the only host is our loopback site.
@@ -142,6 +143,7 @@ def run_ingest(workdir: Path, name: str, warehouse: Path, feed_urls: list[str], 
                  "concurrency": concurrency, "timeout_s": 30},
         "sources": [{"name": url.rsplit("/", 1)[-1].removesuffix(".xml"), "kind": "feed", "url": url}
                     for url in feed_urls],
+        **(settings or {}),
     }
     config_path = workdir / f"{name}.yaml"
     config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")  # JSON is YAML

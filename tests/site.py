@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import html
+import json
 import multiprocessing
 import sys
 import threading
@@ -101,6 +102,10 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(route)
         except (BrokenPipeError, ConnectionResetError):
             site.count_kind("client closed")  # the client gave up (timeout, size cap): expected
+
+    def do_POST(self) -> None:
+        """A POST goes to the same routes; a route's `handler` reads the body (see `webhook`)."""
+        self.do_GET()
 
     def answer(self, route: Route | None) -> None:
         if route is None:
@@ -356,6 +361,16 @@ def endless(chunk: bytes = b"<p>" + b"x" * 65536 + b"</p>", limit_bytes: int = 2
             piece = chunk[:limit_bytes - sent]
             h.wfile.write(piece)
             sent += len(piece)
+    return handler
+
+
+def webhook(received: list[dict]) -> Callable[[Handler], None]:
+    """A webhook endpoint (Apprise's json://): appends each JSON body posted to `received`
+    and answers 200."""
+    def handler(h: Handler) -> None:
+        body = h.rfile.read(int(h.headers.get("Content-Length", 0)))
+        received.append(json.loads(body) if body else {})
+        h.send_plain(200, b"")
     return handler
 
 

@@ -87,6 +87,47 @@ def test_a_listing_on_another_market_is_not_hong_kong_news():
     assert "hk:exchange:listing terms" not in article.relevance_signals
 
 
+def test_a_driving_ai_supplier_is_autonomous_driving_even_as_a_carmakers_unit():
+    article = scored("Carmaker's driving unit prices IPO", "Zhiyu Technology, the smart-driving software unit of "
+                     "carmaker Geely, has priced its Hong Kong IPO at HK$12.80 per share, raising HK$2.2 billion.")
+    assert article.is_relevant, (article.relevance, article.relevance_signals)
+    assert "ai:term:autonomous driving" in article.relevance_signals
+    carmaker = scored("Carmaker's new SUV", "A mainland carmaker launched an SUV with smart-driving features in Hong "
+                      "Kong on Friday, priced at HK$389,000 at its Causeway Bay showroom.")
+    assert not carmaker.is_relevant, (carmaker.relevance, carmaker.relevance_signals)
+
+
+def test_listing_news_that_names_no_market_is_read_as_hong_kong_and_another_market_is_not():
+    local = scored("Three mainland tech firms debut as IPO rush continues", "Three mainland technology firms, a "
+                   "lidar maker, an AI chip designer and a robot vacuum maker, made their debuts yesterday. The "
+                   "lidar maker gained 12 per cent against its offer price.")
+    assert local.is_relevant and "hk:implied:listing" in local.relevance_signals, local.relevance_signals
+    postponed = scored("Qunli Vision delays share sale", "Qunli Vision, which sells AI-powered cameras for "
+                       "factories, said its global offering would open a week later than planned.")
+    assert "hk:implied:listing" in postponed.relevance_signals, postponed.relevance_signals
+    for title, text in [
+        ("Lidar maker prices IPO", "A Chinese lidar maker priced its IPO on the Nasdaq at $11 per share."),
+        ("Lidar maker prices U.S. IPO", "A Chinese lidar maker priced its U.S. IPO at $11 per American depositary "
+                                        "share."),
+        ("AI lab debuts reasoning model", "A Chinese AI lab debuted a reasoning model on Tuesday, saying it beats "
+                                          "rivals on maths tests."),
+    ]:
+        article = scored(title, text)
+        assert not article.is_relevant and "hk:implied:listing" not in article.relevance_signals, (title, article.relevance_signals)
+
+
+def test_robots_in_a_shop_are_another_sector_and_a_robot_maker_for_shops_is_not():
+    shop = scored("Tea brand opens robot store", "A mainland tea brand opened a flagship store in Causeway Bay, Hong "
+                  "Kong, on Monday, where robots make drinks and customers order through a chatbot.")
+    assert not shop.is_relevant and "not:other sector" in shop.relevance_signals, shop.relevance_signals
+    logistics = scored("Logistics firm files for HK IPO", "A Shenzhen logistics company that uses AI to plan truck "
+                       "routes filed for a Hong Kong IPO on Monday.")
+    assert not logistics.is_relevant and "not:other sector" in logistics.relevance_signals, logistics.relevance_signals
+    maker = scored("Restaurant robot maker lists", "A maker of delivery robots for restaurants and hotels rose 8 per "
+                   "cent on its first day of trading on the Hong Kong stock exchange.")
+    assert maker.is_relevant and "ai:term:robot maker" in maker.relevance_signals, maker.relevance_signals
+
+
 def test_hong_kong_property_story_is_not_relevant(offline_examples):
     article = score_relevance(normalise_article(offline_examples["hand:hk-property"].article), THRESHOLD)
     assert not article.is_relevant
@@ -140,7 +181,8 @@ def test_labelled_set_meets_the_floor(all_examples):
     assert recall >= MIN_RECALL, [e.id for e in fn]
 
 
-@pytest.mark.parametrize("split, floor", [("dev", 0.97), ("test", 0.95), ("holdout", 0.9)])
+@pytest.mark.parametrize("split, floor", [("dev", 0.97), ("test", 0.95), ("holdout", 0.95), ("holdout2", 0.95),
+                                               ("holdout3", 0.9)])
 def test_agreement_with_the_labelled_news_passages(split, floor):
     from bench.listings_eval import load_passages, passage_article
 

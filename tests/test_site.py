@@ -7,7 +7,7 @@ import os
 
 import httpx
 
-from tests.site import LAST_MODIFIED, Route, Site, SiteProcess
+from tests.site import LAST_MODIFIED, Route, Site, SiteProcess, webhook
 
 
 def get(url: str, **headers: str) -> httpx.Response:
@@ -35,6 +35,14 @@ def test_responses_kinds_and_hits_are_counted_until_reset(site):
     assert site.hits == {"/a": 2, "/missing": 1} and stats.first_request_at <= stats.last_request_at
     site.reset_hits()
     assert site.stats().responses == {} and site.hits == {} and site.requests == []
+
+
+def test_a_webhook_route_records_each_json_body_posted_to_it(site):
+    received: list[dict] = []
+    site.add("/hook", handler=webhook(received))
+    answer = httpx.post(site.base + "/hook", json={"title": "MiniMax: debut"}, timeout=10, trust_env=False)
+    assert answer.status_code == 200 and received == [{"title": "MiniMax: debut"}]
+    assert httpx.post(site.base + "/elsewhere", json={}, timeout=10, trust_env=False).status_code == 404
 
 
 def test_routes_may_share_one_body_and_paths_may_be_generated():

@@ -159,12 +159,19 @@ def is_past_perfect(verb: Token) -> bool:
 
 def is_latest_to(verb: Token) -> bool:
     """"X became the latest AI firm to list in Hong Kong": a report, though an infinitive."""
-    noun = verb.head
-    if verb.dep_ not in ("acl", "relcl", "xcomp") or not any(
-            c.lower_ in ("latest", "newest", "first", "second", "third", "fourth", "fifth") for c in noun.children):
+    ordinal = ("latest", "newest", "first", "second", "third", "fourth", "fifth")
+    if verb.dep_ == "xcomp" and verb.head.lemma_ in ("become", "be"):
+        # The parser may hang the infinitive on the verb, not on the noun: "became [the
+        # latest robot maker] [to go public in Hong Kong]".
+        governor = verb.head
+        noun = next((c for c in governor.children if c.dep_ == "attr"), None)
+    elif verb.dep_ in ("acl", "relcl", "xcomp"):
+        noun = verb.head
+        governor = noun.head
+    else:
         return False
-    governor = noun.head
-    return governor.lemma_ in ("become", "be") and governor.tag_ in ("VBD", "VBZ")
+    return noun is not None and any(c.lower_ in ordinal for c in noun.children) \
+        and governor.lemma_ in ("become", "be") and governor.tag_ in ("VBD", "VBZ")
 
 
 def subjects(verb: Token) -> list[Token]:

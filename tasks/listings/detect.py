@@ -36,6 +36,7 @@ from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_eve
 from tasks.listings import clauses, parsers, rules
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
 from tasks.listings.names import ESTABLISHED
+from tasks.understand.normalise import is_boilerplate
 
 # A wire dateline, "HONG KONG, Oct 29 (Reuters) - ": the small model reads it into the
 # first name of the sentence ("Oct 29 - Qiming Vision" as a date).
@@ -45,8 +46,15 @@ _DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40},\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,
 # Technology Co., Ltd."): the model cuts the name at the bracket, so it goes before parsing.
 _CITY_IN_NAME = re.compile(r"\s*\((?:[A-Z][a-z]+)\)(?=\s+(?:[A-Z][\w&-]*\s+)*(?:Co\b|Co\.|Ltd|Limited|Inc|Corp|"
                            r"Technology|Technologies|Group|Holdings|Intelligent|Intelligence))")
+# A body sentence in the present tense reports the day's news only with these words.
+_TODAY = re.compile(r"\b(?:today|this (?:morning|afternoon)|in early trade|in morning trade)\b", re.IGNORECASE)
 _SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "when", "because", "although",
                    "though", "since", "before"}
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    """`part` occurs in `words` as consecutive words."""
+    return any(words[i: i + len(part)] == part for i in range(len(words) - len(part) + 1))
 
 
 def _require_parser(nlp: Language) -> None:
@@ -141,6 +149,16 @@ class _ArticleReader:
             longer = [n for n in names if n != short and n.split()[: len(words)] == words]
             if longer:
                 mapping[short] = min(longer, key=len)
+        # A Title Case headline runs the name into the words around it ("Lidar Maker Spectra
+        # Sensing Jumps"): it stands for the body's name that it contains the start of.
+        body = {m.name for s in self.sentences if not s.title for m in s.mentions if not m.role}
+        for headline_name in {m.name for s in self.sentences if s.title for m in s.mentions if not m.known} - body:
+            words = headline_name.split()
+            inside = [b for b in body if len(b.split()[:2]) < len(words)
+                      and _contains(words, [w.split("'")[0] for w in b.split()[:2]])]
+            if inside:
+                body_name = max(inside, key=lambda b: (len(b.split()[:2]), len(b)))
+                mapping[headline_name] = mapping.get(body_name, body_name)
         return mapping
 
     def name(self, mention: Mention) -> str:
@@ -288,8 +306,10 @@ class _ArticleReader:
                 return "history"
         if rule in ("schedule", "launch") and not self._offering_terms(sentence, rule):
             return "no offering terms"
-        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title and rule != "debut_word":
-            return "present tense"  # "trading starts on Friday": the future
+        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title \
+                and not (verb.lower_.endswith("ed") or verb.lower_ in rules.PAST_FORMS) \
+                and (rule != "debut_word" or verb.lemma_ == "debut" and not _TODAY.search(text)):
+            return "present tense"  # "trading starts on Friday", "debuts on Wednesday": the future
         venue = parsers.venue_of(text, trigger.start_char - span.start_char, trigger.end_char - span.start_char)
         if (venue or self.default_venue) != parsers.HKEX:
             return f"on {venue or self.default_venue}"
@@ -586,11 +606,12 @@ def _longest_first(matches: list[tuple[str, Span]]) -> list[tuple[str, Span]]:
 
 def _paragraphs(title: str | None, text: str) -> tuple[list[str], bool]:
     """(paragraphs to parse, whether the first is the headline). None when no paragraph
-    has a stage word; else the headline, the lede, every paragraph with a stage word or
+    has a stage word; else the headline, the lede (page furniture and credit lines such as
+    a byline are not the lede), every paragraph with a stage word or
     an event's facts, and the list that follows a roundup: the others cannot add to an
     event."""
     lines = [_CITY_IN_NAME.sub("", _DATELINE.sub("", " ".join(line.split()))) for line in text.split("\n")]
-    lines = [line for line in lines if line]
+    lines = [line for line in lines if line and not is_boilerplate(line) and not rules.CREDIT_LINE.match(line)]
     head = [_CITY_IN_NAME.sub("", title.strip())] if title and title.strip() else []
     if not any(rules.STAGE_KEYWORDS.search(line) for line in head + lines):
         return [], False

@@ -162,14 +162,33 @@ def _mention(span: Span, sentence: Span, known_mode: bool, headline: bool, engli
     verdict = _is_company_name(tokens, name, label, span.ent_id_ if known else None, english)
     if verdict == "weak" and english and tokens[0].lower_ not in english and tokens[0].lemma_.lower() not in english:
         verdict = True  # not an English word: a name even at the start of a sentence
-    if not verdict or not headline and _is_modifier(tokens):
+    if not verdict or not headline and _is_modifier(tokens) or _is_description(tokens, known) \
+            or rules.PLACE_AFTER.match(doc.text[tokens.end_char: tokens.end_char + 20]):
         return None
     before = doc.text[max(sentence.start_char, tokens.start_char - 160): tokens.start_char]
     after = doc.text[tokens.end_char: min(sentence.end_char, tokens.end_char + 80)]
+    after = after[len(rules.LEGAL_TAIL.match(after).group(0)) if rules.LEGAL_TAIL.match(after) else 0:]
     role = bool(rules.ROLE_PHRASE_BEFORE.search(before) or rules.ROLE_AFTER.search(after))
     if not known_mode and not role:
         role = bool(rules.ROLE_WORD_BEFORE.search(before[-60:]))
     return Mention(start, end, tokens.start_char, tokens.end_char, name, known, role, weak=verdict == "weak")
+
+
+def _is_description(tokens: Span, known: bool) -> bool:
+    """One unknown word that says what the named company makes: "Exoskeleton" in
+    "Exoskeleton maker Strideon", "Driverless" in "Driverless truck firm Longhaul AI" (a
+    generic noun, then a name)."""
+    doc = tokens.doc
+    if known or len(tokens) != 1:
+        return False
+    # Up to two lower-case words may qualify the noun: "Driverless truck firm Longhaul AI".
+    for noun_at in range(tokens.end, min(tokens.end + 3, len(doc) - 1)):
+        noun, following = doc[noun_at], doc[noun_at + 1]
+        if not noun.text.islower():
+            return False
+        if noun.lower_ in rules.GENERIC_SUBJECTS and following.text[:1].isupper():
+            return True
+    return False
 
 
 def _is_modifier(tokens: Span) -> bool:
@@ -182,11 +201,15 @@ def _is_modifier(tokens: Span) -> bool:
 
 
 def _trim(span: Span) -> tuple[int, int] | None:
-    """The span's token bounds without a leading "the", a trailing possessive or punctuation."""
+    """The span's token bounds without a leading "the" or description ("Chipmaker"), a
+    trailing possessive or punctuation."""
     start, end = span.start, span.end
     doc = span.doc
-    while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
-        start += 1
+    while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct
+                           or end - start > 1 and doc[start].lower_ in rules.GENERIC_SUBJECTS):
+        start += 1  # "Chipmaker Quantix Micro files ...": the headline's description is not the name
+    # A possessive inside the span ends the name: "Gearwise Robotics' H-share application".
+    end = next((t.i for t in doc[start + 1:end] if t.tag_ == "POS"), end)
     while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct and doc[end - 1].text != "+"
                            or doc[end - 1].text[:1].islower() and doc[end - 1].pos_ in ("VERB", "AUX", "ADV", "ADP")):
         end -= 1  # "Harbourline Robotics jumps": the model ran the name into the verb

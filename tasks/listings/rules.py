@@ -41,13 +41,26 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "apply"}, {"LOWER": {"IN": ["for", "to"]}}, {"OP": "{0,3}"},
          {"LOWER": {"IN": ["listing", "ipo", "list", "float"]}}],
         [{"LOWER": "confidential"}, {"LOWER": {"IN": ["filing", "submission", "basis"]}}],
+        # Mainland press: "its H-share listing application was accepted by the exchange"
+        [{"LOWER": {"IN": ["application", "applications"]}}, {"OP": "{0,3}"},
+         {"LEMMA": "accept", "TAG": {"IN": ["VBN", "VBD"]}}],
+        # "handed in its prospectus to the exchange", "delivered its listing application"
+        [{"LEMMA": {"IN": ["hand", "deliver", "send"]}}, {"LOWER": {"IN": ["in", "over"]}, "OP": "?"}, _ANY,
+         {"LOWER": {"IN": ["application", "prospectus", "a1"]}}],
     ]),
     ("hearing", "hearing", [
         [{"LEMMA": {"IN": ["pass", "clear"]}}, _ANY, {"LOWER": {"IN": ["hearing", "hearings"]}}],
         [_APPROVE, _WIDE, _NOD, {"OP": "{0,6}"}, _EXCHANGE],
-        [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}}, _NOD],
+        # "won the exchange's nod", "won the listing committee's approval"
+        [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}},
+         {"LOWER": {"IN": ["committee", "'s", "\u2019s"]}, "OP": "{0,2}"}, _NOD],
         [_APPROVE, _ANY, {"LOWER": "green"}, {"LOWER": "light"}],
         [_APPROVE, _ANY, {"LOWER": "go"}, {"ORTH": "-"}, {"LOWER": "ahead"}],
+        # "given the all-clear by the listing committee", "got the thumbs-up from the bourse"
+        [_APPROVE, _ANY, {"LOWER": {"IN": ["all", "thumbs"]}}, {"ORTH": "-"}, {"LOWER": {"IN": ["clear", "up"]}}],
+        # "sailed through its listing hearing", "breezed through the hearing"
+        [{"LEMMA": {"IN": ["sail", "breeze", "cruise", "romp", "get", "come", "make"]}}, {"LOWER": "it", "OP": "?"},
+         {"LOWER": "through"}, _ANY, {"LOWER": {"IN": ["hearing", "hearings"]}}],
         [{"LEMMA": "approve"}, _ANY, {"LOWER": {"IN": ["application", "applications", "listing", "listings",
                                                        "ipo", "ipos", "list"]}}],
     ]),
@@ -73,7 +86,8 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["set", "fixed", "determined"]}}],
     ]),
     ("raised", "pricing", [
-        [{"LEMMA": "raise", "TAG": {"IN": ["VBD", "VBN"]}}, {"OP": "{0,6}"}, {"LOWER": "in"}, {"OP": "{0,6}"},
+        # Up to ten words between: "raised HK$5 billion ($640 million) in its initial public offering"
+        [{"LEMMA": "raise", "TAG": {"IN": ["VBD", "VBN"]}}, {"OP": "{0,10}"}, {"LOWER": "in"}, {"OP": "{0,6}"},
          {"LOWER": {"IN": ["ipo", "offering", "listing", "float"]}}],
     ]),
     ("launch", "pricing", [
@@ -81,6 +95,11 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["ipo", "offering", "books", "bookbuilding", "book-building", "subscription",
                            "subscriptions"]}}],
         [{"LEMMA": {"IN": ["take", "accept"]}}, {"LOWER": "orders"}],
+        # "is offering 86 million shares at HK$38 to HK$45": books open now (the past, "sold
+        # shares at HK$30", is an attribute of a pricing or a debut the sentence reports)
+        [{"LEMMA": {"IN": ["offer", "sell", "market"]}, "TAG": {"IN": ["VBG", "VBZ", "VBP"]}}, {"LIKE_NUM": True},
+         {"LOWER": {"IN": ["million", "billion", "mln", "bln", "m", "bn"]}, "OP": "?"},
+         {"LOWER": {"IN": ["new", "h", "global"]}, "OP": "?"}, {"LOWER": {"IN": ["shares", "share"]}}],
         [{"LEMMA": "conduct"}, {"OP": "{0,2}"}, {"LOWER": "global"}, {"LOWER": "offering"}],
     ]),
     ("schedule", "pricing", [
@@ -109,6 +128,7 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "list", "TAG": {"IN": ["VBD", "VBN"]}}, {"LOWER": "in"}, {"LOWER": "hong"}, {"LOWER": "kong"}],
         # "became the latest lidar maker to list in Hong Kong" (other infinitives are plans)
         [{"LOWER": "to"}, {"LEMMA": {"IN": ["list", "debut"]}, "TAG": "VB"}, {"LOWER": {"IN": ["in", "on"]}}],
+        [{"LOWER": "to"}, {"LEMMA": "go", "TAG": "VB"}, {"LOWER": "public"}, {"LOWER": {"IN": ["in", "on"]}}],
         [{"LEMMA": "ring"}, {"OP": "{0,2}"}, {"LOWER": {"IN": ["gong", "bell"]}}],
         [{"LOWER": {"IN": ["gong-ringing", "bell-ringing"]}}],
         [{"LEMMA": "go"}, {"LOWER": "public"}],
@@ -126,11 +146,46 @@ TRADING_RULE = "debut_trading"
 TRADING_VERBS = {"begin", "start", "commence"}
 
 
+# Irregular forms of the rules' verbs; regular ones are generated (inflections()).
+_IRREGULAR = {"ring": ("rang", "rung"), "begin": ("began", "begun"), "win": ("won",), "get": ("got", "gotten"),
+              "give": ("gave", "given"), "take": ("took", "taken"), "sell": ("sold",), "make": ("made",),
+              "come": ("came",), "go": ("went", "gone"), "set": (), "put": (), "lead": ("led",)}
+
+
+# Past forms the tagger may still call present ("rang" as VBP).
+PAST_FORMS = {form for forms in _IRREGULAR.values() for form in forms if not form.endswith("n")}
+
+
+def inflections(lemma: str) -> set[str]:
+    """The forms a verb's lemma may take in the news: "file" -> files, filed, filing;
+    "submit" -> submitted; "apply" -> applied; "ring" -> rang, rung."""
+    forms = {lemma, lemma + "s", lemma + "es", lemma + "ed", lemma + "ing", *_IRREGULAR.get(lemma, ())}
+    if lemma.endswith("e"):
+        forms |= {lemma + "d", lemma[:-1] + "ing"}
+    if lemma.endswith("y"):
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    if len(lemma) > 2 and lemma[-1] not in "aeiouwxy" and lemma[-2] in "aeiou" and lemma[-3] not in "aeiou":
+        forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}  # "submitted", "kicking" harmless
+    return forms
+
+
+def _by_form(token: dict) -> dict:
+    """A token pattern on lemmas made a pattern on their forms: the tagger mislabels verbs
+    in unusual sentences ("rang" a present-tense verb with lemma "rang", in "X (02680.HK)
+    rang the bell"), and then a lemma never matches."""
+    lemma = token.get("LEMMA")
+    if lemma is None:
+        return token
+    lemmas = lemma["IN"] if isinstance(lemma, dict) else [lemma]
+    forms = sorted({form for word in lemmas for form in inflections(word)})
+    return {**{k: v for k, v in token.items() if k != "LEMMA"}, "LOWER": {"IN": forms}}
+
+
 @lru_cache(maxsize=4)
 def stage_matcher(nlp: Language) -> Matcher:
     matcher = Matcher(nlp.vocab)
     for name, _, patterns in RULES:
-        matcher.add(name, patterns)
+        matcher.add(name, [[_by_form(token) for token in pattern] for pattern in patterns])
     return matcher
 
 
@@ -156,6 +211,11 @@ STAGE_KEYWORDS = re.compile(
     r"offer|gong|bell|applica|\bfil(?:ed|es|ing)\b|submit|phip|public|\blanded\b|approv|green light|go-ahead|"
     r"first[- ](?:day|session)",
     re.IGNORECASE)
+# Credit lines extraction keeps beside the story ("Reporter: Jason Ng", "Source: Caijing
+# Editor: Li Na", "By Zhang Wei | site | Updated: ...", a byline that is only a name): never
+# read for events, and never taken for the lede.
+CREDIT_LINE = re.compile(r"^(?:(?i:(?:reporter|correspondent|editor|writer|author|source)s?\s*:.{0,100})|"
+                         r"(?i:by\s[^|]{1,60}\|.{0,120})|(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+)$")
 # Paragraphs read for an event's facts: its amount, its code, a roundup's first-day moves.
 FACT_KEYWORDS = re.compile(r"%|per ?cent|\bpc\b|\(0\d{4}|\.hk\b|stock code|ticker|\brais|proceeds", re.IGNORECASE)
 # The sentence must be about shares changing hands, not about products, jobs or prices.
@@ -327,6 +387,11 @@ PLACE_WORDS = re.compile(
     r"Causeway Bay|Central|Admiralty|Mong Kok|Lok Ma Chau|San Tin|Science Park|Industrial Estate|New Territories|"
     r"Lantau|Qianhai|Nanshan|Pudong|Zhangjiang|Greater Bay Area|Guangdong|Shenzhen|Shanghai|Beijing|Hangzhou|"
     r"Guangzhou|Suzhou|Wuhan|Hefei|Ningbo|China|Mainland|Asia|Europe|Taiwan|Macau|Macao|Singapore|Japan|"
+    # Mainland cities and provinces the issuers' home towns are named by ("Dongguan's Wheelix").
+    r"Dongguan|Foshan|Zhuhai|Xiamen|Chengdu|Chongqing|Tianjin|Nanjing|Wuxi|Changsha|Xi'an|Xian|Qingdao|Jinan|"
+    r"Zhengzhou|Dalian|Shenyang|Fuzhou|Kunming|Changzhou|Hangzhou|Jiaxing|Shaoxing|Wenzhou|Huizhou|Zhongshan|"
+    r"Guangdong|Jiangsu|Zhejiang|Anhui|Hubei|Hunan|Sichuan|Fujian|Henan|Hebei|Shaanxi|Shanxi|Shandong|Liaoning|"
+    r"Jilin|Heilongjiang|Jiangxi|Guangxi|Yunnan|Guizhou|Hainan|Gansu|Qinghai|Ningxia|Xinjiang|Inner Mongolia|"
     r"Thailand|Hungary|Germany|Netherlands|United States|US|U\.S\.|America|Tai Po Industrial Estate|"
     r"Hong Kong Science Park|Kowloon Bay|Zhongguancun)$",
     re.IGNORECASE)
@@ -365,14 +430,24 @@ ROLE_AFTER = re.compile(
     r"(?:joint\s+|sole\s+|lead\s+|overall\s+)?(?:sponsors?|bookrunners?|underwriters?|coordinators?|shareholders?|"
     r"investors?|backers?|parent|customers?)\b|"
     r"^\s+(?:and\s+[\w .&]{1,40}\s+)?(?:as|are|were)\s+(?:the\s+)?(?:joint\s+|sole\s+)?(?:sponsors?|bookrunners?)\b|"
-    r"^(?:'s|\u2019s|')\s*(?:[\w-]+\s+){0,3}(?:unit|subsidiary|arm|spin-?off|affiliate|parent)\b|"
-    r"^\s+(?:unit|subsidiary|spin-?off|affiliate|parent)\b|"
+    r"^(?:'s|\u2019s|')\s*(?:[\w-]+\s+){0,3}(?:unit|subsidiary|arm|spin-?off|affiliate|parent|portfolio\s+(?:company|firm)|"
+    r"investee|associate)\b|"
+    r"^\s+(?:unit|subsidiary|spin-?off|affiliate|parent|rival|peer|competitor)\b|"
     r"^\s+(?:has|have|had)\s+invested|^\s+(?:holds|held|owns|owned)\s+(?:a\s+)?(?:\w+\s+)?stake|"
     r"^\s+(?:is|are)\s+(?:among\s+)?(?:its|the\s+company's|the\s+firm's)\s+(?:biggest\s+|largest\s+|major\s+)?"
     r"(?:shareholders?|investors?|backers?|customers?)|"
     r"^,?\s+(?:its|the\s+company's|the\s+firm's)\s+(?:[\w-]+\s+){0,2}(?:parent|backer|investor|shareholder|"
     r"customer|rival|sponsor)s?\b",
     re.IGNORECASE)
+
+# A name followed by these is a place or a market, not a company: "the Dongguan-based
+# company", "a Shanghai-listed chipmaker", "Nasdaq-listed".
+PLACE_AFTER = re.compile(r"^-(?:based|listed|headquartered|registered|born|made)\b", re.IGNORECASE)
+
+# A legal form between a name and what the text says of it: "Alphabet Inc.'s Google",
+# "Alibaba Group Holding Ltd.'s portfolio company".
+LEGAL_TAIL = re.compile(r"^(?:,?\s*(?:co|corp|corporation|inc|incorporated|ltd|limited|plc|llc|holdings?|group)\b\.?)+",
+                        re.IGNORECASE)
 
 # Words that introduce an aside about a name, not the main clause: "Mobvoi, backed by
 # Google, ended ...". Detection skips names inside such asides when looking for subjects.

@@ -64,11 +64,24 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
      ("semiconductor", "chip", "integrated circuit", "microcontroller", "wafer", "silicon carbide")),
     ("ai:term:robotics", 0.9, r"\brobot(?:s|ics?|ic)?\b|\bhumanoids?\b|\bquadrupeds?\b|\brobotic arms?\b|\bdrones?\b",
      ("robot", "humanoid", "quadruped", "drone")),
+    # A company whose business is robots, not a shop that has one: "robot maker", "a maker
+    # of delivery robots", "develops humanoid robots".
+    ("ai:term:robot maker", 0.5, r"\brobot(?:ics)?[ -](?:makers?|firms?|compan(?:y|ies)|developers?|start-?ups?|"
+                                 r"manufacturers?|suppliers?|designers?)\b|\bmakers? of (?:[\w-]+ ){0,3}robots?\b|"
+                                 r"\bdevelop(?:s|er of|ers of)? (?:[\w-]+ ){0,3}robots\b|"
+                                 r"\brobot(?:ic|ics)? (?:solutions?|stocks?|systems?|products?|technology)\b",
+     ("robot",)),
+    ("ai:term:robotics name", 0.5, r"\b[A-Z][a-z]+ Robot(?:ics)?\b", ("robot",)),
     ("ai:term:autonomous driving", 1.0, r"\bautonomous(?:[ -]driving| vehicles?| trucks?| cars?| minibus(?:es)?| buses| bus| shuttles?| delivery|"
-                                        r" mobility)\b|\bself-driving\b|\bdriverless\b|\brobo-?taxis?\b",
-     ("autonomous", "self-driving", "driverless", "robotaxi", "robo-taxi")),
+                                        r" mobility| parking)\b|\bself-driving\b|\bdriverless\b|\brobo-?taxis?\b|"
+                                        # A company that sells driving AI, not a car that has some:
+                                        # "smart-driving software unit", "intelligent driving solutions provider".
+                                        r"\b(?:smart|intelligent|assisted|autonomous)[- ]driving (?:software|solutions?|systems?|"
+                                        r"chips?|units?|firms?|compan(?:y|ies)|start-?ups?|suppliers?|providers?|developers?|"
+                                        r"technology)\b|\b(?:highway|urban|city|navigate on autopilot) (?:pilot|NOA)\b",
+     ("autonomous", "self-driving", "driverless", "robotaxi", "robo-taxi", "driving", "pilot", "noa")),
     # Every new car has some: a carmaker's "driver-assistance features" is not a driving AI firm.
-    ("ai:term:driver assistance", 0.6, r"\bdriver[ -]assist(?:ance)?\b|\bADAS\b|\b(?:intelligent|smart|assisted) driving\b",
+    ("ai:term:driver assistance", 0.6, r"\bdriver[ -]assist(?:ance)?\b|\bADAS\b|\b(?:intelligent|smart|assisted)[ -]driving\b",
      ("driver-assist", "driver assist", "adas", "intelligent driving", "smart driving", "assisted driving")),
     ("ai:term:lidar", 1.0, r"\blidars?\b|\blaser radar\b", ("lidar", "laser radar")),
     ("ai:term:drug discovery", 0.6, r"\bdrug discovery\b|\b(?:design|designs|screen|screens|discover)\s+"
@@ -88,6 +101,9 @@ GENERIC_AI = {"ai:term:AI", "ai:term:AI-powered", "ai:term:artificial intelligen
 # AI words that any modern company's story may carry in passing: with only these and
 # GENERIC_AI, an issuer described as a jewellery chain or a carmaker is not an AI company.
 INCIDENTAL_AI = {"ai:term:driver assistance", "ai:term:chatbot"}
+# Robots in a shop, a restaurant or a store launch: incidental when the lede says the
+# company is in another sector and nothing says it makes robots.
+INCIDENTAL_ROBOTS = {"ai:term:robotics"}
 # In Hong Kong listing news a bare "AI" says what the issuer does ("a Chinese AI firm
 # priced its IPO"): it weighs this much more there.
 LISTING_AI_BOOST = 1.7
@@ -169,6 +185,7 @@ MARKET_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
 ]
 
 _CASE_SENSITIVE = {"ai:term:AI", "ai:term:generative AI", "ai:term:AI chip", "ai:term:intelligent name",
+                   "ai:term:robotics name",
                    "hk:place:HK", "hk:money:HK$",
                    "hk:exchange:HKEX", "hk:place:Greater Bay Area"}
 _CASE_SENSITIVE |= {f"ai:org:{name}" for name in AI_ORGS} | {f"hk:org:{name}" for name in HK_ORGS}
@@ -196,10 +213,22 @@ _OTHER_SECTOR = re.compile(
     r"\b(?:jewell?ery|bubble tea|tea chain|restaurant|noodle|dumpling|hotpot|brewer(?:y)?|beer|dairy|snack|cosmetics|"
     r"skincare|make-up|sportswear|apparel|fashion|retailer|supermarket|property developer|developer of homes|"
     r"property manager|carmaker|car maker|automaker|electric-car maker|ev maker|battery maker|bank|insurer|"
-    r"brokerage|hotel|airline|casino|pharmaceutical|drugmaker|tobacco|liquor|baijiu|toy maker|pet food)\b",
+    r"brokerage|hotel|airline|casino|pharmaceutical|drugmaker|tobacco|liquor|baijiu|toy maker|pet food|"
+    r"tea brand|tea shop|milk tea|coffee (?:chain|brand|shop)|fast[- ]food|catering|caterer|bakery|"
+    r"logistics (?:company|firm|group|provider|operator)|courier|express delivery)\b",
     re.IGNORECASE)
 _OTHER_VENUE = re.compile(r"\bSTAR Market\b|\bShanghai Stock Exchange\b|\bShenzhen Stock Exchange\b|\bNasdaq\b|"
                           r"\bNYSE\b|\bNew York Stock Exchange\b|\bChiNext\b", re.IGNORECASE)
+# Listing news that names no market: Hong Kong papers leave their own exchange implied
+# ("three mainland tech firms made their debuts yesterday"). It counts for the Hong Kong
+# axis when no other market or country's listing is named anywhere in the article.
+_IMPLIED_LISTING = re.compile(r"\bIPOs?\b|initial public offerings?|\bprospectus\b|\blisting (?:application|hearing|"
+                              r"ceremony|committee)\b|\b(?:trading|market) debuts?\b|\boffer price\b|"
+                              r"first day of trading|\bnewly listed\b|\bpost-hearing\b|\bglobal offering\b")
+_ELSEWHERE_LISTING = re.compile(r"\bSTAR Market\b|\bStock Exchange\b|\bShanghai\b|\bShenzhen\b|\bNasdaq\b|\bNYSE\b|"
+                                r"\bChiNext\b|\bU\.?S\.?\b|\bAmerican\b|\bNew York\b|\bWall Street\b|\bLondon\b|"
+                                r"\bTokyo\b|\bSingapore\b|\bTaiwan\b|\bKorea\b|\bA-shares?\b|\bADSs?\b")
+IMPLIED_WEIGHT = 0.5
 _LISTING_NEWS = re.compile(r"\bIPOs?\b|initial public offering|\bdebut|\bprospectus\b|listing (?:application|hearing)|"
                            r"\bfiled\b|\bfiles\b|\bplacing\b|\bplacement\b|\bindex inclusion\b|\bjoin the\b|"
                            r"\bwill be added\b|\bbegan trading\b|first day of trading", re.IGNORECASE)
@@ -251,7 +280,7 @@ def _penalties(title: str, body: str, ai_fired: dict[str, float], listing: bool)
     if _INDEX_MOVE.search(text) and not listing:
         found.append("not:market wrap")
     lede = title + "\n" + body[:300]
-    if ai_fired and set(ai_fired) <= GENERIC_AI | INCIDENTAL_AI and _OTHER_SECTOR.search(lede):
+    if ai_fired and set(ai_fired) <= GENERIC_AI | INCIDENTAL_AI | INCIDENTAL_ROBOTS and _OTHER_SECTOR.search(lede):
         found.append("not:other sector")  # a jewellery chain's debut that "uses AI" for its stock
     if ai_fired and not listing:
         if set(ai_fired) <= GENERIC_AI | {"ai:term:chatbot"} and _PRODUCT_LAUNCH.search(text):
@@ -282,6 +311,11 @@ def score_text(title: str, body: str) -> tuple[float, list[str]]:
         hk_evidence += market_evidence
     else:
         market_fired = {}
+        if not hk_fired and not _ELSEWHERE_LISTING.search(title + "\n" + body):
+            implied = len(_IMPLIED_LISTING.findall(body)) + TITLE_WEIGHT * len(_IMPLIED_LISTING.findall(title))
+            if implied:
+                market_fired["hk:implied:listing"] = IMPLIED_WEIGHT * min(implied, MAX_MENTIONS)
+                hk_evidence += market_fired["hk:implied:listing"]
     relevance = _axis(ai_evidence, length_factor) * _axis(hk_evidence, length_factor)
     penalties = _penalties(title, body, ai_fired, bool(_LISTING_NEWS.search(title + "\n" + body)))
     if penalties:
