@@ -15,6 +15,7 @@ import duckdb
 
 from schemas.records import STAGE_RANK, ListingEvent
 from warehouse.db import Warehouse
+from warehouse.rows import insert_new
 
 
 def idempotency_key(event_id: str, channel_label: str) -> str:
@@ -22,11 +23,15 @@ def idempotency_key(event_id: str, channel_label: str) -> str:
     return hashlib.sha256(f"{event_id}\x1f{channel_label}".encode("utf-8")).hexdigest()[:32]
 
 
+EVENT_COLUMNS = ("event_id", "company", "exchange", "stage", "stock_code", "amount", "currency", "event_date",
+                 "article_id", "first_seen_at", "evidence", "known", "stale")
+
+
 def record_events(con: duckdb.DuckDBPyConnection, events: list[ListingEvent], channel_labels: list[str],
                   now: datetime) -> list[ListingEvent]:
     """Insert events first-sighting-wins and queue one alert per channel for each new one.
 
-    Runs in the caller's open transaction. Known events (from the seeds) are inserted, never
+    Runs in the caller's `wh.write`: exactly once across writers (warehouse/db.py). Known events (from the seeds) are inserted, never
     alerted; so is a stage the company had already reached or passed (a late, stale report).
     Returns the events that were new.
     """
@@ -40,25 +45,18 @@ def record_events(con: duckdb.DuckDBPyConnection, events: list[ListingEvent], ch
             [event.company],
         ).fetchone()[0]
         stale = not event.known and reached is not None and reached >= STAGE_RANK[event.stage]
-        row = con.execute(
-            "INSERT INTO listing_events BY NAME (SELECT ? AS event_id, ? AS company, ? AS exchange,"
-            " ? AS stage, ? AS stock_code, ? AS amount, ? AS currency, ? AS event_date, ? AS article_id,"
-            " ? AS first_seen_at, ? AS evidence, ? AS known, ? AS stale)"
-            " ON CONFLICT DO NOTHING RETURNING event_id",
-            [event.event_id, event.company, event.exchange, str(event.stage), event.stock_code, event.amount,
-             event.currency, event.event_date, event.article_id, now, event.evidence, event.known, stale],
-        ).fetchone()
-        if row is None:
+        if not insert_new(con, "listing_events", ("event_id",), EVENT_COLUMNS,
+                          [(event.event_id, event.company, event.exchange, str(event.stage), event.stock_code,
+                            event.amount, event.currency, event.event_date, event.article_id, now, event.evidence,
+                            event.known, stale)]):
             continue
         inserted.append(event)
         if event.known or stale:
             continue
-        for label in labels:
-            con.execute(
-                "INSERT INTO alert_outbox (event_id, channel, idempotency_key, status, enqueued_at)"
-                " VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
-                [event.event_id, label, idempotency_key(event.event_id, label), now],
-            )
+        insert_new(con, "alert_outbox", ("event_id", "channel"),
+                   ("event_id", "channel", "idempotency_key", "status", "enqueued_at"),
+                   [(event.event_id, label, idempotency_key(event.event_id, label), "pending", now)
+                    for label in labels])
     return inserted
 
 
@@ -101,30 +99,39 @@ def pending_alerts(wh: Warehouse) -> list[PendingAlert]:
 def claim_alert(wh: Warehouse, alert: PendingAlert, now: datetime, lease: timedelta) -> int | None:
     """Mark the row as being sent; the attempt number, or None when another run holds it
     (or its crashed claim is younger than the lease). A claim taken over from a crashed
-    attempt is recorded in `alerts` as interrupted."""
-    with wh.transaction() as con:
-        claimed = con.execute(
-            "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, claimed_at = ?"
-            " WHERE event_id = ? AND channel = ?"
-            " AND (status = 'pending' OR (status = 'sending' AND claimed_at <= ?))"
-            " RETURNING attempts",
-            [now, alert.event.event_id, alert.channel, now - lease],
+    attempt is recorded in `alerts` as interrupted. Two writers claiming the same row
+    conflict, and the one that runs again finds it claimed (warehouse/db.py)."""
+    def body(con: duckdb.DuckDBPyConnection) -> int | None:
+        row = con.execute(
+            "SELECT attempts FROM alert_outbox WHERE event_id = ? AND channel = ?"
+            " AND (status = 'pending' OR (status = 'sending' AND claimed_at <= ?))",
+            [alert.event.event_id, alert.channel, now - lease],
         ).fetchone()
-        if claimed and alert.status == "sending":
+        if row is None:
+            return None
+        attempt = row[0] + 1
+        con.execute(
+            "UPDATE alert_outbox SET status = 'sending', attempts = ?, claimed_at = ? WHERE event_id = ? AND channel = ?",
+            [attempt, now, alert.event.event_id, alert.channel],
+        )
+        if alert.status == "sending":
             con.execute(
                 "INSERT INTO alerts (event_id, channel, sent_at, status, error, attempt, recorded_at)"
                 " VALUES (?, ?, NULL, 'failed', ?, ?, ?)",
                 [alert.event.event_id, alert.channel, "interrupted: an earlier attempt recorded no outcome; "
-                 "resending with the same idempotency key", claimed[0] - 1, now],
+                 "resending with the same idempotency key", attempt - 1, now],
             )
-    return claimed[0] if claimed else None
+        return attempt
+
+    return wh.write(body)
 
 
 def record_alert_outcome(wh: Warehouse, alert: PendingAlert, attempt: int, error: str | None,
                          finished: datetime) -> None:
     """One row in `alerts` for the attempt; the outbox row becomes sent, or pending again."""
     sent = error is None
-    with wh.transaction() as con:
+
+    def body(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "INSERT INTO alerts (event_id, channel, sent_at, status, error, attempt, recorded_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -137,3 +144,5 @@ def record_alert_outcome(wh: Warehouse, alert: PendingAlert, attempt: int, error
             ["sent" if sent else "pending", finished if sent else None, error, alert.event.event_id,
              alert.channel],
         )
+
+    wh.write(body)
