@@ -372,6 +372,7 @@ class Warehouse:
         if self._lake_db is not None:
             with self._lake_lock:  # cursor() on one connection from several threads
                 con = self._lake_db.cursor()
+            con.execute(f"USE {LAKE_ALIAS}")  # a cursor starts on the in-memory database
             try:
                 yield con
             finally:

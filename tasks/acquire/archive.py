@@ -4,6 +4,7 @@ chunks that workers read on their own, for `hkai backfill`."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import zlib
 from collections.abc import Callable, Iterator
@@ -170,13 +171,29 @@ def index_warc(path: Path, pages_per_chunk: int) -> WarcIndex:
                     chunks.append(WarcChunk(number=len(chunks), start_offset=start, pages=pages))
                     pages = 0
     except WARC_READ_ERRORS as exc:
-        where = f" after byte {chunks[-1].start_offset}" if chunks else ""
-        error = f"{path}: unreadable{where}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        where = chunks[-1].start_offset if chunks else 0
+        error = f"{path}: unreadable after byte {where}: {type(exc).__name__}: {_first_line(exc)}"
     else:
-        error = None
+        # warcio stops without a word at a gzip member cut short or followed by garbage.
+        error = _gzip_damage(path) if path.name.endswith(".gz") else None
     if pages:
         chunks.append(WarcChunk(number=len(chunks), start_offset=start, pages=pages))
     return WarcIndex(path=str(path), size=size, chunks=chunks, error=error)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
+def _gzip_damage(path: Path) -> str | None:
+    """Where a gzipped file stops being a sound gzip stream, or None if it is sound."""
+    with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
+        try:
+            while stream.read(1 << 20):
+                pass
+        except (EOFError, OSError, zlib.error) as exc:
+            return f"{path}: unreadable after byte {raw.tell()}: {type(exc).__name__}: {_first_line(exc)}"
+    return None
 
 
 def read_warc_chunk(path: Path, chunk: WarcChunk, source: str) -> list[Page]:
