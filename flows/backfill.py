@@ -228,7 +228,9 @@ def summarise(run: RunContext, work: list[FileWork]) -> BackfillResult:
 @flow(name="backfill", persist_result=False)
 def backfill(paths: list[str], config_path: str | None = None, warehouse_path: str | None = None,
              pages_per_chunk: int = PAGES_PER_CHUNK) -> BackfillResult:
-    """WARC files through the same stages as an ingest, in parallel chunks, resumable."""
+    """WARC files (paths or glob patterns) through the same stages as an ingest, in
+    parallel chunks, resumable."""
+    paths = expand_paths(paths)
     with RunContext.open(config_path, warehouse_path, offline=True) as run:
         stages.load_seeds(run)
         work = plan(run, paths)

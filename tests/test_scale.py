@@ -21,7 +21,8 @@ from warcio.warcwriter import WARCWriter
 from tests.conftest import HKAI, PROJECT, SHARED, query
 from tests.site import article_html
 from tests.test_alerts import Receiver
-from tests.test_cli import HK_AI, PROPERTY
+from tests.test_cli import PROPERTY
+from tests.test_e2e_understanding import LUMEN_FILING
 
 AEB = SHARED / "corpus" / "aeb"
 
@@ -78,7 +79,7 @@ def warcs(tmp_path_factory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("warcs")
     pages = aeb_pages(30)
     hk = [("https://harbour.example/news/lumen-files.html",
-           article_html("Lumen Compute files for Hong Kong IPO", HK_AI).encode()),
+           article_html("Lumen Compute files for Hong Kong IPO", LUMEN_FILING).encode()),
           ("https://harbour.example/news/flats.html", article_html("Flat prices fall again", PROPERTY).encode())]
     first = write_warc(directory / "crawl-a.warc.gz", pages[:18] + hk)
     second = write_warc(directory / "crawl-b.warc", pages[18:])
@@ -93,8 +94,10 @@ def test_backfill_reads_files_in_parallel_chunks_records_damage_and_resumes(tmp_
     config = _config(tmp_path / "hkai.yaml", str(warehouse), [])
     pattern = str(warcs["a"].parent / "crawl-*.warc*")
 
-    # Killed once its first chunk is loaded: a crash in the middle of the backfill.
-    proc = _start(prefect_api, "backfill", pattern, "--config", str(config), "--pages-per-chunk", "4")
+    # Killed with its workers once its first chunk is loaded: a crash in the middle.
+    proc = subprocess.Popen([*HKAI, "backfill", pattern, "--config", str(config), "--pages-per-chunk", "4"],
+                            cwd=PROJECT, env=_env(prefect_api), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         if warehouse.exists():
@@ -104,8 +107,8 @@ def test_backfill_reads_files_in_parallel_chunks_records_damage_and_resumes(tmp_
             except Exception:  # the writer holds the file for a moment, or has not made the table yet
                 pass
         time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
     first_chunks = query(warehouse, "SELECT path, chunk, run_id FROM backfill_chunks")
     assert first_chunks, "the first run was killed before loading a chunk"
 
@@ -148,7 +151,7 @@ def test_concurrent_ingests_share_one_ducklake_and_alert_once(tmp_path, postgres
     receiver = Receiver()
     try:
         lake = {"ducklake": postgres.new_catalog(), "data_path": str(tmp_path / "lake-data")}
-        site.add_article("/news/lumen-files.html", "Lumen Compute files for Hong Kong IPO", HK_AI)
+        site.add_article("/news/lumen-files.html", "Lumen Compute files for Hong Kong IPO", LUMEN_FILING)
         for name in ("a1", "a2", "b1", "b2"):
             site.add_article(f"/news/{name}.html", f"Flat prices, report {name}", PROPERTY + [f"Report {name}."])
         feed_a = site.add_feed("/a.xml", [("Lumen", "/news/lumen-files.html"), ("A1", "/news/a1.html"),

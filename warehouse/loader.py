@@ -73,10 +73,10 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, c
     sets = ", ".join(f"{c} = ?" for c in COUNT_COLUMNS)
     values = [getattr(counts, c) for c in COUNT_COLUMNS]
     wh.write(lambda con: con.execute(
-        f"UPDATE runs SET finished_at = ?, status = ?, error = ?, by_source = ?, source_errors = ?, {sets}"
-        " WHERE run_id = ?",
+        f"UPDATE runs SET finished_at = ?, status = ?, error = ?, by_source = ?, source_errors = ?,"
+        f" write_conflicts = ?, longest_write_wait_s = ?, {sets} WHERE run_id = ?",
         [finished_at, status, error, json.dumps(counts.by_source), json.dumps(counts.source_errors),
-         *values, run_id],
+         wh.conflicts, round(wh.longest_conflict_wait_s, 3), *values, run_id],
     ))
     wh.checkpoint()
 

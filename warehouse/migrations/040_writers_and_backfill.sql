@@ -5,6 +5,10 @@
 -- marked `running` is known to be dead only where its host sees its process gone.
 ALTER TABLE runs ADD COLUMN host VARCHAR;
 ALTER TABLE runs ADD COLUMN pid INTEGER;
+-- How much the other writers got in the way: commits that conflicted with theirs and
+-- were run again, and the longest a write waited for its turn.
+ALTER TABLE runs ADD COLUMN write_conflicts INTEGER;
+ALTER TABLE runs ADD COLUMN longest_write_wait_s DOUBLE;
 
 -- One row per WARC file a backfill has seen (`hkai backfill`): how far it got. A file
 -- `done` is never read again; a file `failed` (unreadable, corrupt) keeps its reason and
