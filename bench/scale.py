@@ -182,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     if not CORPUS.exists():
         print(f"bench.scale: {CORPUS} is missing", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="hkai-scale-") as tmp:
+    from flows.server import local_server
+
+    with tempfile.TemporaryDirectory(prefix="hkai-scale-") as tmp, \
+            local_server({"PREFECT_HOME": str(Path(tmp) / "prefect")}) as api_url:
+        # One Prefect server for every run, as in a deployment: no per-run temporary server.
+        os.environ["PREFECT_API_URL"] = api_url
         workdir = Path(tmp)
         files, pages = write_warcs(workdir, args.copies)
         one_rate, one_s = backfill_rate(workdir, files, pages, 1)

@@ -128,10 +128,13 @@ def start_files(run: RunContext, work: list[FileWork], pages_per_chunk: int) -> 
 
 
 def _fail(run: RunContext, item: FileWork, error: str) -> None:
+    counted = item.index is not None and item.index.error is None  # start_files counted it as read
     item.status, item.error, item.pending = "failed", error, []
     progress.fail_file(run.warehouse, item.path, item.size, error, run.run_id, _now())
-    run.counts.sources += 1
-    run.counts.bump(item.name, "sources_failed")
+    if item.index is None:
+        run.counts.sources += 1
+    if item.index is None or counted:
+        run.counts.bump(item.name, "sources_failed")
     run.counts.source_errors[item.name] = error
 
 

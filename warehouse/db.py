@@ -110,14 +110,26 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set lock" in text)
 
 
+# How a write that lost a race with another writer fails: DuckLake's own conflict check;
+# a SQLite catalog held by another writer's commit; PostgreSQL refusing a catalog update
+# that raced another (its serialization failure and deadlock errors).
+_CONFLICT_MESSAGES = ("Transaction conflict", "database is locked", "could not serialize access",
+                      "deadlock detected")
+
+
+# A PostgreSQL catalog's failure under a concurrent writer can also surface only as the
+# transaction being aborted, without its cause: retried too, but a few times only, so a
+# statement that is simply wrong still fails promptly.
+_ABORTED_MESSAGE = "Current transaction is aborted"
+ABORTED_RETRIES = 5
+
+
 def is_write_conflict(exc: BaseException) -> bool:
-    """A commit refused because another writer committed first: worth running again.
-    DuckLake says "Transaction conflict"; a SQLite catalog held by another writer's
-    commit says "database is locked"."""
+    """A commit refused because another writer committed first: worth running again."""
     if not isinstance(exc, duckdb.Error):
         return False
     text = str(exc)
-    return "Transaction conflict" in text or "database is locked" in text
+    return any(message in text for message in _CONFLICT_MESSAGES) or _ABORTED_MESSAGE in text
 
 
 def _connect_file(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
@@ -185,13 +197,60 @@ def _attach_lake(lake: DuckLakeWarehouse, read_only: bool) -> duckdb.DuckDBPyCon
         Path(data_path).mkdir(parents=True, exist_ok=True)
     clause = f" ({', '.join(options)})" if options else ""
     try:
-        con.execute(f"ATTACH '{_quote('ducklake:' + lake.ducklake)}' AS {LAKE_ALIAS}{clause}")
-    except duckdb.Error as exc:
+        with _catalog_lock(con, lake):
+            _attach_with_retries(con, lake, clause, read_only)
+    except BaseException:
         con.close()
-        reason = redact_catalog(str(exc).replace("\n", " "))
-        raise WarehouseError(f"{describe(lake)}: cannot attach: {reason[:300]}") from None
+        raise
     con.execute(f"USE {LAKE_ALIAS}")
     return con
+
+
+# Any fixed number: the PostgreSQL advisory lock writers take while attaching a catalog.
+_ATTACH_LOCK_KEY = 4_417_007_331
+
+
+@contextlib.contextmanager
+def _catalog_lock(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse) -> Iterator[None]:
+    """Processes attach a PostgreSQL catalog one at a time: the first creates DuckLake's
+    tables, and one attaching while they were half made crashed DuckDB 1.5.5 ("access
+    index 0 within vector of size 0"). A session advisory lock on a connection of its own,
+    released when that connection closes; held only for the attach."""
+    if not lake.ducklake.startswith("postgres:"):
+        yield
+        return
+    dsn = lake.ducklake.removeprefix("postgres:")
+    con.execute(f"ATTACH '{_quote(dsn)}' AS hkai_attach_lock (TYPE postgres)")
+    try:
+        con.execute(f"CALL postgres_execute('hkai_attach_lock', 'SELECT pg_advisory_lock({_ATTACH_LOCK_KEY})')")
+        yield
+    finally:
+        con.execute("DETACH hkai_attach_lock")
+
+
+def _attach_with_retries(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, clause: str,
+                         read_only: bool) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            con.execute(f"ATTACH '{_quote('ducklake:' + lake.ducklake)}' AS {LAKE_ALIAS}{clause}")
+            break
+        except duckdb.Error as exc:
+            # Two writers attaching a new catalog at once both create DuckLake's own tables;
+            # the one that loses finds them made on its next try.
+            if _is_catalog_creation_race(exc) and time.monotonic() < deadline:
+                time.sleep(0.1 + random.random() * 0.2)
+                continue
+            if read_only and "creating a new DuckLake is explicitly disabled" in str(exc):
+                raise WarehouseError(f"{describe(lake)}: no warehouse here yet (run `hkai ingest` first)") from None
+            reason = redact_catalog(str(exc).replace("\n", " "))
+            raise WarehouseError(f"{describe(lake)}: cannot attach: {reason[:300]}") from None
+
+
+def _is_catalog_creation_race(exc: Exception) -> bool:
+    text = str(exc)
+    return ("duplicate key value violates unique constraint" in text or "already exists" in text
+            or is_write_conflict(exc))
 
 
 def _quote(text: str) -> str:
@@ -440,6 +499,7 @@ class Warehouse:
         started = time.monotonic()
         delay = 0.005
         conflicted = False
+        aborted = 0
         while True:
             try:
                 if transaction:
@@ -454,6 +514,10 @@ class Warehouse:
             except duckdb.Error as exc:
                 if not is_write_conflict(exc):
                     raise
+                if not any(message in str(exc) for message in _CONFLICT_MESSAGES):
+                    aborted += 1
+                    if aborted > ABORTED_RETRIES:
+                        raise
                 self.conflicts += 1
                 conflicted = True
                 if time.monotonic() - started > CONFLICT_WAIT_S:
