@@ -377,13 +377,21 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
 
 
+def _stage_order() -> list[tuple[str, int]]:
+    from schemas.records import STAGES
+
+    return [(str(stage), rank) for rank, stage in enumerate(STAGES)]
+
+
+def stage_order_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("SELECT stage, rank FROM listing_stages ORDER BY rank").fetchall() == _stage_order()
+
+
 def write_stage_order(con: duckdb.DuckDBPyConnection) -> None:
     """Rewrite `listing_stages` from ListingStage, the one definition of the stage order.
     Runs inside the caller's write transaction."""
-    from schemas.records import STAGES
-
-    wanted = [(str(stage), rank) for rank, stage in enumerate(STAGES)]
-    if con.execute("SELECT stage, rank FROM listing_stages ORDER BY rank").fetchall() == wanted:
+    wanted = _stage_order()
+    if stage_order_is_current(con):
         return
     con.execute("DELETE FROM listing_stages")
     con.executemany("INSERT INTO listing_stages VALUES (?, ?)", wanted)
@@ -405,7 +413,8 @@ class Warehouse:
             self._lake_db = connect(self.target)
             self._lake_db.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
         self._retrying(migrate)
-        self.write(write_stage_order)
+        if not self.read(stage_order_is_current):  # no write (and no turn to wait for) when current
+            self.write(write_stage_order)
 
     @property
     def is_lake(self) -> bool:
