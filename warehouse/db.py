@@ -430,6 +430,15 @@ class Warehouse:
     def __str__(self) -> str:
         return describe(self.target)
 
+    def _reattach(self) -> None:
+        if self._lake_db is None:
+            return
+        with self._lake_lock:
+            with contextlib.suppress(duckdb.Error):
+                self._lake_db.close()
+            self._lake_db = connect(self.target)
+            self._lake_db.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
+
     def close(self) -> None:
         if self._lake_db is not None:
             self._lake_db.close()
@@ -527,6 +536,9 @@ class Warehouse:
                     aborted += 1
                     if aborted > ABORTED_RETRIES:
                         raise
+                    # The catalog's connection, shared by every session of this
+                    # attachment, is left in the aborted transaction: attach anew.
+                    self._reattach()
                 self.conflicts += 1
                 conflicted = True
                 if time.monotonic() - started > CONFLICT_WAIT_S:
