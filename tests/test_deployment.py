@@ -25,7 +25,7 @@ def test_entrypoints_import_and_parameters_match_the_flow():
 
 
 def test_schedule_and_concurrency_limit():
-    (deployment,) = deployments()
+    (deployment,) = [d for d in deployments() if d["name"] == "hkai-ingest"]
     assert deployment["concurrency_limit"]["limit"] == 1
     interval_s = deployment["schedules"][0]["interval"]
     assert interval_s == load_config(PROJECT / "hkai.yaml").schedule.interval_minutes * 60
