@@ -105,8 +105,9 @@ def cmd_serve(args) -> int:
     config_path, warehouse_path = _paths(args)
     config = _config(config_path)
     from tasks.report.page import default_report_path
+    from warehouse.db import target_of
 
-    report_path = default_report_path(warehouse_path or config.warehouse).resolve()
+    report_path = default_report_path(target_of(warehouse_path or config.warehouse)).resolve()
     with _prefect_api_for_schedules():
         from flows.ingest import ingest
 
@@ -193,22 +194,24 @@ def cmd_sql(args) -> int:
     return EXIT_OK
 
 
-def _warehouse_to_read(args) -> Path:
-    """The warehouse a reading command uses: --warehouse, HKAI_WAREHOUSE, else the
-    configuration's (--config, HKAI_CONFIG, else the default)."""
+def _warehouse_to_read(args):
+    """The warehouse a reading command uses (a file or a DuckLake): --warehouse,
+    HKAI_WAREHOUSE, else the configuration's (--config, HKAI_CONFIG, else the default)."""
+    from warehouse.db import target_of
+
     config_path, warehouse_path = _paths(args)
-    return Path(warehouse_path or _config(config_path).warehouse)
+    return target_of(warehouse_path or _config(config_path).warehouse)
 
 
 def cmd_report(args) -> int:
     from schemas.board import BoardState
     from tasks.report.page import REPORT_NAME, default_report_path, write_report
 
-    warehouse_path = _warehouse_to_read(args)
-    out = Path(args.out) if args.out else default_report_path(warehouse_path)
+    warehouse = _warehouse_to_read(args)
+    out = Path(args.out) if args.out else default_report_path(warehouse)
     if out.is_dir():
         out = out / REPORT_NAME
-    board = write_report(warehouse_path, out)
+    board = write_report(warehouse, out)
     if board.state in (BoardState.MISSING, BoardState.BROKEN):
         print(f"hkai report: {board.message} (wrote {out}, which says so)", file=sys.stderr)
         return EXIT_FAILED
@@ -231,9 +234,9 @@ def cmd_search(args) -> int:
         query_terms(args.query)
     except SearchError as exc:
         raise UsageError(f"hkai search: {exc}") from None
-    warehouse_path = _warehouse_to_read(args)
+    warehouse = _warehouse_to_read(args)
     try:
-        result = search(warehouse_path, args.query, limit=args.limit)
+        result = search(warehouse, args.query, limit=args.limit)
     except (SearchError, WarehouseError) as exc:
         print(f"hkai search: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -266,9 +269,9 @@ def cmd_export(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"hkai export: --out {out} is a file, not a directory")
-    warehouse_path = _warehouse_to_read(args)
+    warehouse = _warehouse_to_read(args)
     try:
-        written = export_warehouse(warehouse_path, out, args.format)
+        written = export_warehouse(warehouse, out, args.format)
     except WarehouseError as exc:
         print(f"hkai export: {exc}", file=sys.stderr)
         return EXIT_FAILED

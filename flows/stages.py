@@ -23,6 +23,7 @@ from prefect.context import FlowRunContext
 
 from schemas.board import Board
 from schemas.config import DEFAULT_CONFIG, Config, DuckLakeWarehouse, HkexnewsSource, WarcSource, load_config
+from schemas.exchange import Issuer
 from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
     UrlOutcome, UrlStatus
 from tasks.acquire import discover as discovery
@@ -40,7 +41,7 @@ from tasks.pool import submit_pages
 from tasks.runner import open_executor
 from tasks.understand.dedup import DedupIndex, dedup_articles
 from warehouse import issuers, loader, signatures
-from warehouse.db import Target, Warehouse, target_of
+from warehouse.db import Target, Warehouse, home_dir, target_of
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
 BATCH_SIZE = 64  # URLs per fetch/process/load batch: one transaction each
@@ -114,9 +115,8 @@ class RunContext:
         self.pool: Executor
         self.index: DedupIndex
         self.archive: WarcArchive | None = None
-        # Unset: beside the warehouse file, or `archive/` in the working directory for a lake.
-        self.archive_dir = Path(config.archive_dir) if config.archive_dir else (
-            Path("archive") if isinstance(target, DuckLakeWarehouse) else Path(target).parent / "archive")
+        # Unset: beside the warehouse file or a lake's SQLite catalog, else in the working directory.
+        self.archive_dir = Path(config.archive_dir) if config.archive_dir else home_dir(target) / "archive"
         self.channels = channel_labels(config.alerts.urls)
         self.watch = Watch(config.listings.watch)
         self._registry: Registry | None = None
@@ -135,6 +135,11 @@ class RunContext:
         if self._registry is None:
             self._registry = Registry(issuers.load_issuers(self.warehouse))
         return self._registry
+
+    def adopt_registry(self, registry: Registry, saved: list[Issuer]) -> None:
+        """After a write that worked on a copy of the registry commits: the copy is the run's."""
+        registry.mark_saved(saved)
+        self._registry = registry
 
     @classmethod
     @contextlib.contextmanager
@@ -177,15 +182,16 @@ def load_seeds(run: RunContext) -> int:
     known = lifecycle.resolve_news_events(run.registry, known_listings_from_seeds(run.nlp, changed), run.watch)
     run.index.add_seeds(changed)
 
-    def body(con) -> None:
+    def body(con) -> list[Issuer]:
         loader.store_seeds(con, changed)
         signatures.save_signatures(con, run.index.unsaved())
-        issuers.save_issuers(con, run.registry.changed())
+        saved = lifecycle.save_registry(con, run.registry)
         lifecycle.record_events(con, known, run.channels, _now())
+        return saved
 
-    run.warehouse.write(body)
+    saved = run.warehouse.write(body)
     run.index.mark_saved()
-    run.registry.mark_saved()
+    run.registry.mark_saved(saved)
     return len(changed)
 
 
@@ -204,15 +210,18 @@ def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
     now = _now()
     results = hkexnews.poll_list_files(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
     applications = join_records(results)
-    new_events: list[ListingEvent] = []
-    with run.warehouse.transaction() as con:
+
+    def body(con) -> lifecycle.RecordedPoll | None:
         loader.insert_fetches(con, run.run_id, [r.fetch for r in results])
         issuers.save_exchange_files(con, results, now)
-        if applications:  # else every file answered 304 or failed: nothing to learn
-            new_events = lifecycle.record_applications(con, run.registry, applications, run.watch, run.channels, now)
-    if applications:
-        run.registry.mark_saved()
-    _count_exchange_poll(run, source.name, results, len(applications), len(new_events))
+        if not applications:  # every file answered 304 or failed: nothing to learn
+            return None
+        return lifecycle.record_applications(con, run.registry, applications, run.watch, run.channels, now)
+
+    recorded = run.warehouse.write(body)
+    if recorded is not None:
+        run.adopt_registry(recorded.registry, recorded.saved)
+    _count_exchange_poll(run, source.name, results, len(applications), len(recorded.events) if recorded else 0)
 
 
 def _count_exchange_poll(run: RunContext, name: str, results: list, applications: int, new_events: int) -> None:
@@ -370,22 +379,22 @@ def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: 
     outcomes = batch.outcomes + [UrlOutcome(url=a.url, source=a.source, status=UrlStatus.STORED,
                                             article_id=a.article_id) for a in articles]
 
-    def body(con) -> tuple[list[Article], list[ListingEvent]]:
+    def body(con) -> tuple[list[Article], list[ListingEvent], list[Issuer]]:
         loader.insert_fetches(con, run.run_id, batch.fetches)
         stored = loader.insert_articles(con, run.run_id, articles, replace=replace)
         loader.record_url_outcomes(con, outcomes, now)
         signatures.save_signatures(con, run.index.unsaved())
-        issuers.save_issuers(con, run.registry.changed())
+        saved = lifecycle.save_registry(con, run.registry)
         new_events = lifecycle.record_events(con, events, run.channels, now)
         if record_progress is not None:
             record_progress(con, len(stored))
-        return stored, new_events
+        return stored, new_events, saved
 
     # Another writer of a shared lake may have stored some of these articles first: the
     # counts are of what this run wrote.
-    articles, new_events = run.warehouse.write(body)
+    articles, new_events, saved = run.warehouse.write(body)
     run.index.mark_saved()
-    run.registry.mark_saved()
+    run.registry.mark_saved(saved)
     for fetch in batch.fetches:
         run.counts.bump(fetch.source, "fetched")
         if fetch.outcome in NOT_HTML_OUTCOMES:

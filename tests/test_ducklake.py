@@ -1,24 +1,38 @@
 """The warehouse on a DuckLake: the same schema as a DuckDB file, keyed writes that hold
 without constraints, and writers at the same time (a real PostgreSQL catalog, real
-Parquet files)."""
+Parquet files); the exchange's record and the lifecycle written the same way on every
+backend, against the loopback replica of the exchange's lists."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
 from pathlib import Path
-from datetime import datetime, timezone
 
 import pytest
 
-from schemas.config import DuckLakeWarehouse
+from flows.stages import RunContext, poll_exchange_source
+from schemas.config import Config, DuckLakeWarehouse
 from schemas.records import ListingEvent, ListingStage
+from tasks.acquire.fetch import Fetcher
 from tasks.alerts.channels import channel_labels
 from tasks.alerts.delivery import deliver_pending
 from tasks.listings import lifecycle
+from tasks.listings.registry import Registry
+from tasks.report.page import default_report_path
+from tests.board_data import NOW as BOARD_NOW, build_sample_warehouse
+from tests.hkexnews_replica import Replica
 from tests.test_alerts import Receiver
+from tests.test_registry import application
+from tests.test_search import add_articles
 from warehouse import listings
-from warehouse.db import Warehouse, ducklake_sql, migration_files
+from warehouse.board import read_board
+from warehouse.db import Warehouse, connect, ducklake_sql, migration_files
+from warehouse.export import export_warehouse
 from warehouse.rows import insert_new, upsert
+from warehouse.search import index_dir_for, search
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 COLUMNS_SQL = ("SELECT table_name, column_name, regexp_replace(data_type, '\\[\\d+\\]', '[]') FROM information_schema.columns"
@@ -177,3 +191,159 @@ def test_two_writers_seeing_the_same_listing_alert_it_once(pg_lake):
         assert check.query("SELECT status FROM alert_outbox") == [("sent",)]
     finally:
         receiver.close()
+
+
+# -- the exchange's record on a lake ---------------------------------------------------------
+
+def test_a_lake_made_before_the_exchange_record_upgrades_with_its_listing_rows(tmp_path):
+    """A lake written before migration 010 existed: 010 rebuilds listing_events on it with
+    its rows, and the lifecycle view (lists, structs, arg_max) reads them."""
+    lake = DuckLakeWarehouse(ducklake=f"sqlite:{tmp_path / 'lake.sqlite'}")
+    con = connect(lake)
+    con.execute("CREATE TABLE schema_migrations (version INTEGER, name VARCHAR, applied_at TIMESTAMPTZ);"
+                " CREATE TABLE write_guard (writes BIGINT NOT NULL); INSERT INTO write_guard VALUES (0)")
+    for version, name, sql in migration_files():
+        if version != 10:
+            con.execute(ducklake_sql(sql))
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    con.execute("INSERT INTO listing_stages VALUES ('filing', 0), ('hearing', 1), ('pricing', 2), ('debut', 3)")
+    con.execute("INSERT INTO listing_events (event_id, company, exchange, stage, first_seen_at, known, stale) VALUES"
+                " ('e1', 'MiniMax', 'HKEX', 'debut', now(), TRUE, FALSE),"
+                " ('e2', 'Lumen', 'HKEX', 'filing', now(), FALSE, TRUE),"
+                " ('e3', 'Lumen', 'HKEX', 'debut', now(), FALSE, FALSE)")
+    con.close()
+    wh = Warehouse(lake)
+    assert wh.query("SELECT company, stage, origin, suppressed, issuer_id, coalesce(aliases, []) FROM listing_events"
+                    " ORDER BY event_id") == [("MiniMax", "debut", "news", "known", None, []),
+                                              ("Lumen", "filing", "news", "stale", None, []),
+                                              ("Lumen", "debut", "news", None, None, [])]
+    assert wh.query("SELECT company, current_stage, stages, [e.stage FOR e IN evidence] FROM listings"
+                    " ORDER BY company") == [("Lumen", "debut", ["filing", "debut"], ["filing", "debut"]),
+                                             ("MiniMax", "debut", ["debut"], ["debut"])]
+    assert wh.query("SELECT max(version) FROM schema_migrations") == [(migration_files()[-1][0],)]
+    wh.close()
+
+
+@contextlib.contextmanager
+def _exchange_run(warehouse: Warehouse, replica: Replica, channels: list[str]) -> Iterator[RunContext]:
+    """A run's context for polling the replica (what `hkai ingest` builds, without Prefect)."""
+    config = Config(sources=[{"name": "hkex", "kind": "hkexnews", "url": replica.url}], alerts={"urls": channels},
+                    http={"timeout_s": 3, "per_host_delay_s": 0, "per_host_concurrency": 8})
+    run = RunContext(config, warehouse.target)
+    run.warehouse = warehouse
+    with Fetcher(config.http) as run.fetcher:
+        yield run
+
+
+def test_the_exchange_poll_and_the_news_fuse_alike_on_every_backend(warehouse, site):
+    replica = Replica(site)
+    replica.file(501, "Quill Robotics Co., Ltd.", "羽毛機器人有限公司", day=date(2026, 1, 5))
+    replica.file(502, "Harbour Dumpling House Holdings Limited", "港灣餃子館控股有限公司", day=date(2026, 1, 6))
+    replica.publish(date(2026, 2, 2))
+    with _exchange_run(warehouse, replica, ["json://127.0.0.1:9/hook"]) as run:
+        poll_exchange_source(run, run.config.sources[0])  # the baseline: known, silent
+        assert warehouse.query("SELECT count(*), count(*) FILTER (WHERE suppressed = 'known') FROM listing_events") \
+            == [(2, 2)]
+        replica.phip(501, date(2026, 2, 3))
+        replica.file(503, "Tessellate Semiconductor Co., Ltd.", "鑲嵌半導體有限公司", day=date(2026, 2, 3))
+        replica.file(504, "Pearl Tea House Holdings Limited", "珍珠茶館控股有限公司", day=date(2026, 2, 3))
+        replica.publish(date(2026, 2, 3))
+        poll_exchange_source(run, run.config.sources[0])
+        # The news reports the hearing the exchange showed: one row, no second alert.
+        sighting = ListingEvent(event_id="news-quill-hearing", company="Quill Robotics", aliases=["Quill"],
+                                stage=ListingStage.HEARING, article_id="article-9", event_date=T0,
+                                evidence="Quill Robotics passed its hearing.")
+        (resolved,) = lifecycle.resolve_news_events(run.registry, [sighting], run.watch, T0)
+
+        def body(con):
+            saved = lifecycle.save_registry(con, run.registry)
+            return lifecycle.record_events(con, [resolved], run.channels, T0), saved
+
+        new, saved = warehouse.write(body)
+        run.registry.mark_saved(saved)
+        assert new == []
+        site.reset_hits()
+        poll_exchange_source(run, run.config.sources[0])  # nothing changed
+        assert len([p for p, h in site.requests if "If-None-Match" in h]) == 20
+    rows = warehouse.query("SELECT company, stage, origin, suppressed, article_id FROM listing_events"
+                           " WHERE NOT known ORDER BY company, stage")
+    assert rows == [("Pearl Tea House Holdings Limited", "filing", "exchange", "unwatched", None),
+                    ("Quill Robotics Co., Ltd.", "hearing", "exchange", None, "article-9"),
+                    ("Tessellate Semiconductor Co., Ltd.", "filing", "exchange", None, None)]
+    assert warehouse.query("SELECT count(*) FROM alert_outbox") == [(2,)]
+    # The article's other name for it is kept, beside the exchange's evidence.
+    assert warehouse.query("SELECT name_zh, aliases, list_contains(ai_evidence, 'news: article-9') FROM issuers"
+                           " WHERE hkex_id = 501") == [("羽毛機器人有限公司", ["Quill"], True)]
+    assert warehouse.query("SELECT count(*) FROM issuer_documents WHERE issuer_id = 'sehk-501'") == [(4,)]
+    assert warehouse.query("SELECT count(*), count(read_at) FROM exchange_files") == [(20, 20)]
+    assert warehouse.query("SELECT company, current_stage, name_zh, hearing_at IS NOT NULL FROM listings"
+                           " WHERE issuer_id = 'sehk-501'") == [("Quill Robotics Co., Ltd.", "hearing",
+                                                                 "羽毛機器人有限公司", True)]
+    board = read_board(warehouse.target)
+    assert board.state == "ok" and not board.problems
+    assert {c.name_en for c in board.listings} >= {"Quill Robotics Co., Ltd.", "Tessellate Semiconductor Co., Ltd."}
+
+
+def test_two_writers_recording_the_same_issuer_stage_give_one_event_and_one_alert(pg_lake):
+    Warehouse(pg_lake).close()
+    receiver = Receiver()
+    try:
+        urls = [receiver.url()]
+        labels = channel_labels(urls)
+        apps = [application(1001, "Quill Robotics Co., Ltd.", "羽毛機器人有限公司", phip=True)]
+        # Each writer's registry is the one it read at its start: neither knows the issuer.
+        handles = _racing(pg_lake, lambda con: lifecycle.record_applications(
+            con, Registry(), apps, lifecycle.Watch("ai"), labels, T0))
+        recorded = sorted((wh.last_result for wh in handles), key=lambda r: len(r.events))
+        assert [len(r.events) for r in recorded] == [0, 2]  # the filing (history) and the hearing, once
+        check = Warehouse(pg_lake)
+        assert check.query("SELECT stage, suppressed FROM listing_events ORDER BY stage") == [
+            ("filing", "stale"), ("hearing", None)]
+        assert check.query("SELECT count(*) FROM issuers") == [(1,)]
+        assert check.query("SELECT count(*) FROM alert_outbox") == [(1,)]
+        sent: list[int] = []
+        threads = [threading.Thread(target=lambda wh=wh: sent.append(deliver_pending(wh, urls, now_fn=lambda: T0).sent))
+                   for wh in handles]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert sorted(sent) == [0, 1] and len(receiver.titles()) == 1
+        assert "Quill Robotics" in receiver.titles()[0]
+        check.close()
+    finally:
+        receiver.close()
+
+
+# -- reading a lake: the board, search, export -------------------------------------------------
+
+def test_the_board_search_and_export_read_a_lake_as_they_read_a_file(tmp_path, pg_lake):
+    """The same sample written into a DuckDB file, a SQLite-catalogued lake and a
+    PostgreSQL-catalogued one reads back the same through every reading command."""
+    targets = {"file": tmp_path / "hkai.duckdb",
+               "sqlite": DuckLakeWarehouse(ducklake=f"sqlite:{tmp_path / 'lake.sqlite'}"),
+               "postgres": pg_lake}
+    seen = {}
+    for kind, target in targets.items():
+        build_sample_warehouse(target)
+        wh = Warehouse(target)
+        add_articles(wh, 0, 10)
+        wh.close()
+        board = read_board(target, now=BOARD_NOW)
+        assert board.state == "ok" and not board.problems, (kind, board.problems)
+        found = search(target, "listing hearing", index_dir=tmp_path / f"{kind}.search")
+        exported = export_warehouse(target, tmp_path / f"{kind}-export", "csv")
+        seen[kind] = ([(c.name_en, c.stage) for c in board.listings], len(board.sources),
+                      [hit.title for hit, _ in found.hits],
+                      {f.name: f.rows for f in exported if f.name not in ("schema_migrations", "write_guard")})
+    assert seen["sqlite"] == seen["file"] and seen["postgres"] == seen["file"]
+    listed, sources, hits, rows = seen["file"]
+    assert ("Lumen Compute", "hearing") in listed and sources == 3
+    assert hits and all("listing hearing" in title.lower() for title in hits[:2])
+    assert rows["articles"] == 14 and rows["listing_events"] == 3
+    # Where the search index and the page go for a lake: beside its SQLite catalog; for a
+    # PostgreSQL catalog, in the working directory, after the database.
+    assert index_dir_for(targets["sqlite"]) == tmp_path / "lake.search"
+    assert default_report_path(targets["sqlite"]) == tmp_path / "report.html"
+    database = pg_lake.ducklake.split("dbname=")[1].split()[0]
+    assert index_dir_for(pg_lake) == Path.cwd() / f"{database}.search"

@@ -87,6 +87,10 @@ class WarehouseError(Exception):
     """The warehouse cannot be used (wrong file, corrupt, locked for too long, no catalog)."""
 
 
+class NoWarehouse(WarehouseError):
+    """A reader found no warehouse where it was told to look: nothing was ingested there yet."""
+
+
 class WriteConflict(WarehouseError):
     """Another writer's commit conflicted with this transaction (DuckLake) and retrying
     did not get it through in time."""
@@ -135,7 +139,7 @@ def is_write_conflict(exc: BaseException) -> bool:
 def _connect_file(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting (with backoff) while another process holds its lock."""
     if read_only and not path.exists():
-        raise WarehouseError(f"{path}: no warehouse here yet (run `hkai ingest` first)")
+        raise NoWarehouse(f"{path}: no warehouse here yet (run `hkai ingest` first)")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
@@ -176,6 +180,18 @@ def extension_file(name: str) -> Path:
 def _attach_lake(lake: DuckLakeWarehouse, read_only: bool) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `lake` and in use."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        attach_lake(con, lake, LAKE_ALIAS, read_only)
+    except BaseException:
+        con.close()
+        raise
+    con.execute(f"USE {LAKE_ALIAS}")
+    return con
+
+
+def attach_lake(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, alias: str, read_only: bool) -> None:
+    """Attach the lake to an open connection as `alias`, its extensions loaded from their
+    packages. Read-only, a lake that does not exist yet is NoWarehouse."""
     catalog_kind = lake.ducklake.split(":", 1)[0]
     needed = ["ducklake", catalog_kind]
     if lake.data_path and "://" in lake.data_path:
@@ -191,19 +207,13 @@ def _attach_lake(lake: DuckLakeWarehouse, read_only: bool) -> duckdb.DuckDBPyCon
     if catalog_kind == "sqlite":
         sqlite_file = Path(lake.ducklake.removeprefix("sqlite:"))
         if read_only and not sqlite_file.exists():
-            raise WarehouseError(f"{describe(lake)}: no warehouse here yet (run `hkai ingest` first)")
+            raise NoWarehouse(f"{describe(lake)}: no warehouse here yet (run `hkai ingest` first)")
         sqlite_file.parent.mkdir(parents=True, exist_ok=True)
     if data_path and "://" not in data_path and not read_only:
         Path(data_path).mkdir(parents=True, exist_ok=True)
     clause = f" ({', '.join(options)})" if options else ""
-    try:
-        with _catalog_lock(con, lake):
-            _attach_with_retries(con, lake, clause, read_only)
-    except BaseException:
-        con.close()
-        raise
-    con.execute(f"USE {LAKE_ALIAS}")
-    return con
+    with _catalog_lock(con, lake):
+        _attach_with_retries(con, lake, alias, clause, read_only)
 
 
 # Any fixed number: the PostgreSQL advisory lock writers take while attaching a catalog.
@@ -228,12 +238,12 @@ def _catalog_lock(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse) -> It
         con.execute("DETACH hkai_attach_lock")
 
 
-def _attach_with_retries(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, clause: str,
+def _attach_with_retries(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, alias: str, clause: str,
                          read_only: bool) -> None:
     deadline = time.monotonic() + LOCK_WAIT_S
     while True:
         try:
-            con.execute(f"ATTACH '{_quote('ducklake:' + lake.ducklake)}' AS {LAKE_ALIAS}{clause}")
+            con.execute(f"ATTACH '{_quote('ducklake:' + lake.ducklake)}' AS {alias}{clause}")
             break
         except duckdb.Error as exc:
             # Two writers attaching a new catalog at once both create DuckLake's own tables;
@@ -242,7 +252,7 @@ def _attach_with_retries(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse
                 time.sleep(0.1 + random.random() * 0.2)
                 continue
             if read_only and "creating a new DuckLake is explicitly disabled" in str(exc):
-                raise WarehouseError(f"{describe(lake)}: no warehouse here yet (run `hkai ingest` first)") from None
+                raise NoWarehouse(f"{describe(lake)}: no warehouse here yet (run `hkai ingest` first)") from None
             reason = redact_catalog(str(exc).replace("\n", " "))
             raise WarehouseError(f"{describe(lake)}: cannot attach: {reason[:300]}") from None
 
@@ -264,6 +274,49 @@ def connect(target: Target | str, *, read_only: bool = False, wait_s: float = LO
     if isinstance(target, DuckLakeWarehouse):
         return _attach_lake(target, read_only)
     return _connect_file(Path(target), read_only, wait_s)
+
+
+def attach_read_only(con: duckdb.DuckDBPyConnection, target: Target, alias: str, wait_s: float = LOCK_WAIT_S) -> None:
+    """Attach the warehouse read-only to an open connection as `alias` (beside other
+    databases: a search index's segments): the DuckDB file, waiting while a writer holds
+    it, or the lake's latest snapshot. A warehouse that does not exist is NoWarehouse."""
+    if isinstance(target, DuckLakeWarehouse):
+        attach_lake(con, target, alias, read_only=True)
+        return
+    path = Path(target)
+    if not path.exists():
+        raise NoWarehouse(f"{path}: no warehouse here yet (run `hkai ingest` first)")
+    deadline = time.monotonic() + wait_s
+    delay = 0.01
+    while True:
+        try:
+            con.execute(f"ATTACH '{_quote(str(path))}' AS {alias} (READ_ONLY)")
+            return
+        except duckdb.Error as exc:
+            if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
+                raise WarehouseError(f"{path}: cannot read it: {str(exc).splitlines()[0]}") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+def companion_path(target: Target, suffix: str) -> Path:
+    """A path on this machine for files that go with the warehouse (`hkai.search` for
+    `hkai.duckdb`): beside the DuckDB file or the SQLite catalog; for a PostgreSQL catalog,
+    in the working directory, named after its database."""
+    if isinstance(target, DuckLakeWarehouse):
+        if target.ducklake.startswith("sqlite:"):
+            catalog = Path(target.ducklake.removeprefix("sqlite:"))
+            return catalog.with_name(catalog.stem + suffix)
+        database = re.search(r"\bdbname\s*=\s*([^\s]+)", target.ducklake)
+        return Path.cwd() / ((database.group(1) if database else "ducklake") + suffix)
+    path = Path(target)
+    return path.with_name(path.stem + suffix)
+
+
+def home_dir(target: Target) -> Path:
+    """The folder of `companion_path`: where the board's page and, unless configured,
+    the WARC archive go."""
+    return companion_path(target, "").parent
 
 
 def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
@@ -319,6 +372,9 @@ def ducklake_sql(sql: str) -> str:
     # as expressions; the quoted forms are literals DuckDB casts to BOOLEAN.
     sql = re.sub(r"\bDEFAULT\s+(TRUE|FALSE)\b", lambda m: f"DEFAULT '{m.group(1).lower()}'", sql,
                  flags=re.IGNORECASE)
+    # DuckLake has no default for a list column; hkai writes every list it stores, so such
+    # a column is nullable there (rows copied from before it existed hold NULL, read as []).
+    sql = re.sub(r"(?:\s+NOT\s+NULL)?\s+DEFAULT\s+\[\s*\]", "", sql, flags=re.IGNORECASE)
     return sql
 
 
