@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hkai-installed
 
-.PHONY: setup browser run test bench profile serve clean
+.PHONY: setup browser run test test-fast bench profile serve clean
 
 setup: $(STAMP)
 
@@ -31,8 +31,17 @@ browser:
 	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "WARNING: chromium could not be installed: the report's browser tests will be skipped"
 
+# One pytest worker per logical core (pytest-xdist), each module's tests on one worker so that a
+# module's shared first run happens once. Plain `.venv/bin/python -m pytest` runs serially.
+PARALLEL := -n logical --dist loadfile
+
 test: setup browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
+
+# Everything but the tests marked slow (tests/conftest.py marks every test that needs the
+# Prefect server or runs hkai in a subprocess): under a minute, for the edit-test loop.
+test-fast: setup
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
 
 # The peers hkai is compared with live in their own venv, never in the project's.
 PEERS := bench/.venv-peers
@@ -46,6 +55,8 @@ $(PEERS_STAMP): bench/requirements-peers.txt
 bench: setup $(PEERS_STAMP)
 	$(BIN)/python -m bench.harness
 	$(BIN)/python -m bench.exchange
+	$(BIN)/python -m bench.listings_eval
+	$(BIN)/python -m bench.relevance_eval
 
 # Where a run's time goes: py-spy (from the peers' venv) over one ingest's process tree.
 profile: setup $(PEERS_STAMP)

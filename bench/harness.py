@@ -1,6 +1,6 @@
 """hkai end to end against the tools users would pick instead, on the same aeb pages.
 
-Serves ../shared/corpus/aeb from a loopback site (bench/site.py) through a feed, runs the
+Serves ../shared/corpus/aeb from the loopback site (tests/site.py) through a feed, runs the
 real CLI (`.venv/bin/hkai ingest`) on a fresh warehouse, and prints one table: articles/s,
 per core, hkai's ratio to each peer and extraction F1 (bench/f1.py), then hkai's details:
 start-up overhead, peak RSS of the process tree, and a poll of 50 sources answering 304.
@@ -19,14 +19,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bench.f1 import Score, load_corpus, score
-from bench.site import BenchSite
+from bench.f1 import CorpusPage, Score, load_corpus, score
+from bench.memory import PeakMemory
+from tests.site import Route, Site
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT.parent / "shared" / "corpus" / "aeb"
@@ -45,83 +45,80 @@ TARGET_POLL_S = 1.0
 TARGET_BACKFILL_RSS = 1 << 30
 
 
-# -- running the CLI -------------------------------------------------------------------
+# -- the site ---------------------------------------------------------------------------
 
-def _process_tree(root: int) -> list[int]:
-    """A process and all its descendants (worker pool, Prefect's server), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as handle:
-                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-        children.setdefault(parent, []).append(int(entry.name))
-    tree, frontier = [root], [root]
-    while frontier:
-        found = children.get(frontier.pop(), [])
-        tree += found
-        frontier += found
-    return tree
+FEED_ITEMS = 2_000  # items per feed, under the fetcher's per-source cap
+SITE_LAST_MODIFIED = "Tue, 14 Nov 2023 22:13:20 GMT"  # the feeds' item dates: the site never changes
 
 
-def _memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes; PSS shares pages that several processes map among them."""
-    rss = pss = 0
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"Rss:"):
-                    rss = int(line.split()[1]) * 1024
-                elif line.startswith(b"Pss:"):
-                    pss = int(line.split()[1]) * 1024
-    except OSError:
-        pass  # ended, or not ours to read
-    return rss, pss
+class CorpusSite:
+    """The aeb pages on the loopback site (tests/site.py), from memory:
 
+      /a/<id>.html    each page, gunzipped (copies: /a/<id>-<k>.html, k >= 1, sharing one body)
+      /feed.xml       RSS 2.0 listing every page (more pages: /feed-<k>.xml, FEED_ITEMS each)
+      /poll-<k>.xml   `poll_feeds` small feeds for the "unchanged sources" measure
+      /empty.xml      a feed with no items (the start-up overhead run)
+      /robots.txt     allows everything
 
-def _role(pid: int) -> str:
-    """A short name for a process in the tree, from its command line."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            argv = handle.read().decode("utf-8", "replace").split("\0")
-    except OSError:
-        return "?"
-    line = " ".join(argv)
-    if "multiprocessing" in line:
-        return "worker"
-    if "prefect" in line and ("server" in line or "uvicorn" in line):
-        return "prefect server"
-    return "hkai" if any(a.endswith("hkai") for a in argv[:2]) else Path(argv[0]).name or "?"
+    Every response carries ETag and Last-Modified and answers a matching conditional GET
+    with 304, as a well-behaved news site does. Use as a context manager."""
 
+    def __init__(self, pages: list[CorpusPage], total_pages: int | None = None, poll_feeds: int = 0):
+        self.site = Site(keep_requests=False)  # 100k requests' headers are nobody's business
+        self.base = self.site.base
+        self._page_of_path: dict[str, str] = {}
+        route_of = {p.page_id: Route(p.html, conditional=True) for p in pages}
+        listed: list[tuple[str, str]] = []
+        for n in range(total_pages or len(pages)):
+            page = pages[n % len(pages)]
+            copy = n // len(pages)
+            path = f"/a/{page.page_id}.html" if copy == 0 else f"/a/{page.page_id}-{copy}.html"
+            self.site.routes[path] = route_of[page.page_id]  # copies share the route: one body, one ETag
+            self._page_of_path[path] = page.page_id
+            listed.append((f"aeb page {n}", path))
 
-class PeakMemory(threading.Thread):
-    """Samples a process tree's memory until stopped; keeps the largest RSS sum seen,
-    the PSS sum at that moment, and which processes made it up."""
+        self.feed_urls = [self._feed("/feed.xml" if k == 0 else f"/feed-{k // FEED_ITEMS}.xml",
+                                     f"aeb {k // FEED_ITEMS}", listed[k:k + FEED_ITEMS])
+                          for k in range(0, len(listed), FEED_ITEMS)]
+        # Poll feeds share out the first copy of the pages, so polling them after the main
+        # feed's run discovers only stored articles and then only 304s.
+        first_copy = listed[:len(pages)]
+        self.poll_feed_urls = [self._feed(f"/poll-{k}.xml", f"poll {k}", first_copy[k::poll_feeds])
+                               for k in range(poll_feeds)]
+        self.empty_feed_url = self._feed("/empty.xml", "empty", [])
+        self.site.add("/robots.txt", b"User-agent: *\nAllow: /\n", content_type="text/plain", conditional=True)
 
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.rss = self.pss = 0
-        self.breakdown: list[tuple[str, int]] = []
-        self._stop_event = threading.Event()
+    def _feed(self, path: str, title: str, items: list[tuple[str, str]]) -> str:
+        return self.site.add_feed(path, items, title=title, guid=True, published=SITE_LAST_MODIFIED,
+                                  description="aeb pages")
 
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            sample = [(pid, *_memory(pid)) for pid in _process_tree(self.pid)]
-            rss = sum(r for _, r, _ in sample)
-            if rss > self.rss:
-                self.rss, self.pss = rss, sum(p for _, _, p in sample)
-                self.breakdown = [(_role(pid), r) for pid, r, _ in sample if r]
-            self._stop_event.wait(RSS_SAMPLE_S)
+    def page_url(self, page_id: str) -> str:
+        """The URL of a page's first copy."""
+        return f"{self.base}/a/{page_id}.html"
 
-    def stop(self) -> "PeakMemory":
-        self._stop_event.set()
-        self.join()
+    def page_id(self, url: str) -> str | None:
+        """The aeb id of a page URL this site serves (any copy), else None."""
+        if not url.startswith(self.base):
+            return None
+        return self._page_of_path.get(url[len(self.base):].split("?", 1)[0])
+
+    @property
+    def responses(self):
+        """Responses sent since the last `reset_counts()`, by status code."""
+        return self.site.stats().responses
+
+    def reset_counts(self) -> None:
+        self.site.reset_hits()
+
+    def __enter__(self) -> "CorpusSite":
+        self.site.start()
         return self
 
+    def __exit__(self, *exc) -> None:
+        self.site.stop()
+
+
+# -- running the CLI -------------------------------------------------------------------
 
 @dataclass
 class IngestRun:
@@ -154,7 +151,7 @@ def run_ingest(workdir: Path, name: str, warehouse: Path, feed_urls: list[str], 
         began = time.perf_counter()
         process = subprocess.Popen([*prefix, str(hkai), "ingest", "--config", str(config_path), "--warehouse", str(warehouse)],
                                    stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=environment)
-        sampler = PeakMemory(process.pid)
+        sampler = PeakMemory(process.pid, RSS_SAMPLE_S)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - began
@@ -259,7 +256,7 @@ def benchmark(args) -> int:
     print(f"hkai benchmark {date.today()}: aeb corpus, {total} pages ({len(pages)} distinct) "
           f"from a loopback site, {cores} cores", flush=True)
     with tempfile.TemporaryDirectory(prefix="hkai-bench-") as tmp, \
-            BenchSite(pages, total_pages=total, poll_feeds=POLL_SOURCES) as site:
+            CorpusSite(pages, total_pages=total, poll_feeds=POLL_SOURCES) as site:
         work = Path(tmp)
 
         def ingest(name: str, warehouse: Path, feeds: list[str]) -> IngestRun:
@@ -275,7 +272,7 @@ def benchmark(args) -> int:
         print(f"  hkai: end to end, {total} pages, {args.repeat} run(s) ...", file=sys.stderr, flush=True)
         site.reset_counts()
         runs = [ingest("aeb", work / f"hkai-{i}.duckdb", site.feed_urls) for i in range(args.repeat)]
-        served = site.responses["200"] // args.repeat
+        served = site.responses[200] // args.repeat
         e2e = _median(runs)
         warehouse = e2e.warehouse
         by_url = stored_texts(warehouse)
@@ -287,7 +284,7 @@ def benchmark(args) -> int:
         ingest("poll-first", warehouse, site.poll_feed_urls)
         site.reset_counts()
         poll = ingest("poll", warehouse, site.poll_feed_urls)
-        poll_304s = site.responses["304"]
+        poll_304s = site.responses[304]
         poll_flow = last_run_seconds(warehouse)
 
         peers, peers_python = {}, ""
@@ -348,7 +345,7 @@ def backfill(args) -> int:
     """Peak RSS and rate of one large run; the 100k-page target is < 1 GiB."""
     pages = load_corpus(args.corpus)
     total = args.backfill
-    with tempfile.TemporaryDirectory(prefix="hkai-backfill-") as tmp, BenchSite(pages, total_pages=total) as site:
+    with tempfile.TemporaryDirectory(prefix="hkai-backfill-") as tmp, CorpusSite(pages, total_pages=total) as site:
         work = Path(tmp)
         print(f"hkai backfill {date.today()}: {total} pages over {len(site.feed_urls)} feeds ...", flush=True)
         run = run_ingest(work, "backfill", work / "hkai.duckdb", site.feed_urls, HTTP_CONCURRENCY, args.hkai)

@@ -1,110 +1,289 @@
-"""Listing detection against the labelled sentences: precision and recall per stage.
+"""Relevance and listing detection on the labelled news passages, as an ingest runs them.
 
-    .venv/bin/python -m bench.listings_eval [tests/data/listing_sentences.jsonl]
+    .venv/bin/python -m bench.listings_eval                  # every split, cost before and after
+    .venv/bin/python -m bench.listings_eval --errors dev     # and every error of the dev split
+    .venv/bin/python -m bench.listings_eval --code-from REV  # the same, with tasks/ and schemas/ of a git revision
 
-A hit is a (sentence, company, stage) the labels name; field accuracy counts the exchange,
-stock code and amount of the hits whose label gives them.
+Each passage (tests/data/listing_news_{dev,test,holdout}.jsonl, written for this project in
+the styles of wire copy, Hong Kong local press, mainland English press and machine-translated
+Chinese press) goes through normalisation, the relevance score and, when relevant, listing
+detection, like an article in `hkai ingest`. Figures, per split:
+
+- relevance agreement: passages whose `is_relevant` equals the label;
+- precision of alerted events: detected (company, stage) pairs the labels name, among all
+  detected in passages judged relevant (every event detection emits can become an alert);
+- recall of primary events of technology companies: labelled events with `primary` and
+  `tech` that were detected (an event is missed too when its passage was judged irrelevant).
+
+Labels marked `primary: false` are true but incidental (a rival's debut the day before):
+detecting them is not a false alert, missing them is not a miss. Company names match after
+dropping legal suffixes and a leading city ("Shanghai Biren Technology Co., Ltd." is
+"Biren Technology"), or when one name's words begin the other's ("Cloudpeak Data",
+"Cloudpeak"). The test split was written before any tuning and measured once as a held-out
+set (precision 0.903, recall 0.964, relevance 1.000); the fixes its errors prompted make it
+a second dev set since. The holdout split was written and frozen before those fixes and is
+the held-out figure now.
+
+The listing stage's cost is the wall time of `detect_listing_events` per relevant article,
+in batches as the flow calls it, on the relevant passages and the seeds; best of three.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import re
+import subprocess
 import sys
+import tempfile
 import time
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from schemas.records import STAGES, Article
-from tasks.listings.detect import detect_listing_events
-from tasks.understand.nlp import load_nlp
+PROJECT = Path(__file__).resolve().parents[1]
+SPLITS = ("dev", "test", "holdout")
+# The splits written before the detector was tuned on them (see the module docstring).
+HELD_OUT = ("test", "holdout")
+THRESHOLD = 0.5  # the configuration's default relevance threshold
+BATCH = 64  # articles per detection call, as flows/stages.py batches them
+# The code before the work these passages were written for; `make bench` measures it too.
+BASELINE_REV = "33230a6"
+TARGETS = {"precision": 0.95, "recall": 0.80, "relevance": 0.95}
 
-LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "listing_sentences.jsonl"
-# Every labelled sentence is read as if published on this day (its dates are relative to it).
-PUBLISHED = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)
+_LEGAL = re.compile(r"\b(co|corp|corporation|company|ltd|limited|inc|incorporated|plc|holdings?|group|"
+                    r"joint stock|technology|technologies|tech)\b\.?", re.IGNORECASE)
+_CITIES = re.compile(r"^(beijing|shanghai|shenzhen|hangzhou|guangzhou|suzhou|wuhan|ningbo|hefei|nanjing|"
+                     r"chengdu|xiamen|jiangsu|zhejiang|hong kong)\s+", re.IGNORECASE)
 
 
-def load_labelled(path: Path = LABELLED) -> list[dict]:
+def company_key(name: str) -> str:
+    """A loose key for comparing a detected company with a label."""
+    key = re.sub(r"\(.*?\)", " ", name)
+    key = _CITIES.sub("", key.strip())
+    key = _LEGAL.sub(" ", key)
+    return " ".join(re.sub(r"[^\w+]+", " ", key.lower()).split())
+
+
+def same_company(detected: str, label: str) -> bool:
+    """The same company when the keys match or one's words begin the other's: "Cloudpeak
+    Data" (the registered name) and "Cloudpeak" (the name the label uses)."""
+    a, b = company_key(detected).split(), company_key(label).split()
+    shorter, longer = sorted((a, b), key=len)
+    return bool(shorter) and longer[: len(shorter)] == shorter
+
+
+def load_passages(split: str, project: Path = PROJECT) -> list[dict]:
+    path = project / "tests" / "data" / f"listing_news_{split}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def article_for(number: int, item: dict) -> Article:
-    published = datetime.fromisoformat(item["published_at"]) if "published_at" in item else PUBLISHED
-    return Article(article_id=f"s{number:03d}", url=f"https://example.org/{number}",
-                   canonical_url=f"https://example.org/{number}", source="labelled", published_at=published,
-                   fetched_at=published, text=item["text"], is_relevant=True)
+def passage_article(item: dict):
+    from schemas.records import Article
+
+    published = datetime.fromisoformat(item["published_at"])
+    url = f"https://news.example/{item['id']}"
+    return Article(article_id=item["id"], url=url, canonical_url=url, source="labelled", title=item["title"],
+                   published_at=published, fetched_at=published, language="en", text=item["text"],
+                   word_count=len(item["text"].split()))
 
 
-def evaluate(nlp, items: list[dict]) -> dict:
-    """Counts per stage (tp, fp, fn), field checks, and the misses, for the labelled items."""
-    counts = {stage: {"tp": 0, "fp": 0, "fn": 0} for stage in STAGES}
-    fields = {"exchange": [0, 0], "stock_code": [0, 0], "amount": [0, 0]}
-    errors: list[str] = []
-    for number, item in enumerate(items):
-        events = detect_listing_events(nlp, [article_for(number, item)])
-        got = {(e.company, e.stage): e for e in events}
-        want = {(label["company"], label["stage"]): label for label in item["events"]}
-        for key in got.keys() | want.keys():
-            stage = key[1]
-            if key in got and key in want:
-                counts[stage]["tp"] += 1
-                event, label = got[key], want[key]
-                for name in fields:
-                    if name in label:
-                        fields[name][1] += 1
-                        expected, actual = label[name], getattr(event, name)
-                        ok = (actual == expected) if name != "amount" else (
-                            actual is not None and abs(actual - expected) < 1 and event.currency == label["currency"])
-                        fields[name][0] += ok
-                        if not ok:
-                            errors.append(f"{name} {key}: got {actual!r}, want {expected!r}: {item['text'][:70]}")
-            elif key in got:
-                counts[stage]["fp"] += 1
-                errors.append(f"false positive {key}: {item['text'][:90]}")
-            else:
-                counts[stage]["fn"] += 1
-                errors.append(f"missed {key}: {item['text'][:90]}")
-    return {"counts": counts, "fields": fields, "errors": errors}
+@dataclass
+class Score:
+    passages: int = 0
+    relevance_agree: int = 0
+    detected: int = 0
+    correct: int = 0
+    primary: int = 0
+    primary_found: int = 0
+    fields: dict[str, list[int]] = field(default_factory=lambda: {"stock_code": [0, 0], "amount": [0, 0]})
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def relevance(self) -> float:
+        return self.relevance_agree / self.passages if self.passages else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.detected if self.detected else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.primary_found / self.primary if self.primary else 1.0
 
 
-def ratio(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else 1.0
+def score_passages(nlp, items: list[dict]) -> Score:
+    """Run relevance and detection over the passages and compare with their labels."""
+    from tasks.listings.detect import detect_listing_events
+    from tasks.understand.normalise import normalise_article
+    from tasks.understand.relevance import score_relevance
+
+    score = Score(passages=len(items))
+    articles = [score_relevance(normalise_article(passage_article(item)), THRESHOLD) for item in items]
+    for item, article in zip(items, articles):
+        if bool(article.is_relevant) == item["relevant"]:
+            score.relevance_agree += 1
+        else:
+            score.errors.append(f"{item['id']} relevance {article.relevance:.2f} (label {item['relevant']}): "
+                                f"{getattr(article, 'relevance_signals', [])[:6]}  {item['title'][:60]}")
+        events = detect_listing_events(nlp, [article]) if article.is_relevant else []
+        labels = {(company_key(label["company"]), label["stage"]): label for label in item["events"]}
+        found = set()
+        for event in events:
+            score.detected += 1
+            key = next((k for k in labels if k[1] == event.stage and same_company(event.company, labels[k]["company"])),
+                       None)
+            label = labels.get(key) if key else None
+            if label is None:
+                score.errors.append(f"{item['id']} false alert ({event.company}, {event.stage}): "
+                                    f"{(event.evidence or '')[:110]}")
+                continue
+            score.correct += 1
+            found.add(key)
+            if "stock_code" in label:
+                score.fields["stock_code"][1] += 1
+                score.fields["stock_code"][0] += event.stock_code == label["stock_code"]
+                if event.stock_code != label["stock_code"]:
+                    score.errors.append(f"{item['id']} stock code of {event.company}: {event.stock_code!r}, "
+                                        f"label {label['stock_code']!r}")
+            if "amount" in label:
+                ok = event.amount is not None and abs(event.amount - label["amount"]) < 1e6 \
+                    and event.currency == label["currency"]
+                score.fields["amount"][1] += 1
+                score.fields["amount"][0] += ok
+                if not ok:
+                    score.errors.append(f"{item['id']} amount of {event.company}: {event.amount} {event.currency}, "
+                                        f"label {label['amount']} {label['currency']}")
+        for key, label in labels.items():
+            if label["primary"] and label["tech"]:
+                score.primary += 1
+                if key in found:
+                    score.primary_found += 1
+                else:
+                    score.errors.append(f"{item['id']} missed ({label['company']}, {label['stage']}): "
+                                        f"{item['title'][:80]}")
+    return score
 
 
-def totals(counts: dict) -> dict:
-    return {key: sum(c[key] for c in counts.values()) for key in ("tp", "fp", "fn")}
+def cost_per_article(nlp, project: Path = PROJECT, repeats: int = 3) -> tuple[float, int]:
+    """(milliseconds of detect_listing_events per relevant article, articles), best of `repeats`."""
+    from schemas.records import Article
+    from tasks.listings.detect import detect_listing_events
+
+    articles = [passage_article(item).model_copy(update={"is_relevant": True})
+                for split in SPLITS for item in load_passages(split, project) if item["relevant"]]
+    for number, path in enumerate(sorted((project / "seeds").glob("*.txt"))):
+        text = path.read_text(encoding="utf-8")
+        articles.append(Article(article_id=f"seed{number}", url=f"https://news.example/seed{number}",
+                                canonical_url=f"https://news.example/seed{number}", source="labelled",
+                                published_at=articles[0].published_at, fetched_at=articles[0].fetched_at,
+                                text=text, is_relevant=True))
+    detect_listing_events(nlp, articles[:BATCH])  # warm-up: first-call allocations in spaCy
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for start in range(0, len(articles), BATCH):
+            detect_listing_events(nlp, articles[start:start + BATCH])
+        best = min(best, time.perf_counter() - started)
+    return 1000 * best / len(articles), len(articles)
 
 
-def main(argv: list[str]) -> int:
-    path = Path(argv[0]) if argv else LABELLED
-    items = load_labelled(path)
+def measure(project: Path = PROJECT, cost_only: bool = False) -> dict:
+    """Every figure for the code importable now on the project's labelled data, as a dict
+    (only the cost with `cost_only`)."""
+    from tasks.understand.nlp import load_nlp
+
     nlp = load_nlp()
-    started = time.perf_counter()
-    result = evaluate(nlp, items)
-    elapsed = time.perf_counter() - started
-    rows = [(stage, c) for stage, c in result["counts"].items()] + [("overall", totals(result["counts"]))]
-    print(f"{len(items)} labelled sentences from {path.name}")
-    print(f"{'stage':<9} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>10} {'recall':>8}")
-    for stage, c in rows:
-        precision = ratio(c["tp"], c["tp"] + c["fp"])
-        recall = ratio(c["tp"], c["tp"] + c["fn"])
-        print(f"{stage:<9} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4} {precision:>10.3f} {recall:>8.3f}")
-    # The holdout sentences were written after the detector was tuned on the rest. On their
-    # first run they scored precision 0.89, recall 0.80 (8 hits, 1 false, 2 missed); the
-    # fixes they prompted (attribution, modifiers, "to list") are in since.
-    for split in ("dev", "holdout"):
-        part = [item for item in items if item.get("split", "dev") == split]
-        c = totals(evaluate(nlp, part)["counts"])
-        print(f"{split + ' only':<13}{len(part):>3} sentences: precision "
-              f"{ratio(c['tp'], c['tp'] + c['fp']):.3f}, recall {ratio(c['tp'], c['tp'] + c['fn']):.3f}")
-    print()
-    print(f"{'field':<11} {'correct':>8} {'labelled':>9}")
-    for name, (right, labelled) in result["fields"].items():
-        print(f"{name:<11} {right:>8} {labelled:>9}")
-    print(f"\n{len(items) / elapsed:.0f} sentences/s ({elapsed:.2f} s, spaCy included)")
-    for line in result["errors"]:
-        print("  " + line)
+    figures: dict = {}
+    for split in () if cost_only else SPLITS:
+        score = score_passages(nlp, load_passages(split, project))
+        figures[split] = {"passages": score.passages, "relevance": score.relevance, "precision": score.precision,
+                          "recall": score.recall, "detected": score.detected, "correct": score.correct,
+                          "primary": score.primary, "primary_found": score.primary_found,
+                          "fields": score.fields, "errors": score.errors}
+    cost, articles = cost_per_article(nlp, project)
+    figures["cost_ms"], figures["cost_articles"] = cost, articles
+    return figures
+
+
+def measure_revision(rev: str, cost_only: bool = False) -> dict | None:
+    """The figures for tasks/ and schemas/ as they were at a git revision (None if unavailable)."""
+    with tempfile.TemporaryDirectory(prefix="hkai-baseline-") as tree:
+        archive = subprocess.run(["git", "-C", str(PROJECT), "archive", rev, "tasks", "schemas"],
+                                 capture_output=True)
+        if archive.returncode != 0:
+            return None
+        subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
+        # The old code and this script, on this checkout's labelled data and seeds.
+        env = {**os.environ, "PYTHONPATH": tree}
+        code = ("import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+                "import listings_eval as e; print(json.dumps(e.measure(Path(sys.argv[2]), sys.argv[3] == '1')))")
+        Path(tree, "listings_eval.py").write_text(Path(__file__).read_text(encoding="utf-8"), encoding="utf-8")
+        run = subprocess.run([sys.executable, "-c", code, tree, str(PROJECT), "1" if cost_only else "0"],
+                             capture_output=True, text=True, env=env, cwd=tree)
+        if run.returncode != 0:
+            print(run.stderr[-2000:], file=sys.stderr)
+            return None
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def _row(name: str, figures: dict, split: str) -> str:
+    f = figures[split]
+    return (f"{name:<9} {split:<5} {f['passages']:>4} {f['relevance']:>10.3f} "
+            f"{f['precision']:>10.3f} ({f['correct']}/{f['detected']}) {f['recall']:>8.3f} "
+            f"({f['primary_found']}/{f['primary']})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--errors", choices=SPLITS, action="append", default=[],
+                        help="also list every error of this split")
+    parser.add_argument("--code-from", metavar="REV", help="measure tasks/ and schemas/ of this git revision only")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline measurement")
+    args = parser.parse_args(argv)
+    if args.code_from:
+        figures = measure_revision(args.code_from)
+        if figures is None:
+            print(f"listings_eval: cannot measure revision {args.code_from}", file=sys.stderr)
+            return 2
+        runs = [(args.code_from, figures)]
+    else:
+        runs = [("now", measure())]
+        if not args.no_baseline:
+            baseline = measure_revision(BASELINE_REV)
+            if baseline is None:
+                print(f"(baseline {BASELINE_REV} not measurable here: no git history)")
+            else:
+                runs.insert(0, ("before", baseline))
+                # The machine is shared: measure both once more, one after the other, and
+                # keep each one's best, so that neither is judged on a busier minute.
+                again = measure_revision(BASELINE_REV, cost_only=True)
+                if again is not None:
+                    baseline["cost_ms"] = min(baseline["cost_ms"], again["cost_ms"])
+                runs[1][1]["cost_ms"] = min(runs[1][1]["cost_ms"], measure(cost_only=True)["cost_ms"])
+    print(f"{'code':<9} {'split':<5} {'n':>4} {'relevance':>10} {'precision':>10} {'':>9} {'recall':>8}")
+    for name, figures in runs:
+        for split in SPLITS:
+            print(_row(name, figures, split))
+    print(f"\ntargets: precision >= {TARGETS['precision']}, recall >= {TARGETS['recall']}, "
+          f"relevance >= {TARGETS['relevance']}")
+    for split in HELD_OUT:
+        latest = runs[-1][1][split]
+        print(f"  {split}: " + ", ".join(f"{name} {'met' if latest[name] >= target else 'NOT met'}"
+                                        for name, target in TARGETS.items()))
+    print(f"\n{'code':<9} {'listing stage ms per relevant article':>40} {'articles':>9} {'ratio':>6}")
+    first = runs[0][1]["cost_ms"]
+    for name, figures in runs:
+        print(f"{name:<9} {figures['cost_ms']:>40.2f} {figures['cost_articles']:>9} {figures['cost_ms'] / first:>6.2f}")
+    fields = runs[-1][1]["dev"]["fields"]
+    print("\nfields of matched dev events: " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in fields.items()))
+    for split in args.errors:
+        print(f"\nerrors, {split} split ({runs[-1][0]}):")
+        for line in runs[-1][1][split]["errors"]:
+            print("  " + line)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

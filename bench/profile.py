@@ -21,8 +21,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from bench.f1 import load_corpus
-from bench.harness import CORPUS, HKAI, HTTP_CONCURRENCY, PROJECT, run_ingest
-from bench.site import BenchSite
+from bench.harness import CORPUS, HKAI, HTTP_CONCURRENCY, PROJECT, CorpusSite, run_ingest
 
 PY_SPY = PROJECT / "bench" / ".venv-peers" / "bin" / "py-spy"
 # A frame in hkai's own code: flows/, tasks/, warehouse/, schemas/.
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pages = load_corpus(CORPUS)
     with tempfile.TemporaryDirectory(prefix="hkai-profile-") as tmp, \
-            BenchSite(pages, total_pages=args.pages) as site:
+            CorpusSite(pages, total_pages=args.pages) as site:
         work = Path(tmp)
         raw = args.raw or work / "stacks.txt"
         run_ingest(work, "warm-up", work / "warm-up.duckdb", [site.empty_feed_url], HTTP_CONCURRENCY)

@@ -4,16 +4,16 @@ ingest process tree and errors by kind.
 
     .venv/bin/python -m bench.soak [--feeds 1000 --items 20] [--keep]
 
-The site runs in its own process (ThreadingHTTPServer), so its CPU and memory are not
-counted against the ingest; the ingest is the real CLI, started as a subprocess.
+The site is the tests' loopback site (tests/site.py) generating every page on request,
+served from a process of its own (`SiteProcess`), so its CPU and memory are not counted
+against the ingest; the ingest is the real CLI, started as a subprocess, its process
+tree's memory sampled by bench/memory.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import multiprocessing
 import os
 import random
 import re
@@ -22,21 +22,22 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from bench.memory import PeakMemory
+from tests.site import Route, Site, SiteProcess, SiteStats, endless, redirect, trickle
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT_DIR.parent / "shared" / "corpus" / "aeb" / "ground-truth.json"
 HKAI = PROJECT_DIR / ".venv" / "bin" / "hkai"
 RSS_TARGET_MIB = 1024
-POLL_S = 0.2
+SAMPLE_S = 0.2  # memory sampling interval
 
 HTTP_CONFIG = {"per_host_delay_s": 0, "per_host_concurrency": 16, "concurrency": 32, "timeout_s": 5}
 TIMEOUT_S = HTTP_CONFIG["timeout_s"]
@@ -64,6 +65,11 @@ FEED_FAULTS = [
 ]
 STORED_KINDS = {"ok", "slow", "redirect", "syndicated"}
 OVERSIZED_BYTES = 12_000_000
+NOT_FOUND = b"<html><body>Not found</body></html>"
+PAGE_NOT_FOUND = b"<html><body><h1>Page not found</h1></body></html>"
+SERVER_ERROR = b"<html><body>Internal Server Error</body></html>"
+PAGE_SERVER_ERROR = b"<html><body><h1>Internal Server Error</h1></body></html>"
+OVERSIZED_CHUNK = b"<p>" + b"filler text " * 5000 + b"</p>\n"
 
 # Topic mix of the article pages: what the relevance stage has to sort out.
 TOPICS = [("hk-ai-listing", 0.12), ("hk-ai", 0.06), ("hk-not-ai", 0.06), ("ai-not-hk", 0.06), ("general", 0.70)]
@@ -173,9 +179,10 @@ class Article:
 
 
 @dataclass
-class Site:
-    """The whole site, derived from a seed: every page is generated on request, the same
-    bytes every time, so a second run sees an unchanged site."""
+class SyntheticSite:
+    """The whole site's content, derived from a seed: every page is generated on request,
+    the same bytes every time, so a second run sees an unchanged site. `install` puts it
+    on the loopback site (tests/site.py), in the site's own process."""
 
     feeds: int
     items: int
@@ -284,12 +291,6 @@ class Site:
 """
         return page.encode("utf-8")
 
-    def feed_etag(self, i: int) -> str:
-        return '"' + hashlib.sha1(f"{self.seed}:{i}:{self.items}".encode()).hexdigest()[:16] + '"'
-
-    def feed_last_modified(self) -> str:
-        return format_datetime(self.epoch + timedelta(days=200), usegmt=True)
-
     def feed_body(self, i: int) -> bytes:
         kind = self.feed_kind(i)
         if kind == "feed-broken":
@@ -332,280 +333,96 @@ class Site:
                 articles[self.article_kind(i, j)] += 1
         return {"feeds": feeds, "articles": articles}
 
+    # -- served from the loopback site (tests/site.py), in the site's own process --------
 
-# -- the server ------------------------------------------------------------------------
+    def install(self, site: Site) -> None:
+        """Serve this content from `site`: every path is generated when asked for."""
+        self.base_url = site.base
+        site.resolve = self.route
 
-class SiteHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "soak-site/1.0"
-
-    def log_message(self, *args) -> None:  # 20,000 lines of access log help nobody
-        pass
-
-    def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        server: SiteServer = self.server  # type: ignore[assignment]
-        site = server.site
-        path = self.path.split("?", 1)[0]
-        try:
-            self._route(server, site, path)
-        except (BrokenPipeError, ConnectionResetError):
-            server.count("client-closed")  # the fetcher gave up (timeout, size cap): expected
-
-    def _route(self, server: "SiteServer", site: Site, path: str) -> None:
-        if path == "/__stats":
-            self._send(200, json.dumps(server.snapshot()).encode(), "application/json")
-            return
-        server.touch()
+    def route(self, path: str) -> Route:
+        """The response at `path`; kinds name what the site planted there."""
         if path == "/robots.txt":
-            server.count("robots")
-            self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
-            return
+            return Route(b"User-agent: *\nAllow: /\n", content_type="text/plain", kind="robots")
         m = re.fullmatch(r"/feeds/f(\d{4})\.xml", path)
         if m:
-            self._feed(server, site, int(m.group(1)))
-            return
+            return self.feed_route(int(m.group(1)))
         m = re.fullmatch(r"/news/f(\d{4})/a(\d{3})\.html", path) or re.fullmatch(r"/story/(\d{4})-(\d{3})\.html", path)
-        if m and int(m.group(1)) < site.feeds and int(m.group(2)) < site.items:
-            i, j = int(m.group(1)), int(m.group(2))
-            self._article(server, site, i, j, redirected=path.startswith("/story/"))
-            return
-        server.count("other-404")
-        self._send(404, b"<html><body>Not found</body></html>", "text/html")
+        if m and int(m.group(1)) < self.feeds and int(m.group(2)) < self.items:
+            return self.article_route(int(m.group(1)), int(m.group(2)), redirected=path.startswith("/story/"))
+        return Route(NOT_FOUND, status=404, kind="other-404")
 
-    def _feed(self, server: "SiteServer", site: Site, i: int) -> None:
-        kind = site.feed_kind(i) if i < site.feeds else "feed-404"
-        if kind == "feed-slow":
-            time.sleep(1.0)
+    def feed_route(self, i: int) -> Route:
+        kind = self.feed_kind(i) if i < self.feeds else "feed-404"
         if kind == "feed-404":
-            server.count("feed-404")
-            self._send(404, b"<html><body>Not found</body></html>", "text/html")
-            return
+            return Route(NOT_FOUND, status=404, kind=kind)
         if kind == "feed-500":
-            server.count("feed-500")
-            self._send(500, b"<html><body>Internal Server Error</body></html>", "text/html")
-            return
-        etag, modified = site.feed_etag(i), site.feed_last_modified()
-        if self.headers.get("If-None-Match") == etag or (
-                not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == modified):
-            server.count("feed-304")
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        server.count("feed-200")
-        ctype = "application/atom+xml" if kind == "feed-atom" else "application/rss+xml; charset=utf-8"
+            return Route(SERVER_ERROR, status=500, kind=kind)
+        content_type = "application/atom+xml" if kind == "feed-atom" else "application/rss+xml; charset=utf-8"
         if kind == "feed-broken" and i % 2:
-            ctype = "text/html"
-        self._send(200, site.feed_body(i), ctype, {"ETag": etag, "Last-Modified": modified})
+            content_type = "text/html"
+        return Route(self.feed_body(i), content_type=content_type, conditional=True, kind=kind,
+                     delay_s=1.0 if kind == "feed-slow" else 0.0)
 
-    def _article(self, server: "SiteServer", site: Site, i: int, j: int, redirected: bool) -> None:
-        kind = site.article_kind(i, j)
-        server.count(f"article-{kind}" if not redirected else "article-redirect-target")
+    def article_route(self, i: int, j: int, redirected: bool) -> Route:
+        kind = self.article_kind(i, j)
+        label = "article-redirect-target" if redirected else f"article-{kind}"
         if kind == "redirect" and not redirected:
-            self.send_response(301)
-            self.send_header("Location", site.story_url(i, j))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-        elif kind == "http-404":
-            self._send(404, b"<html><body><h1>Page not found</h1></body></html>", "text/html")
-        elif kind == "http-500":
-            self._send(500, b"<html><body><h1>Internal Server Error</h1></body></html>", "text/html")
-        elif kind == "hang":
-            time.sleep(TIMEOUT_S + 3)
-            self._send(200, site.article_html(i, j), "text/html; charset=utf-8")
-        elif kind == "trickle":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.close_connection = True
-            for byte in site.article_html(i, j)[:60]:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.5)
-        elif kind == "oversized":
-            chunk = (b"<p>" + b"filler text " * 5000 + b"</p>\n")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            if j % 2:  # declared: refused from the header
-                self.send_header("Content-Length", str(OVERSIZED_BYTES))
-            else:      # undeclared: the reader has to count
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            self.wfile.write(b"<!DOCTYPE html><html><body>")
-            sent = 27
-            while sent < OVERSIZED_BYTES:
-                piece = chunk[: OVERSIZED_BYTES - sent]
-                self.wfile.write(piece)
-                sent += len(piece)
-        elif kind == "not-html":
+            return Route(handler=redirect(self.story_url(i, j), 301), kind=label)
+        if kind == "http-404":
+            return Route(PAGE_NOT_FOUND, status=404, kind=label)
+        if kind == "http-500":
+            return Route(PAGE_SERVER_ERROR, status=500, kind=label)
+        if kind == "hang":  # no headers until after the read timeout
+            return Route(self.article_html(i, j), delay_s=TIMEOUT_S + 3, kind=label)
+        if kind == "trickle":
+            return Route(handler=trickle(self.article_html(i, j)[:60], every_s=0.5, declare_length=False), kind=label)
+        if kind == "oversized":  # declared (refused from the header) or not (the reader has to count)
+            return Route(handler=endless(OVERSIZED_CHUNK, OVERSIZED_BYTES, declare_length=bool(j % 2)), kind=label)
+        if kind == "not-html":
             variant = (i + j) % 3
             if variant == 0:
-                self._send(200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n" + b"0" * 20_000, "application/pdf")
-            elif variant == 1:
-                self._send(200, json.dumps({"id": j, "status": "ok"}).encode(), "application/json")
-            else:
-                self._send(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, "image/png")
-        else:
-            if kind == "slow":
-                time.sleep(1.5)
-            self._send(200, site.article_html(i, j), "text/html; charset=utf-8")
-
-
-class SiteServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512
-
-    def __init__(self, site: Site):
-        super().__init__(("127.0.0.1", 0), SiteHandler)
-        self.site = site
-        self.counts: Counter = Counter()
-        self.first_request = self.last_request = None
-        self.lock = threading.Lock()
-
-    def count(self, key: str) -> None:
-        with self.lock:
-            self.counts[key] += 1
-
-    def touch(self) -> None:
-        now = time.time()
-        with self.lock:
-            self.first_request = self.first_request or now
-            self.last_request = now
-
-    def snapshot(self) -> dict:
-        with self.lock:
-            out = {"counts": dict(self.counts), "first": self.first_request, "last": self.last_request}
-            self.counts.clear()
-            self.first_request = self.last_request = None
-        return out
-
-
-def serve_site(site: Site, port_queue) -> None:
-    """Server process body: bind a free port on 127.0.0.1, report it, serve forever."""
-    server = SiteServer(site)
-    site.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    port_queue.put(server.server_address[1])
-    server.serve_forever(poll_interval=0.2)
-
-
-def site_stats(base_url: str) -> dict:
-    """Request counts since the last call (the server resets them)."""
-    import urllib.request
-
-    with urllib.request.urlopen(base_url + "/__stats", timeout=10) as resp:
-        return json.loads(resp.read())
+                return Route(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n" + b"0" * 20_000,
+                             content_type="application/pdf", kind=label)
+            if variant == 1:
+                return Route(json.dumps({"id": j, "status": "ok"}).encode(), content_type="application/json",
+                             kind=label)
+            return Route(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, content_type="image/png", kind=label)
+        return Route(self.article_html(i, j), delay_s=1.5 if kind == "slow" else 0.0, kind=label)
 
 
 # -- measuring the ingest ----------------------------------------------------------------
-
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = defaultdict(list)
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses: fields start after the last ')'.
-        ppid = int(stat.rsplit(b")", 1)[1].split()[1])
-        kids[ppid].append(int(entry.name))
-    return kids
-
-
-def process_tree(root: int) -> list[int]:
-    kids, out, todo = _children(), [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(kids.get(pid, []))
-    return out
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0  # exited, or a zombie (no VmRSS line)
-
-
-def process_label(pid: int, root: int) -> str:
-    if pid == root:
-        return "hkai ingest"
-    try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return "?"
-    if "resource_tracker" in cmd:
-        return "mp resource tracker"
-    if "multiprocessing" in cmd or "spawn_main" in cmd:
-        return "pool worker"
-    if "uvicorn" in cmd or ("prefect" in cmd and "server" in cmd):
-        return "prefect server"
-    return Path(cmd.split(" ", 1)[0]).name or "?"
-
 
 @dataclass
 class RunResult:
     wall_s: float = 0.0
     exit_code: int | None = None
     timed_out: bool = False
-    peak_rss_kib: int = 0
-    peak_breakdown: dict[str, int] = field(default_factory=dict)
-    max_processes: int = 0
+    peak: PeakMemory | None = None  # the ingest's process tree
     stdout: str = ""
     stderr: str = ""
 
 
 def run_ingest(cmd: list[str], env: dict[str, str], timeout_s: float, log_prefix: Path) -> RunResult:
-    """Run the CLI, polling /proc every POLL_S for the RSS of its whole process tree;
-    kill the tree (its own process group) if it overruns."""
+    """Run the CLI, sampling the memory of its whole process tree every SAMPLE_S; kill the
+    tree (its own process group) if it overruns."""
     out = RunResult()
     stdout_f = open(f"{log_prefix}.stdout", "w")
     stderr_f = open(f"{log_prefix}.stderr", "w")
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, stdout=stdout_f, stderr=stderr_f, start_new_session=True)
+    out.peak = PeakMemory(proc.pid, SAMPLE_S)
+    out.peak.start()
     try:
-        while proc.poll() is None:
-            pids = process_tree(proc.pid)
-            sizes = {pid: rss_kib(pid) for pid in pids}
-            total = sum(sizes.values())
-            out.max_processes = max(out.max_processes, sum(1 for v in sizes.values() if v))
-            if total > out.peak_rss_kib:
-                out.peak_rss_kib = total
-                breakdown: Counter = Counter()
-                members: Counter = Counter()
-                for pid, kib in sizes.items():
-                    label = process_label(pid, proc.pid)
-                    breakdown[label] += kib
-                    members[label] += 1
-                out.peak_breakdown = {(f"{k} x{members[k]}" if members[k] > 1 else k): v for k, v in breakdown.items()}
-            if time.monotonic() - started > timeout_s:
-                out.timed_out = True
-                _kill_group(proc)
-                break
-            time.sleep(POLL_S)
+        out.exit_code = proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        out.timed_out = True
+        _kill_group(proc)
         out.exit_code = proc.wait()
     finally:
         if proc.poll() is None:
             _kill_group(proc)
+        out.peak.stop()
         out.wall_s = time.monotonic() - started
         stdout_f.close()
         stderr_f.close()
@@ -675,7 +492,7 @@ def warehouse_figures(path: Path) -> dict:
 
 # -- the soak run ----------------------------------------------------------------------------
 
-def write_config(tmp: Path, site: Site) -> Path:
+def write_config(tmp: Path, site: SyntheticSite) -> Path:
     import yaml
 
     config = {
@@ -700,10 +517,12 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
 
 
-def report_run(label: str, res: RunResult, wh: dict | None, stats: dict, started_wall: float) -> list[tuple[str, str]]:
+def report_run(label: str, res: RunResult, wh: dict | None, stats: SiteStats,
+               started_wall: float) -> list[tuple[str, str]]:
     run = (wh or {}).get("run", {})
     articles = (wh or {}).get("articles", 0)
-    first = stats.get("first")
+    first = stats.first_request_at
+    peak_mib = res.peak.rss / 2**20
     rows = [
         ("run", label),
         ("exit code", "TIMEOUT (killed)" if res.timed_out else str(res.exit_code)),
@@ -712,10 +531,10 @@ def report_run(label: str, res: RunResult, wh: dict | None, stats: dict, started
         ("start-up s (to first HTTP request)", f"{first - started_wall:.1f}" if first else "-"),
         ("articles stored", str(articles)),
         ("articles/s (wall)", f"{articles / res.wall_s:.1f}" if res.wall_s else "-"),
-        ("peak RSS MiB (process tree)", f"{res.peak_rss_kib / 1024:.0f}  "
-                                        f"({'OK' if res.peak_rss_kib / 1024 < RSS_TARGET_MIB else 'OVER'} target < {RSS_TARGET_MIB})"),
-        ("  at peak", ", ".join(f"{k} {v / 1024:.0f}" for k, v in sorted(res.peak_breakdown.items(), key=lambda kv: -kv[1]))),
-        ("max live processes", str(res.max_processes)),
+        ("peak RSS MiB (process tree)", f"{peak_mib:.0f}  "
+                                        f"({'OK' if peak_mib < RSS_TARGET_MIB else 'OVER'} target < {RSS_TARGET_MIB})"),
+        ("  at peak", ", ".join(f"{name} {rss / 2**20:.0f}" for name, rss in res.peak.by_role())),
+        ("max live processes", str(res.peak.processes)),
     ]
     if wh:
         rows += [
@@ -726,7 +545,8 @@ def report_run(label: str, res: RunResult, wh: dict | None, stats: dict, started
             ("fetch errors by kind", ", ".join(f"{k} {n}" for k, n in wh["errors"].most_common()) or "none"),
             ("relevant / duplicates stored", f"{wh['relevant']} / {wh['duplicates']}"),
         ]
-    rows.append(("server requests", ", ".join(f"{k} {n}" for k, n in sorted(stats.get("counts", {}).items()))))
+    rows.append(("server requests", ", ".join(f"{k} {n}" for k, n in sorted(stats.kinds.items()))))
+    rows.append(("server responses", ", ".join(f"{status} {n}" for status, n in sorted(stats.responses.items()))))
     return rows
 
 
@@ -744,94 +564,90 @@ def main(argv: list[str] | None = None) -> int:
 
     deadline = time.monotonic() + args.timeout
     tmp = Path(tempfile.mkdtemp(prefix="hkai-soak-"))
-    site = Site(args.feeds, args.items, args.seed, args.fault_scale, load_sentences())
+    site = SyntheticSite(args.feeds, args.items, args.seed, args.fault_scale, load_sentences())
     expected = site.expected()
-    ctx = multiprocessing.get_context("fork")  # the parent has no threads yet: fork is safe
-    ports = ctx.Queue()
-    server = ctx.Process(target=serve_site, args=(site, ports), name="soak-site", daemon=True)
-    server.start()
     try:
-        site.base_url = f"http://127.0.0.1:{ports.get(timeout=30)}"
-        config = write_config(tmp, site)
-        env = dict(os.environ)
-        # A Prefect home of its own: no contention with other runs on the project's database.
-        env["PREFECT_HOME"] = str(tmp / "prefect")
-        env.pop("HKAI_CONFIG", None)
-        env.pop("HKAI_WAREHOUSE", None)
-        cmd = [str(HKAI), "ingest", "--config", str(config), "--warehouse", str(tmp / "soak.duckdb")]
+        # The site has a process of its own: its CPU and memory are not counted against the ingest.
+        with SiteProcess(site.install) as server:
+            site.base_url = server.base
+            config = write_config(tmp, site)
+            env = dict(os.environ)
+            # A Prefect home of its own: no contention with other runs on the project's database.
+            env["PREFECT_HOME"] = str(tmp / "prefect")
+            env.pop("HKAI_CONFIG", None)
+            env.pop("HKAI_WAREHOUSE", None)
+            cmd = [str(HKAI), "ingest", "--config", str(config), "--warehouse", str(tmp / "soak.duckdb")]
 
-        print(f"hkai soak: {args.feeds} feeds x {args.items} items on {site.base_url} "
-              f"(site server: separate process, pid {server.pid}; ingest: `{' '.join(cmd[1:2])}` subprocess)")
-        print(f"  http config: {HTTP_CONFIG}; all feeds on one host, so per-host limits bind")
-        print(f"  planted feeds: {dict(sorted(expected['feeds'].items()))}")
-        print(f"  planted articles (in readable feeds): {dict(sorted(expected['articles'].items()))}")
-        expect_stored = sum(n for k, n in expected["articles"].items() if k in STORED_KINDS)
-        print(f"  expected articles stored: {expect_stored} (ok + slow + redirect + syndicated)")
-        print(f"  tmp dir: {tmp}", flush=True)
+            print(f"hkai soak: {args.feeds} feeds x {args.items} items on {site.base_url} "
+                  f"(site server: separate process, pid {server.process.pid}; ingest: `{' '.join(cmd[1:2])}` subprocess)")
+            print(f"  http config: {HTTP_CONFIG}; all feeds on one host, so per-host limits bind")
+            print(f"  planted feeds: {dict(sorted(expected['feeds'].items()))}")
+            print(f"  planted articles (in readable feeds): {dict(sorted(expected['articles'].items()))}")
+            expect_stored = sum(n for k, n in expected["articles"].items() if k in STORED_KINDS)
+            print(f"  expected articles stored: {expect_stored} (ok + slow + redirect + syndicated)")
+            print(f"  tmp dir: {tmp}", flush=True)
 
-        results = []
-        for label in ("first run", "second run (unchanged site)"):
-            remaining = deadline - time.monotonic()
-            if remaining <= 5:
-                print(f"\n{label}: skipped, overall --timeout {args.timeout:.0f} s used up")
-                break
-            site_stats(site.base_url)  # reset the server's counters
-            started_wall = time.time()
-            res = run_ingest(cmd, env, remaining, tmp / label.split()[0])
-            stats = site_stats(site.base_url)
-            try:
-                wh = warehouse_figures(tmp / "soak.duckdb")
-            except Exception as exc:  # a killed or failed run may leave no readable file
-                print(f"  (warehouse unreadable after {label}: {type(exc).__name__}: {exc})")
-                wh = None
-            results.append((label, res, wh, stats))
-            print(f"\n{label}:")
-            print(_table(report_run(label, res, wh, stats, started_wall)))
-            summary = [line for line in res.stdout.splitlines() if line.startswith(("hkai ingest:", "sources:"))]
-            for line in summary:
-                print(f"  | {line}")
-            if res.exit_code != 0 or res.timed_out:
-                print("  stderr (last 15 lines):")
-                for line in res.stderr.strip().splitlines()[-15:]:
-                    print(f"  ! {line}")
-                break
-            if wh and label == "first run":
-                print("  most frequent fetch errors (text, example URL):")
-                for error, url in wh["examples"].items():
-                    print(f"    {error[:110]!r}  {url.replace(site.base_url, '')}")
-            sys.stdout.flush()
+            results = []
+            for label in ("first run", "second run (unchanged site)"):
+                remaining = deadline - time.monotonic()
+                if remaining <= 5:
+                    print(f"\n{label}: skipped, overall --timeout {args.timeout:.0f} s used up")
+                    break
+                server.stats()  # start the site's counts again
+                started_wall = time.time()
+                res = run_ingest(cmd, env, remaining, tmp / label.split()[0])
+                stats = server.stats()
+                try:
+                    wh = warehouse_figures(tmp / "soak.duckdb")
+                except Exception as exc:  # a killed or failed run may leave no readable file
+                    print(f"  (warehouse unreadable after {label}: {type(exc).__name__}: {exc})")
+                    wh = None
+                results.append((label, res, wh, stats))
+                print(f"\n{label}:")
+                print(_table(report_run(label, res, wh, stats, started_wall)))
+                summary = [line for line in res.stdout.splitlines() if line.startswith(("hkai ingest:", "sources:"))]
+                for line in summary:
+                    print(f"  | {line}")
+                if res.exit_code != 0 or res.timed_out:
+                    print("  stderr (last 15 lines):")
+                    for line in res.stderr.strip().splitlines()[-15:]:
+                        print(f"  ! {line}")
+                    break
+                if wh and label == "first run":
+                    print("  most frequent fetch errors (text, example URL):")
+                    for error, url in wh["examples"].items():
+                        print(f"    {error[:110]!r}  {url.replace(site.base_url, '')}")
+                sys.stdout.flush()
 
-        if results:
-            first = results[0]
-            articles = first[2]["articles"] if first[2] else 0
-            print("\nsoak summary:")
-            header = ("feeds", "items", "articles stored", "expected", "wall s", "articles/s", "peak RSS MiB",
-                      "run status", "2nd run wall s", "2nd run 304s")
-            second = results[1] if len(results) > 1 else None
-            row = (
-                str(args.feeds), str(args.items), str(articles), str(expect_stored), f"{first[1].wall_s:.1f}",
-                f"{articles / first[1].wall_s:.1f}", f"{first[1].peak_rss_kib / 1024:.0f}",
-                "TIMEOUT" if first[1].timed_out else str((first[2] or {}).get("run", {}).get("status")),
-                f"{second[1].wall_s:.1f}" if second else "-",
-                f"{(second[2] or {}).get('run', {}).get('sources_unchanged')}/{args.feeds}" if second and second[2] else "-",
-            )
-            widths = [max(len(h), len(v)) for h, v in zip(header, row)]
-            print("  " + "  ".join(h.rjust(w) for h, w in zip(header, widths)))
-            print("  " + "  ".join(v.rjust(w) for v, w in zip(row, widths)))
-            if first[2]:
-                print(f"  fetch errors by kind (first run): "
-                      + (", ".join(f"{k} {n}" for k, n in first[2]["errors"].most_common()) or "none"))
-                print(f"  warehouse {(tmp / 'soak.duckdb').stat().st_size / 2**20:.0f} MiB, "
-                      f"WARC archive {_dir_mib(tmp / 'archive'):.0f} MiB, url_state {first[2]['url_state']}")
-            if second and second[2]:
-                run2 = second[2]["run"]
-                print(f"  second run: {run2.get('sources_unchanged')} of {run2.get('sources')} sources answered 304 "
-                      f"({run2.get('sources_failed')} failed: the 404/500/broken feeds have no validators), "
-                      f"{run2.get('fetched')} article fetches, {second[2]['articles']} new articles")
-        return 0 if results and all(r[1].exit_code == 0 for r in results) else 1
+            if results:
+                first = results[0]
+                articles = first[2]["articles"] if first[2] else 0
+                print("\nsoak summary:")
+                header = ("feeds", "items", "articles stored", "expected", "wall s", "articles/s", "peak RSS MiB",
+                          "run status", "2nd run wall s", "2nd run 304s")
+                second = results[1] if len(results) > 1 else None
+                row = (
+                    str(args.feeds), str(args.items), str(articles), str(expect_stored), f"{first[1].wall_s:.1f}",
+                    f"{articles / first[1].wall_s:.1f}", f"{first[1].peak.rss / 2**20:.0f}",
+                    "TIMEOUT" if first[1].timed_out else str((first[2] or {}).get("run", {}).get("status")),
+                    f"{second[1].wall_s:.1f}" if second else "-",
+                    f"{(second[2] or {}).get('run', {}).get('sources_unchanged')}/{args.feeds}" if second and second[2] else "-",
+                )
+                widths = [max(len(h), len(v)) for h, v in zip(header, row)]
+                print("  " + "  ".join(h.rjust(w) for h, w in zip(header, widths)))
+                print("  " + "  ".join(v.rjust(w) for v, w in zip(row, widths)))
+                if first[2]:
+                    print("  fetch errors by kind (first run): "
+                          + (", ".join(f"{k} {n}" for k, n in first[2]["errors"].most_common()) or "none"))
+                    print(f"  warehouse {(tmp / 'soak.duckdb').stat().st_size / 2**20:.0f} MiB, "
+                          f"WARC archive {_dir_mib(tmp / 'archive'):.0f} MiB, url_state {first[2]['url_state']}")
+                if second and second[2]:
+                    run2 = second[2]["run"]
+                    print(f"  second run: {run2.get('sources_unchanged')} of {run2.get('sources')} sources answered 304 "
+                          f"({run2.get('sources_failed')} failed: the 404/500/broken feeds have no validators), "
+                          f"{run2.get('fetched')} article fetches, {second[2]['articles']} new articles")
+            return 0 if results and all(r[1].exit_code == 0 for r in results) else 1
     finally:
-        server.terminate()
-        server.join(timeout=5)
         if args.keep:
             print(f"kept: {tmp}")
         else:

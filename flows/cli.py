@@ -14,8 +14,10 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
-from datetime import date, datetime, timedelta
+import threading
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -94,8 +96,12 @@ def format_summary(counts, warehouse: str) -> str:
         for name, per in sorted(c.by_source.items()):
             cells = "  ".join(str(per.get(k, 0)).rjust(len(k)) for k in COLUMNS)
             error = c.source_errors.get(name, "")
-            flag = (f"  FAILED: {error[:100]}" if per.get("sources_failed")
-                    else ("  304" if per.get("sources_unchanged") else ""))
+            if per.get("sources_failed"):
+                flag = f"  FAILED: {error[:100]}"
+            elif error:  # it answered, in part (an exchange list file or a record unusable)
+                flag = f"  PARTLY FAILED: {error[:100]}"
+            else:
+                flag = "  304" if per.get("sources_unchanged") else ""
             lines.append(f"  {name.ljust(width)}  {cells}{flag}")
     lines.append(f"warehouse: {warehouse}  (failures: hkai sql \"SELECT * FROM fetches WHERE error IS NOT NULL\")")
     return "\n".join(lines)
@@ -104,42 +110,70 @@ def format_summary(counts, warehouse: str) -> str:
 def cmd_serve(args) -> int:
     config_path, warehouse_path = _paths(args)
     config = _config(config_path)
+    stop = threading.Event()
+
+    def request_stop(signum, frame) -> None:
+        # Only flags here: the scheduler notices within a fraction of a second. A second
+        # request stops at once; what was not committed is fetched again at the next start.
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    def say(line: str) -> None:
+        print(f"{datetime.now():%H:%M:%S} hkai serve: {line}", file=sys.stderr, flush=True)
+
     from tasks.report.page import default_report_path
     from warehouse.db import target_of
 
     report_path = default_report_path(target_of(warehouse_path or config.warehouse)).resolve()
-    with _prefect_api_for_schedules():
-        from flows.ingest import ingest
+    with _prefect_api_for_serve(say):
+        from flows.serve import serve
+        from flows.stages import AnotherRunActive
 
-        print(f"hkai serve: ingesting every {config.schedule.interval_minutes:g} min; Ctrl-C stops; "
-              f"the board is rewritten after each run: {report_path}", file=sys.stderr)
-        ingest.serve(
-            name="hkai-ingest",
-            interval=timedelta(minutes=config.schedule.interval_minutes),
-            parameters={"config_path": config_path, "warehouse_path": warehouse_path,
-                        "report_path": str(report_path)},
-            limit=1,  # scheduled runs never overlap
-            print_starting_message=False,
-        )
+        say(f"Ctrl-C or SIGTERM stops after the polls in flight have committed; the board: {report_path}")
+        try:
+            polls = serve(config_path, warehouse_path, stop, say, report_path=report_path)
+        except AnotherRunActive as exc:
+            print(f"hkai: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    say(f"stopped after {polls} polls; warehouse: {warehouse_path or config.warehouse}")
     return EXIT_OK
 
 
 @contextlib.contextmanager
-def _prefect_api_for_schedules():
-    """The user's Prefect API if they configured one; else a local server for the session
-    (Prefect's ephemeral API has no scheduler, so it cannot run a schedule)."""
-    from prefect.settings import get_current_settings
+def _prefect_api_for_serve(say):
+    """The user's Prefect API if they configured one; else a local server with its UI for
+    the session, its history under PREFECT_HOME and kept for a week (Prefect's ephemeral
+    API would end with each flow run and show nothing)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, \
+        temporary_settings
 
-    if get_current_settings().api.url:
-        yield
-        return
-    from flows.server import local_server
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    # Polls run in this process, not as runs of a deployment a server watches for crashes:
+    # heartbeats would only add up to a second to the end of every poll.
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        if get_current_settings().api.url:
+            yield
+            return
+        from flows.server import local_server
 
-    print("hkai serve: starting a local Prefect server (set PREFECT_API_URL to use your own)", file=sys.stderr)
-    with local_server() as url, temporary_settings({PREFECT_API_URL: url}):
-        os.environ["PREFECT_API_URL"] = url  # for the flow-run subprocesses the runner starts
-        yield
+        say("starting a local Prefect server (set PREFECT_API_URL to use your own)")
+        retention = {"PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+                     "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(7 * 86_400)}
+        with local_server({k: os.environ.get(k, v) for k, v in retention.items()}, ui=True) as url, \
+                temporary_settings({PREFECT_API_URL: url}):
+            os.environ["PREFECT_API_URL"] = url
+            say(f"Prefect UI with every poll as a flow run: {url.removesuffix('/api')}")
+            try:
+                yield
+            finally:
+                from prefect.logging.handlers import APILogWorker
+
+                # Log lines still queued go out while the server answers, not at exit to
+                # a server that has stopped (which Prefect reports on stderr).
+                APILogWorker.drain_all(timeout=5)
 
 
 def _jsonable(value):
@@ -345,7 +379,7 @@ def build_parser() -> ArgParser:
     p.add_argument("--warehouse", help="DuckDB file or ducklake:<catalog> (default: from the config; env HKAI_WAREHOUSE)")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("serve", help="run the ingestion flow on its schedule until stopped")
+    p = sub.add_parser("serve", help="poll each source when it is due, until stopped")
     p.add_argument("--config")
     p.add_argument("--warehouse")
     p.set_defaults(func=cmd_serve)

@@ -9,20 +9,18 @@ from prefect import flow, get_run_logger
 
 from flows import stages
 from flows.stages import RunContext
+from schemas.polls import PollDecision
 from schemas.records import RunCounts
 
 
 @flow(name="ingest", log_prints=False, persist_result=False)
 def ingest(config_path: str | None = None, warehouse_path: str | None = None,
-           report_path: str | None = None) -> RunCounts:
-    """One ingestion cycle over every configured source; with `report_path`, the board's
-    page is rewritten there once the run is recorded."""
-    with RunContext.open(config_path, warehouse_path) as run:
+           sources: list[str] | None = None, report_path: str | None = None) -> RunCounts:
+    """One ingestion cycle over every configured source (or the ones named); with
+    `report_path`, the board's page is rewritten there once the run is recorded."""
+    with RunContext.open(config_path, warehouse_path, sources=sources) as run:
         stages.load_seeds(run)
-        stages.poll_exchange(run)  # kind: hkexnews sources, first: news of this run resolves against them
-        discovered = stages.discover(run)
-        candidates = stages.select_new(run, discovered)
-        stages.process_and_load(run, stages.fetch_in_batches(run, candidates))  # fetching overlaps processing
+        poll(run)
         stages.process_and_load(run, stages.read_archives(run))  # kind: warc sources (backfill)
         stages.deliver_alerts(run)
         stages.index_for_search(run)
@@ -33,3 +31,11 @@ def ingest(config_path: str | None = None, warehouse_path: str | None = None,
     get_run_logger().info("run %s finished: %d new articles", run.run_id, run.counts.new_articles)
     return run.counts
 
+
+def poll(run: RunContext) -> list[PollDecision]:
+    """One poll of the run's sources, through load; `hkai serve` runs the same per source."""
+    stages.poll_exchange(run)  # kind: hkexnews first: news of this poll resolves against new issuers
+    discovered = stages.discover(run)
+    candidates = stages.select_new(run, discovered)
+    stages.process_and_load(run, stages.fetch_in_batches(run, candidates))  # fetching overlaps processing
+    return stages.schedule_next(run)

@@ -1,9 +1,10 @@
 """A local Prefect server for `hkai serve` when the user has none configured.
 
-Prefect's ephemeral API (what `hkai ingest` uses with no PREFECT_API_URL) has no scheduler,
-so a schedule needs a real server. `local_server()` starts `prefect server start` on a free
-loopback port, with its database under PREFECT_HOME, and stops it on exit: `hkai serve`
-then works on a fresh clone with nothing to set up.
+Prefect's ephemeral API (what `hkai ingest` uses with no PREFECT_API_URL) has no UI and
+no scheduler, and a service's polls should be followed as they happen. `local_server()`
+starts `prefect server start` on a free loopback port, with its database under
+PREFECT_HOME, and stops it on exit: `hkai serve` then works on a fresh clone with nothing
+to set up.
 """
 
 from __future__ import annotations
@@ -46,17 +47,19 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def local_server(env: dict[str, str] | None = None, scheduler_loop_s: float | None = None) -> Iterator[str]:
-    """Run a Prefect server on 127.0.0.1 for the duration; yields its API URL."""
+def local_server(env: dict[str, str] | None = None, scheduler_loop_s: float | None = None,
+                 ui: bool = False) -> Iterator[str]:
+    """Run a Prefect server on 127.0.0.1 for the duration; yields its API URL. With `ui`
+    it also serves Prefect's web UI at the same address without `/api`."""
     port = _free_port()
-    server_env = {**os.environ, **(env or {}), "PREFECT_UI_ENABLED": "false",
+    server_env = {**os.environ, **(env or {}), "PREFECT_UI_ENABLED": "true" if ui else "false",
                   "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     server_env.pop("PREFECT_API_URL", None)
     if scheduler_loop_s is not None:
         server_env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = str(scheduler_loop_s)
     proc = subprocess.Popen(
         [sys.executable, "-c", _DIE_WITH_PARENT,
-         "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+         "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--ui" if ui else "--no-ui"],
         env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/api"

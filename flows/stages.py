@@ -8,8 +8,10 @@ executor (the local worker pool or a Dask cluster, tasks/runner.py), dedup index
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -22,12 +24,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from schemas.board import Board
-from schemas.config import DEFAULT_CONFIG, Config, DuckLakeWarehouse, HkexnewsSource, WarcSource, load_config
+from schemas.config import DEFAULT_CONFIG, Config, ConfigError, DuckLakeWarehouse, HkexnewsSource, WarcSource, \
+    load_config
 from schemas.exchange import Issuer
+from schemas.polls import Observation, PollDecision
 from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
     UrlOutcome, UrlStatus
 from tasks.acquire import discover as discovery
-from tasks.acquire import hkexnews
+from tasks.acquire import hkexnews, schedule
 from tasks.acquire.archive import WarcArchive, read_warc_pages
 from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
 from tasks.acquire.seeds import load_seeds as read_seeds
@@ -40,7 +44,7 @@ from tasks.listings.registry import Registry
 from tasks.pool import submit_pages
 from tasks.runner import open_executor
 from tasks.understand.dedup import DedupIndex, dedup_articles
-from warehouse import issuers, loader, signatures
+from warehouse import issuers, loader, polls, signatures
 from warehouse.db import Target, Warehouse, home_dir, target_of
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
@@ -87,7 +91,7 @@ def writer_lock(target: Target | Path) -> Iterator[None]:
             handle.seek(0)
             holder = handle.read().strip() or "?"
             raise AnotherRunActive(
-                f"another ingest (pid {holder}) is writing {warehouse_path}; not starting a second one"
+                f"another ingest or serve (pid {holder}) is writing {warehouse_path}; not starting a second writer"
             ) from None
         handle.seek(0)
         handle.truncate()
@@ -103,13 +107,15 @@ def writer_lock(target: Target | Path) -> Iterator[None]:
 class RunContext:
     """What one run creates once and passes to every stage."""
 
-    def __init__(self, config: Config, target: Target):
+    def __init__(self, config: Config, target: Target, sources: list[str] | None = None):
         self.config = config
         self.target = target
         self.run_id = uuid.uuid4().hex[:12]
         self.started_at = _now()
         self.counts = RunCounts()
+        self.sources = select_sources(config, sources)  # what this run polls or reads
         self.source_urls = {s.name: getattr(s, "url", "") for s in config.sources}
+        self.observations = {}  # source name -> what its answer said (tasks/acquire/schedule.py)
         self.warehouse: Warehouse
         self.fetcher: Fetcher
         self.pool: Executor
@@ -120,6 +126,14 @@ class RunContext:
         self.channels = channel_labels(config.alerts.urls)
         self.watch = Watch(config.listings.watch)
         self._registry: Registry | None = None
+        # `hkai serve` runs several of these side by side over shared resources: batches
+        # are understood and loaded one at a time (the dedup index is shared), alerts are
+        # delivered one run at a time, and a stop request ends a run after its current
+        # batch (`interrupted` then says so).
+        self.batch_turn = threading.Lock()
+        self.delivery_turn = threading.Lock()
+        self.stopping = threading.Event()
+        self.interrupted = False
 
     @property
     def nlp(self):
@@ -143,29 +157,81 @@ class RunContext:
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False) -> Iterator["RunContext"]:
-        """Everything a run needs, torn down in order; `offline` runs (reprocess) get no
-        HTTP client and archive nothing new."""
+    def open(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False,
+             sources: list[str] | None = None) -> Iterator["RunContext"]:
+        """Everything a run needs, torn down in order, and its `runs` row; `offline` runs
+        (reprocess) get no HTTP client and archive nothing new; `sources` names the
+        configured sources to run over (default: all)."""
+        with cls.resources(config_path, warehouse_path, offline=offline, sources=sources) as run, run.recorded():
+            yield run
+
+    @classmethod
+    @contextlib.contextmanager
+    def resources(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False,
+                  sources: list[str] | None = None) -> Iterator["RunContext"]:
+        """The writer lock, warehouse, HTTP client, archive, worker pool and dedup index,
+        without a `runs` row (`hkai serve` shares them between its polls)."""
         config = load_config(config_path or DEFAULT_CONFIG)
-        run = cls(config, target_of(warehouse_path or config.warehouse))
+        run = cls(config, target_of(warehouse_path or config.warehouse), sources)
         with contextlib.ExitStack() as stack:
             stack.enter_context(writer_lock(run.target))
             run.warehouse = Warehouse(run.target)
             stack.callback(run.warehouse.close)
-            loader.start_run(run.warehouse, run.run_id, run.started_at)
-            try:
-                if not offline:
-                    run.archive = stack.enter_context(WarcArchive(run.archive_dir, run.run_id))
-                    run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
-                run.pool = stack.enter_context(open_executor(config.runner))
-                run.index = DedupIndex.from_signatures(run.warehouse.read(signatures.load_signatures),
-                                                       threshold=config.dedup.near_duplicate_threshold)
-                yield run
-            except BaseException as exc:
-                loader.finish_run(run.warehouse, run.run_id, _now(), "failed", run.counts,
-                                  error=f"{type(exc).__name__}: {exc}"[:500])
-                raise
-            loader.finish_run(run.warehouse, run.run_id, _now(), "completed", run.counts)
+            if not offline:
+                run.archive = stack.enter_context(WarcArchive(run.archive_dir, run.run_id))
+                run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
+            run.pool = stack.enter_context(open_executor(config.runner))
+            run.index = DedupIndex.from_signatures(run.warehouse.read(signatures.load_signatures),
+                                                   threshold=config.dedup.near_duplicate_threshold)
+            yield run
+
+    @contextlib.contextmanager
+    def recorded(self, *, alongside_others: bool = False) -> Iterator[None]:
+        """The run's `runs` row: running, then completed or failed with its counts. Runs
+        `alongside_others` (serve's polls) neither mark other running rows interrupted
+        nor checkpoint at the end."""
+        loader.start_run(self.warehouse, self.run_id, self.started_at, sweep=not alongside_others)
+        try:
+            yield
+        except BaseException as exc:
+            loader.finish_run(self.warehouse, self.run_id, _now(), "failed", self.counts,
+                              error=f"{type(exc).__name__}: {exc}"[:500], checkpoint=not alongside_others)
+            raise
+        loader.finish_run(self.warehouse, self.run_id, _now(), "completed", self.counts,
+                          checkpoint=not alongside_others)
+
+    def for_sources(self, names: list[str]) -> "RunContext":
+        """A new run over some of the sources that shares this one's resources and locks."""
+        with self.batch_turn:
+            self.registry  # noqa: B018 - loaded once here, so every poll shares one registry
+        run = copy.copy(self)
+        run.run_id = uuid.uuid4().hex[:12]
+        run.started_at = _now()
+        run.counts = RunCounts()
+        run.sources = select_sources(self.config, names)
+        run.observations = {}
+        run.interrupted = False
+        return run
+
+
+def select_sources(config: Config, names: list[str] | None) -> list:
+    """The configured sources with these names, in configuration order (all for None)."""
+    if names is None:
+        return list(config.sources)
+    unknown = sorted(set(names) - {s.name for s in config.sources})
+    if unknown:
+        raise ConfigError(f"sources: no source named {unknown[0]!r} in the configuration")
+    return [s for s in config.sources if s.name in names]
+
+
+def polled_sources(run: RunContext) -> list:
+    """The run's sources that are polled over the network (not `kind: warc` files)."""
+    return [s for s in run.sources if not isinstance(s, WarcSource)]
+
+
+def discovered_sources(run: RunContext) -> list:
+    """The run's feeds and sitemaps: the sources whose items are articles to fetch."""
+    return [s for s in polled_sources(run) if not isinstance(s, HkexnewsSource)]
 
 
 # -- stages --------------------------------------------------------------------------
@@ -198,7 +264,7 @@ def load_seeds(run: RunContext) -> int:
 @task(name="poll-exchange", cache_policy=NO_CACHE)
 def poll_exchange(run: RunContext) -> None:
     """Each `kind: hkexnews` source's list files -> issuers and the stages they show."""
-    for source in run.config.sources:
+    for source in run.sources:
         if isinstance(source, HkexnewsSource):
             poll_exchange_source(run, source)
 
@@ -218,10 +284,23 @@ def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
             return None
         return lifecycle.record_applications(con, run.registry, applications, run.watch, run.channels, now)
 
-    recorded = run.warehouse.write(body)
-    if recorded is not None:
-        run.adopt_registry(recorded.registry, recorded.saved)
+    with run.batch_turn:  # serve's polls share the registry
+        recorded = run.warehouse.write(body)
+        if recorded is not None:
+            run.adopt_registry(recorded.registry, recorded.saved)
+    run.observations[source.name] = _exchange_observation(results, len(applications))
     _count_exchange_poll(run, source.name, results, len(applications), len(recorded.events) if recorded else 0)
+
+
+def _exchange_observation(results: list, applications: int) -> Observation:
+    """What the list files' answers say for the source's schedule: the first file's
+    status (a 429 or 503 there is the exchange's), validators when every file that
+    answered had them, and the applications the changed files listed as its items."""
+    answered = [r.fetch for r in results if r.fetch.status_code is not None]
+    read = [r.state for r in results if r.state is not None]
+    return Observation(status_code=answered[0].status_code if answered else None,
+                       has_validators=all(s.etag or s.last_modified for s in read),
+                       items_new=applications)
 
 
 def _count_exchange_poll(run: RunContext, name: str, results: list, applications: int, new_events: int) -> None:
@@ -234,7 +313,7 @@ def _count_exchange_poll(run: RunContext, name: str, results: list, applications
     counts.listing_events += new_events
     errors = [r.error for r in results if r.error]
     problems = [p for r in results for p in r.problems]
-    if errors:
+    if errors and len(errors) == len(results):  # some files read: the source answered, in part
         counts.bump(name, "sources_failed")
     elif all(r.unchanged for r in results):
         counts.bump(name, "sources_unchanged")
@@ -252,13 +331,15 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
     """One conditional GET per feed/sitemap source; failures are recorded, not raised."""
     states = loader.source_states(run.warehouse)
     results, fetches = [], []
-    for source in run.config.sources:
-        if isinstance(source, (WarcSource, HkexnewsSource)):
-            continue
+    for source in discovered_sources(run):
         finder = discovery.discover_feed if source.kind == "feed" else discovery.discover_sitemap
         result, responses = finder(source, run.fetcher, states.get(source.name))
         results.append(result)
         fetches.extend(r.fetch for r in responses)
+        if responses:  # the first is the source's own document
+            answer = responses[0]
+            run.observations[source.name] = schedule.observe(answer.fetch.status_code, answer.headers,
+                                                             answer.body, answer.fetch.fetched_at)
         run.counts.sources += 1
         run.counts.by_source.setdefault(source.name, {})
         if result.unchanged:
@@ -267,6 +348,14 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
             run.counts.bump(source.name, "sources_failed")
             run.counts.source_errors[source.name] = result.error
         run.counts.bump(source.name, "discovered", len(result.candidates))
+    unseen = polls.unseen_urls(run.warehouse, (c.url for r in results for c in r.candidates))
+    for result in results:
+        if result.source in run.observations:
+            observation = run.observations[result.source]
+            recent, oldest = schedule.recent_publication((c.published_at for c in result.candidates), _now())
+            run.observations[result.source] = observation.model_copy(update={
+                "items_new": len({c.url for c in result.candidates} & unseen),
+                "recent_items": recent, "oldest_recent_at": oldest})
     loader.save_discovery(run.warehouse, run.run_id, results, fetches, _now())
     return results
 
@@ -276,8 +365,7 @@ def select_new(run: RunContext, results: list[DiscoveryResult]) -> list:
     """Drop what is stored already or still backing off after a failure."""
     candidates = [c for r in results for c in r.candidates]
     due, known = loader.select_due(run.warehouse, candidates, _now(),
-                                   sources=[s.name for s in run.config.sources
-                                            if not isinstance(s, (WarcSource, HkexnewsSource))])
+                                   sources=[s.name for s in discovered_sources(run)])
     run.counts.skipped_known += known
     return due
 
@@ -288,13 +376,20 @@ def fetch_batch(run: RunContext, candidates: list) -> FetchedBatch:
 
 
 def fetch_in_batches(run: RunContext, candidates: list) -> Iterator[FetchedBatch]:
-    """Fetched batches in order, the next one downloading while the caller processes."""
+    """Fetched batches in order, the next one downloading while the caller processes. A
+    stop request ends them after the batch that is downloading then: the rest stay
+    pending in `url_state` and the source's next poll fetches them."""
     batches = [candidates[i:i + BATCH_SIZE] for i in range(0, len(candidates), BATCH_SIZE)]
     pending = fetch_batch.submit(run, batches[0]) if batches else None
     for i in range(len(batches)):
         current = pending.result()
-        pending = fetch_batch.submit(run, batches[i + 1]) if i + 1 < len(batches) else None
+        more = i + 1 < len(batches)
+        if more and run.stopping.is_set():
+            run.interrupted, more = True, False
+        pending = fetch_batch.submit(run, batches[i + 1]) if more else None
         yield current
+        if run.interrupted:
+            return
 
 
 def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
@@ -303,7 +398,7 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    for source in run.config.sources:
+    for source in run.sources:
         if not isinstance(source, WarcSource):
             continue
         run.counts.sources += 1
@@ -434,11 +529,12 @@ def _finish_batch(run: RunContext, batch: FetchedBatch, started: list[Future], r
 def finish_analysed(run: RunContext, batch: FetchedBatch, analysed: list[Article | None], replace: bool = False,
                     record_progress: Callable[[object, int], None] | None = None) -> None:
     """The stages after analysis, for one batch, in this process: sort, deduplicate,
-    understand, load."""
-    articles = analyse(run, batch, analysed, replace)
-    articles = deduplicate(run, articles)
-    articles, events = understand(run, articles)
-    load(run, batch, articles, events, replace, record_progress)
+    understand, load (one batch at a time: `hkai serve`'s polls share the dedup index)."""
+    with run.batch_turn:
+        articles = analyse(run, batch, analysed, replace)
+        articles = deduplicate(run, articles)
+        articles, events = understand(run, articles)
+        load(run, batch, articles, events, replace, record_progress)
     _forget_task_results()
 
 
@@ -463,11 +559,13 @@ def read_archived_responses(run: RunContext) -> Iterator[FetchedBatch]:
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
 def deliver_alerts(run: RunContext) -> None:
     """Send pending alerts after their events committed; failures wait for the next run."""
-    # On a file the writer lock is held: a claim still marked `sending` belongs to a run
-    # that died mid-send, so it is resent now (same idempotency key) rather than after the
-    # lease. On a shared lake it may be another writer's send in flight: wait the lease.
-    result = deliver_pending(run.warehouse, run.config.alerts.urls, resolve_url=prefect_block_url,
-                             claim_lease=CLAIM_LEASE if run.warehouse.is_lake else timedelta(0))
+    # Deliveries take turns (serve's polls share the outbox). On a file the writer lock is
+    # held: a claim still marked `sending` belongs to a run that died mid-send, so it is
+    # resent now (same idempotency key) rather than after the lease. On a shared lake it
+    # may be another writer's send in flight: wait the lease.
+    with run.delivery_turn:
+        result = deliver_pending(run.warehouse, run.config.alerts.urls, resolve_url=prefect_block_url,
+                                 claim_lease=CLAIM_LEASE if run.warehouse.is_lake else timedelta(0))
     run.counts.alerts_sent += result.sent
     run.counts.alerts_failed += result.failed
 
@@ -509,6 +607,22 @@ def write_report_page(board: Board, report_path: Path) -> None:
         write_page(board, report_path)
     except OSError as exc:
         get_run_logger().warning("board page not written to %s: %s", report_path, exc)
+
+
+@task(name="schedule-next", cache_policy=NO_CACHE)
+def schedule_next(run: RunContext) -> list[PollDecision]:
+    """Record each polled source's poll in `polls`, with when it is due next."""
+    now = _now()
+    sources = polled_sources(run)
+    history = polls.recent_polls(run.warehouse, [s.name for s in sources], schedule.HISTORY_POLLS)
+    done, decisions = [], []
+    for source in sources:
+        poll = schedule.poll_of(source, run.run_id, run.started_at, now, run.counts, run.observations.get(source.name))
+        policy = schedule.SourcePolicy.of(run.config.schedule, source)
+        done.append(poll)
+        decisions.append(schedule.decide(policy, [*history.get(source.name, []), poll], unfinished=run.interrupted))
+    polls.record_polls(run.warehouse, done, decisions)
+    return decisions
 
 
 @task(name="summarise", cache_policy=NO_CACHE)

@@ -23,7 +23,20 @@ class Strict(BaseModel):
 
 
 class Schedule(Strict):
+    """When sources are polled. `hkai serve` polls each source on its own, adapting its
+    interval between the two bounds to how often it changes (tasks/acquire/schedule.py);
+    `interval_minutes` is the cycle of the `hkai-ingest` deployment in prefect.yaml."""
+
     interval_minutes: float = Field(15, gt=0)
+    min_interval_s: float = Field(60, gt=0)
+    max_interval_s: float = Field(3600, gt=0)
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> "Schedule":
+        if self.min_interval_s > self.max_interval_s:
+            raise ValueError(f"min_interval_s ({self.min_interval_s:g}) is above max_interval_s "
+                             f"({self.max_interval_s:g})")
+        return self
 
 
 class Http(Strict):
@@ -38,21 +51,26 @@ class Http(Strict):
     allow_private_hosts: list[str] = []
 
 
-class FeedSource(Strict):
+class PolledSource(Strict):
+    """What every source has: a name, and optionally a fixed polling interval that
+    replaces the adaptive one (a server's Retry-After still wins)."""
+
     name: str = Field(min_length=1)
+    poll_every_s: float | None = Field(None, gt=0)
+
+
+class FeedSource(PolledSource):
     kind: Literal["feed"]
     url: str = Field(min_length=1)
 
 
-class SitemapSource(Strict):
-    name: str = Field(min_length=1)
+class SitemapSource(PolledSource):
     kind: Literal["sitemap"]
     url: str = Field(min_length=1)
     max_depth: int = Field(3, ge=0, le=10)
 
 
-class WarcSource(Strict):
-    name: str = Field(min_length=1)
+class WarcSource(PolledSource):
     kind: Literal["warc"]
     path: str = Field(min_length=1)
 

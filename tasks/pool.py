@@ -10,6 +10,7 @@ through, and the process that holds datasketch and the spaCy model is only this 
 from __future__ import annotations
 
 import os
+import signal
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -66,19 +67,28 @@ def worker_count() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def _leave_signals_to_the_parent() -> None:
+    """Ctrl-C and SIGTERM reach the whole process group; the parent decides how to stop
+    (finish the batch in hand, then shut the pool down), so workers ignore them rather
+    than die mid-page with a traceback each. A worker whose parent is gone still exits:
+    its task queue closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def make_pool(workers: int | None = None) -> Executor:
     """One pool per run. 'spawn' keeps workers free of the parent's threads and locks
     (the fetcher's event loop, Prefect's API client)."""
     return ProcessPoolExecutor(max_workers=workers or worker_count(), mp_context=get_context("spawn"),
-                               max_tasks_per_child=WORKER_MAX_TASKS)
+                               max_tasks_per_child=WORKER_MAX_TASKS, initializer=_leave_signals_to_the_parent)
 
 
 def worker_ready() -> None:
     """Import what analysis needs (trafilatura, lxml, the language model) before the
     first batch. Not datasketch: it imports scipy, 80 MB in every worker (bench/README.md)."""
-    import tasks.understand.extract
-    import tasks.understand.normalise
-    import tasks.understand.relevance
+    import tasks.understand.extract  # noqa: F401 - imported for its start-up cost
+    import tasks.understand.normalise  # noqa: F401
+    import tasks.understand.relevance  # noqa: F401
     from tasks.understand.language import identifier
 
     identifier()

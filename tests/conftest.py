@@ -1,11 +1,23 @@
-"""Shared fixtures: the loopback site, a real local Prefect API, and the CLI as a user runs it."""
+"""Shared fixtures: the loopback site, a real local Prefect API, and the CLI as a user runs it.
+
+Tests are classified here, so that a new test needs no marker of its own:
+  prefect  it needs a Prefect API server: it uses `prefect_api` (or `hkai`, which does), or
+           starts one itself (`local_server`)
+  cli      it runs the hkai command in a subprocess: it uses `hkai`, or `HKAI` (the command
+           line) in its body, one of its fixtures or a helper of the tests they call
+  slow     either of those, or marked by hand; `make test-fast` runs everything else
+"""
 
 from __future__ import annotations
 
+import inspect
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import CodeType
 
 import pytest
 import yaml
@@ -17,6 +29,52 @@ PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
 HKAI = [sys.executable, "-m", "flows.cli"]
 
+# What marks a test: fixtures it uses, and names its code (or its fixtures' code) refers to.
+PREFECT_FIXTURES, PREFECT_NAMES = {"prefect_api"}, {"local_server"}
+CLI_FIXTURES, CLI_NAMES = {"hkai"}, {"HKAI"}
+
+
+def _names(function, seen: set) -> set[str]:
+    """Global and attribute names a function's code refers to: its nested functions', and
+    those of the test modules' helpers it calls (so a helper that starts the CLI counts)."""
+    if function in seen or not hasattr(function, "__code__"):
+        return set()
+    seen.add(function)
+    found: set[str] = set()
+    codes = [function.__code__]
+    while codes:
+        code = codes.pop()
+        found |= set(code.co_names)
+        codes += [const for const in code.co_consts if isinstance(const, CodeType)]
+    for name in list(found):
+        helper = function.__globals__.get(name)
+        if inspect.isfunction(helper) and helper.__module__.startswith("tests."):
+            found |= _names(helper, seen)
+    return found
+
+
+def _referenced_names(item: pytest.Item) -> set[str]:
+    functions = [getattr(item, "function", None)]
+    for definitions in item._fixtureinfo.name2fixturedefs.values():
+        functions += [definition.func for definition in definitions]
+    found: set[str] = set()
+    seen: set = set()
+    for function in functions:
+        found |= _names(function, seen)
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures, names = set(item.fixturenames), _referenced_names(item)
+        if fixtures & PREFECT_FIXTURES or names & PREFECT_NAMES:
+            item.add_marker(pytest.mark.prefect)
+        if fixtures & CLI_FIXTURES or names & CLI_NAMES:
+            item.add_marker(pytest.mark.cli)
+        if item.get_closest_marker("prefect") or item.get_closest_marker("cli"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _no_proxies(monkeypatch):
@@ -27,29 +85,43 @@ def _no_proxies(monkeypatch):
 
 @pytest.fixture
 def site():
-    s = Site().start()
-    yield s
-    s.stop()
+    with Site() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def module_site():
+    """One site for a module whose tests share an expensive first run against it."""
+    with Site() as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
 def prefect_api(tmp_path_factory):
     """A real Prefect server on loopback for the whole session (the one `hkai serve`
     starts): each CLI run talks to it instead of starting its own ephemeral API. Its
-    scheduler looks for due deployments every 2 s so schedule tests take seconds."""
+    scheduler looks for due deployments every second so schedule tests take seconds."""
     home = tmp_path_factory.mktemp("prefect-home")
-    with local_server({"PREFECT_HOME": str(home)}, scheduler_loop_s=2) as url:
+    # A deployment `hkai serve` just created gets its runs from the scheduler's "recent
+    # deployments" loop (5 s by default).
+    env = {"PREFECT_HOME": str(home), "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1"}
+    with local_server(env, scheduler_loop_s=1) as url:
         yield {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
 
 
-@pytest.fixture
-def hkai(prefect_api, tmp_path):
+def cli_environment(prefect_api: dict, env: dict | None = None) -> dict:
+    """The environment a CLI subprocess gets: ours, less HKAI_* settings, on the session's
+    Prefect API, plus `env`."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("HKAI_")}
+    return {**inherited, **prefect_api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
+
+
+@pytest.fixture(scope="session")
+def hkai(prefect_api):
     """Run the real CLI in a subprocess: hkai(*args, env=None, timeout=...) -> CompletedProcess."""
     def run(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("HKAI_")}
-        full_env = {**inherited, **prefect_api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
-        return subprocess.run([*HKAI, *args], cwd=PROJECT, env=full_env, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run([*HKAI, *args], cwd=PROJECT, env=cli_environment(prefect_api, env),
+                              capture_output=True, text=True, timeout=timeout)
     return run
 
 
@@ -67,6 +139,29 @@ def config_file(tmp_path):
     def make(sources: list[dict], **extra) -> Path:
         return write_config(tmp_path / "hkai.yaml", sources, **extra)
     return make
+
+
+def copy_run(config: Path, destination: Path) -> Path:
+    """A copy of a finished run's directory (config, warehouse, archive) at `destination`,
+    its config pointing at the copied warehouse: a test that changes a shared run's
+    warehouse works on its own copy."""
+    shutil.copytree(config.parent, destination, ignore=shutil.ignore_patterns("*.lock"))
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["warehouse"] = str(destination / Path(data["warehouse"]).name)
+    copied = destination / config.name
+    copied.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return copied
+
+
+def wait_for(condition, timeout_s: float, every_s: float = 0.2) -> bool:
+    """Poll `condition()` until it is true or `timeout_s` passes; whether it became true.
+    For waiting on an event another process causes (a row, a file, a request)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every_s)
+    return True
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -21,15 +21,17 @@ def check_error(tmp_path, text: str) -> str:
 def test_contract_example_is_valid():
     config = parse_config({
         "warehouse": "warehouse/hkai.duckdb",
-        "schedule": {"interval_minutes": 15},
+        "schedule": {"interval_minutes": 15, "min_interval_s": 60, "max_interval_s": 3600},
         "http": {"timeout_s": 20, "max_bytes": 10000000, "concurrency": 16, "per_host_concurrency": 2,
                  "per_host_delay_s": 1.0, "user_agent": "x"},
-        "sources": [{"name": "harbour-rss", "kind": "feed", "url": "https://example.org/rss.xml"},
+        "sources": [{"name": "harbour-rss", "kind": "feed", "url": "https://example.org/rss.xml", "poll_every_s": 120},
                     {"name": "news-sitemap", "kind": "sitemap", "url": "https://example.org/news.xml"},
                     {"name": "archive", "kind": "warc", "path": "archives/cc-news-sample.warc.gz"}],
         "alerts": {"urls": ["json://127.0.0.1:8999/hook"]},
     })
     assert [s.kind for s in config.sources] == ["feed", "sitemap", "warc"]
+    assert [s.poll_every_s for s in config.sources] == [120, None, None]
+    assert (config.schedule.min_interval_s, config.schedule.max_interval_s) == (60, 3600)
 
 
 def test_default_config_lists_real_sources():
@@ -58,6 +60,9 @@ def test_default_config_lists_real_sources():
     ("sources: [{name: a, kind: warc}]", "sources[0](a).path: required key is missing"),
     ("http: {timeout_s: -1}", "http.timeout_s: Input should be greater than 0"),
     ("wherehouse: x.duckdb", "wherehouse: unknown key"),
+    ("schedule: {min_interval_s: 600, max_interval_s: 60}", "schedule: min_interval_s (600) is above max_interval_s (60)"),
+    ("sources: [{name: a, kind: feed, url: 'http://x', poll_every_s: 0}]",
+     "sources[0](a).poll_every_s: Input should be greater than 0"),
     ("sources: [{name: a, kind: feed, url: 'http://x'}, {name: a, kind: feed, url: 'http://y'}]",
      "sources: duplicate source name 'a'"),
     ("sources: [{name: a, kind: feed, url: 'http://x'}\n", "invalid YAML"),

@@ -42,7 +42,7 @@ LISTINGS = [
     ("Sable Dynamics", "pricing"), ("Halcyon Silicon", "debut"), ("Veridian Minds", "filing"),
     ("Kestrel Logic", "hearing"),
 ]
-# Sentence forms the detector handles (tests/data/listing_sentences.jsonl).
+# Sentence forms the detector handles (the labelled passages in tests/data/ have many more).
 STAGE_SENTENCES = {
     "filing": "{c} has filed a listing application with the Hong Kong Stock Exchange, according to a document "
               "published on Friday.",
@@ -190,9 +190,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_alerts_exactly_once(site, c
     site.add_feed("/feed.xml", items[:FIRST])  # with ETag/Last-Modified and 304s, as real feeds
     channel = f"json://127.0.0.1:{receiver.port}/hook"
     label = redact_url(channel)
-    # One request at a time, 0.05 s apart: fetching paces the first batch, processing the rest.
+    # One request at a time, 0.02 s apart: fetching paces the first batch, processing the rest.
     config = config_file([{"name": "harbour", "kind": "feed", "url": site.base + "/feed.xml"}],
-                         http={"per_host_concurrency": 1, "concurrency": 1, "per_host_delay_s": 0.05},
+                         http={"per_host_concurrency": 1, "concurrency": 1, "per_host_delay_s": 0.02},
                          alerts={"urls": [channel]})
     warehouse = config.parent / "hkai.duckdb"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HKAI_")}, **prefect_api,
@@ -262,10 +262,10 @@ def test_sigkill_at_random_moments_loses_nothing_and_alerts_exactly_once(site, c
     assert len(receiver.snapshot()) == nth and state["timeline"][-1][-1] == "killed", state["timeline"]
     in_flight = receiver.snapshot()[-1]["json"]["idempotency_key"]
 
-    # 2. The site publishes the rest (four batches of up to 64 pages: a run commits four times,
-    #    ~3 s apart). The first run is killed right after its first commit; then runs are killed
-    #    at random: after a random time, or once the site has served a random number of
-    #    articles (mid-run for sure).
+    # 2. The site publishes the rest (four batches of up to 64 pages: a run commits four
+    #    times, a second or more apart). The first run is killed right after its first
+    #    commit; then runs are killed at random: after a random time, or once the site has
+    #    served a random number of articles (mid-run for sure).
     site.add_feed("/feed.xml", items)
     receiver.delay_s = 0
     first_half = len(state["before"]["urls"])

@@ -1,9 +1,9 @@
 """Understanding and alerting end to end: the real `hkai` CLI in a subprocess, the loopback
 site, a real DuckDB file and a real loopback webhook receiver (Apprise json://).
 
-Issue 3: a copy of a seed is stored as its duplicate, an off-topic Hong Kong story is not
+Understanding: a copy of a seed is stored as its duplicate, an off-topic Hong Kong story is not
 relevant, a Hong Kong AI story is, with normalised entities and the signals that decided it.
-Issue 4: listing events and their alerts across runs: one alert per new (company, stage),
+Listings: listing events and their alerts across runs: one alert per new (company, stage),
 none for an unchanged rerun, a failing channel recorded and retried without repeating the
 working one, and channel tokens kept out of every output.
 """

@@ -328,6 +328,17 @@ def test_an_unchanged_poll_costs_twenty_conditional_gets(story):
     assert "304" in last["result"].stdout
 
 
+def test_each_exchange_poll_is_a_poll_of_its_source_with_its_next_due_time(story):
+    """The exchange's lists are scheduled like every source: four polls, the first three
+    read changed files, the last found all twenty unchanged."""
+    rows = query(story.warehouse, "SELECT outcome, items_new, next_due_at > finished_at FROM polls"
+                                  " WHERE source = 'hkex' ORDER BY started_at")
+    assert [outcome for outcome, _, _ in rows] == ["new", "new", "new", "unchanged"]
+    assert rows[0][1] > 0 and all(later for _, _, later in rows)
+    assert [source for (source,) in query(story.warehouse, "SELECT source FROM next_polls ORDER BY 1")] \
+        == ["harbour", "hkex"]
+
+
 def test_the_listings_view_is_the_lifecycle(story):
     columns = [c for (c,) in query(story.warehouse, "SELECT column_name FROM information_schema.columns"
                                                     " WHERE table_name = 'listings'")]

@@ -6,6 +6,8 @@ import gzip
 import resource
 import time
 
+import pytest
+
 from schemas.config import FeedSource, Http, SitemapSource
 from schemas.records import Candidate
 from tasks.acquire.discover import MAX_ITEMS_PER_SOURCE, discover_feed, discover_sitemap, parse_feed
@@ -49,6 +51,7 @@ def test_external_entities_are_not_read():
     assert all("root:" not in (c.title or "") for c in found)
 
 
+@pytest.mark.slow  # feedparser reads all 100,000 items first: 10-30 s here
 def test_feed_with_100k_items_is_capped(site):
     items = [(f"t{i}", f"/n/{i}") for i in range(100_000)]
     site.add("/huge.xml", rss(items, site.base), content_type="application/rss+xml")

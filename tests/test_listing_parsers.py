@@ -1,4 +1,5 @@
-"""The listing text parsers on their own: stock codes, amounts raised, exchanges, dates (no spaCy)."""
+"""The listing text parsers on their own: stock codes, amounts raised, exchanges, dates, and
+the tidying of company names (no spaCy)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tasks.listings.parsers import exchange_of, is_specific_date, normalise_stock_code, parse_amount, parse_date
+from tasks.listings.names import issuer_name
+from tasks.listings.parsers import (code_after_name, exchange_of, is_specific_date, normalise_stock_code, parse_amount,
+                                    parse_date, stock_codes, venue_of)
 
 REFERENCE = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)  # a Monday
 
@@ -17,12 +20,34 @@ REFERENCE = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)  # a Monday
     ("Biren (HKEX: 02987) opened higher.", "2987"),
     ("MiniMax (stock code: 00100) debuted.", "0100"),
     ("Zhipu (HK:2513) rose.", "2513"),
-    ("Pony AI (NASDAQ: PONY) filed.", "PONY"),
-    ("Moore Threads (688795.SH) soared.", "688795"),
-    ("No code here, just 2,987 words.", None),
+    ("Geek+ (02590) opened higher.", "2590"),
+    ("Geek+ rose 8% (2590.HK).", "2590"),
+    ("The stock trades under 2631.", "2631"),
+    ("It trades under the ticker 1384.", "1384"),
+    ("Its stock code is 1912.", "1912"),
+    ("Pony AI (NASDAQ: PONY) filed.", None),  # only Hong Kong codes: events are Hong Kong listings
+    ("Moore Threads (688795.SH) soared.", None),
+    ("It was founded in 2019 (2019) and employs 2,987 people.", None),
 ])
-def test_stock_codes_are_normalised(text, code):
+def test_hong_kong_stock_codes_are_normalised(text, code):
     assert normalise_stock_code(text) == code
+
+
+def test_every_code_of_a_roundup_with_its_position():
+    text = "Pony AI (02026) fell, while WeRide (00800) ended lower."
+    assert [code for code, _ in stock_codes(text)] == ["2026", "0800"]
+    assert [text[offset:offset + 5] for _, offset in stock_codes(text)] == ["02026", "00800"]
+
+
+@pytest.mark.parametrize("after_name, code", [
+    (" (02026) closed lower", "2026"),
+    (" (also known as GalaxyBot, stock code: 02618) listed", "2618"),
+    (" (2590.HK) rose", "2590"),
+    (", stock code 9880, rose", "9880"),
+    (" rose 20% and its peer (02026) fell", None),  # a code further on is someone else's
+])
+def test_a_code_right_after_a_name(after_name, code):
+    assert code_after_name(after_name) == code
 
 
 
@@ -50,6 +75,34 @@ def test_the_exchange_named_in_a_sentence(sentence, exchange):
     assert exchange_of(sentence) == exchange
 
 
+@pytest.mark.parametrize("sentence, phrase, exchange", [
+    # The exchange nearest the stage phrase, looking after it first: an aside about
+    # another listing does not move the debut.
+    ("Hesai, already listed in New York, slipped in its Hong Kong debut on Tuesday.", "debut", "HKEX"),
+    ("Nasdaq-listed Yuanjing Robotics began trading on the Hong Kong Stock Exchange.", "began trading", "HKEX"),
+    ("Moore Threads, a rival of Hong Kong-listed Biren, made its debut on the STAR Market.", "debut", "STAR"),
+    ("Tongyu filed for a Nasdaq IPO.", "filed", "NASDAQ"),
+    ("The company filed its application.", "filed", None),
+])
+def test_the_exchange_of_a_stage_phrase(sentence, phrase, exchange):
+    start = sentence.index(phrase)
+    assert venue_of(sentence, start, start + len(phrase)) == exchange
+
+
+@pytest.mark.parametrize("written, name", [
+    ("Beijing Yunji Technology Co., Ltd.", "Yunji Technology"),
+    ("Alphabet Inc.'s", "Alphabet"),
+    ("Kunlunxin (Beijing) Technology Co., Ltd.", "Kunlunxin"),  # a known alias
+    ("Shanghai Biren Technology Co", "Biren Technology"),
+    ("the Wuhan Lumiray Technology", "Lumiray Technology"),
+    ("Lingxi Semiconductor IPO", "Lingxi Semiconductor"),
+    ("Geekplus", "Geek+"),
+    ("Shanghai", "Shanghai"),  # a city alone stays a word (detection rejects it as a place)
+])
+def test_names_as_an_alert_shows_them(written, name):
+    assert issuer_name(written) == name
+
+
 @pytest.mark.parametrize("text, expected", [
     ("January 9", datetime(2026, 1, 9, tzinfo=timezone.utc)),
     ("9 Jan 2025", datetime(2025, 1, 9, tzinfo=timezone.utc)),
@@ -57,6 +110,9 @@ def test_the_exchange_named_in_a_sentence(sentence, exchange):
     ("December 30", datetime(2025, 12, 30, tzinfo=timezone.utc)),  # last year, in a January article
     ("Friday", datetime(2026, 1, 9, 8, 0, tzinfo=timezone.utc)),
     ("yesterday", datetime(2026, 1, 11, 8, 0, tzinfo=timezone.utc)),
+    ("December", datetime(2025, 12, 31, tzinfo=timezone.utc)),  # a month alone: its last day, last year's
+    ("January", datetime(2026, 1, 31, tzinfo=timezone.utc)),
+    ("August last year", datetime(2025, 8, 31, tzinfo=timezone.utc)),
     ("next year", None),
     ("February 30", None),
 ])

@@ -1,4 +1,4 @@
-"""Listing detection: labelled sentences, codes and amounts, the hard negatives, the seeds."""
+"""Listing detection: the labelled passages, each class of false alert and miss, the seeds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.listings_eval import evaluate, load_labelled, totals
+from bench.listings_eval import load_passages, score_passages
 from schemas.records import Article, Seed, listing_event_id
 from tasks.listings.detect import detect_listing_events, known_listings_from_seeds
 from tasks.understand.nlp import load_nlp
@@ -22,10 +22,10 @@ def nlp():
 
 
 def article(text: str, *, title: str | None = None, relevant: bool | None = True,
-            duplicate_of: str | None = None, article_id: str = "a1") -> Article:
+            duplicate_of: str | None = None, article_id: str = "a1", published: datetime = PUBLISHED) -> Article:
     return Article(article_id=article_id, url=f"https://news.example/{article_id}",
                    canonical_url=f"https://news.example/{article_id}", source="test", title=title,
-                   published_at=PUBLISHED, fetched_at=PUBLISHED, text=text, is_relevant=relevant,
+                   published_at=published, fetched_at=published, text=text, is_relevant=relevant,
                    duplicate_of=duplicate_of)
 
 
@@ -33,34 +33,195 @@ def detect(nlp, text: str, **kwargs):
     return detect_listing_events(nlp, [article(text, **kwargs)])
 
 
-def test_labelled_sentences_meet_the_precision_and_recall_floor(nlp):
-    # Floors pinned below the figures bench/listings_eval.py prints (precision 1.00,
-    # recall 0.98 on 92 sentences): precision matters more, users want no false alerts.
-    result = evaluate(nlp, load_labelled())
-    c = totals(result["counts"])
-    precision = c["tp"] / (c["tp"] + c["fp"])
-    recall = c["tp"] / (c["tp"] + c["fn"])
-    assert precision >= 0.97, result["errors"]
-    assert recall >= 0.90, result["errors"]
-    for name, (right, labelled) in result["fields"].items():
-        assert right == labelled, (name, result["errors"])
+def found(nlp, text: str, **kwargs) -> set[tuple[str, str]]:
+    return {(e.company, e.stage) for e in detect(nlp, text, **kwargs)}
 
+
+# --- the labelled passages ------------------------------------------------------------
+
+@pytest.mark.parametrize("split, precision, recall", [
+    # Floors pinned below what bench/listings_eval.py prints for each split (the holdout
+    # split is the one not tuned on: its floor is where it stands, not the target).
+    ("dev", 0.97, 0.95),
+    ("test", 0.97, 0.95),
+    ("holdout", 0.90, 0.88),
+])
+def test_labelled_passages_meet_the_precision_and_recall_floor(nlp, split, precision, recall):
+    score = score_passages(nlp, load_passages(split))
+    assert score.precision >= precision, [e for e in score.errors if "false alert" in e]
+    assert score.recall >= recall, [e for e in score.errors if "missed" in e]
+
+
+# --- the company is a company ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # An investor named beside the issuer, with a possessive.
+    ("Mobvoi, backed by Alphabet's Google, ended its first day of trading in Hong Kong up 20% on Thursday.",
+     {("Mobvoi", "debut")}),
+    ("Qiyuan Bio-AI, backed by Alphabet Inc.'s venture arm, closed 9% below its offer price on its first day of "
+     "trading in Hong Kong on Tuesday.", {("Qiyuan Bio-AI", "debut")}),
+    # Investors, sponsors and customers in asides and lists.
+    ("The company, whose investors include Volkswagen's software unit Cariad and Intel, priced its Hong Kong "
+     "IPO at HK$3.99 a share.\n", set()),
+    ("Baize Robotics, a humanoid robot start-up backed by Meituan and Hillhouse, rose 9 per cent on its first day "
+     "of trading in Hong Kong yesterday.", {("Baize Robotics", "debut")}),
+    ("Feiyu Photonics formally submitted a listing application to the Hong Kong Stock Exchange, with CITIC "
+     "Securities and Guotai Junan International as joint sponsors.", {("Feiyu Photonics", "filing")}),
+])
+def test_investors_sponsors_and_customers_are_not_the_issuer(nlp, text, expected):
+    assert found(nlp, text) == expected
+
+
+def test_the_company_refers_to_the_issuer_not_its_parent_or_investor(nlp):
+    text = ("Artificial intelligence start-up MiniMax has drawn a queue of investors.\n"
+            "Alibaba and Tencent are among its biggest shareholders. Alibaba's shares rose 1.2 per cent after the "
+            "company filed its listing application with the Hong Kong stock exchange yesterday.")
+    assert found(nlp, text) == {("MiniMax", "filing")}
+    spun_off = ("SenseAuto, the smart-car unit spun off from Shenzhen-listed Sunway Optics, is growing fast.\n"
+                "Sunway Optics' shares rose 4% on Wednesday after the company filed its Hong Kong listing "
+                "application.")
+    assert found(nlp, spun_off) == {("SenseAuto", "filing")}
+
+
+@pytest.mark.parametrize("text", [
+    "Greenbot Technology ended its first day on the Hong Kong stock exchange at HK$19.58, down 11 per cent. "
+    "HK$90 million was raised from retail investors.",
+    "Medisight, an eye-screening AI start-up in Hong Kong Science Park in Sha Tin, has filed an application to list "
+    "on GEM. The Kowloon Bay office of the Tai Po-founded firm employs 40.",
+])
+def test_money_amounts_and_place_names_are_never_companies(nlp, text):
+    companies = {c for c, _ in found(nlp, text)}
+    assert companies and all("$" not in c and not any(ch.isdigit() for ch in c) for c in companies)
+    assert not companies & {"Sha Tin", "Tai Po", "Hong Kong Science Park", "Science Park", "Kowloon Bay", "Kowloon",
+                            "Bay", "China", "Hong Kong"}
+
+
+def test_names_the_model_calls_people_or_does_not_know_are_companies(nlp):
+    # The small model tags "Veridian Minds" a person and "Ridelink" a common noun.
+    assert found(nlp, "Veridian Minds has filed a listing application with the Hong Kong Stock Exchange.") == {
+        ("Veridian Minds", "filing")}
+    assert found(nlp, "Ridelink shares jumped 35% in their Hong Kong market debut on Tuesday.",
+                 title="Ridelink jumps in debut") == {("Ridelink", "debut")}
+    # A person is not: the chairman's name beside the listing is no company.
+    assert found(nlp, "Zhang Peng said at the ceremony that Qiming Vision had begun trading on the main board "
+                      "of the Hong Kong Stock Exchange.") == {("Qiming Vision", "debut")}
+
+
+def test_names_are_tidied_legal_forms_possessives_and_cities_dropped(nlp):
+    (event,) = detect(nlp, "On June 30, Beijing Yunji Technology Co., Ltd. passed the listing hearing of the main "
+                           "board of the Hong Kong Stock Exchange.",
+                      published=datetime(2025, 7, 1, tzinfo=timezone.utc))
+    assert (event.company, event.stage) == ("Yunji Technology", "hearing")
+    (event,) = detect(nlp, "Shanghai Biren Technology Co's shares soared 76% in their Hong Kong trading debut on "
+                           "Friday.")
+    assert event.company == "Biren Technology"
+
+
+def test_also_known_as_joins_names_and_keeps_the_others_as_aliases(nlp):
+    (event,) = detect(nlp, "On the evening of January 11, Hangzhou Tianqi Robotics Co., Ltd. (also known as "
+                           "SkyArm, stock code: 02655) officially listed on the main board of the Hong Kong "
+                           "Stock Exchange. Tianqi Robotics makes welding robots.")
+    assert (event.company, event.stage, event.stock_code) == ("Tianqi Robotics", "debut", "2655")
+    assert event.aliases == ["SkyArm"]
+
+
+# --- the stage is reported --------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Moonshot AI is considering a Hong Kong IPO, people familiar with the matter said.",
+    "Zhipu AI plans to file for a Hong Kong listing in the coming months.",
+    "Lingxi Semiconductor has hired Morgan Stanley for a Hong Kong IPO that could raise US$400 million, sources said.",
+    "Skyrun Robotics has postponed its Hong Kong listing hearing because its accounts need updating.",
+    "Tianmu Drive has failed its listing hearing, according to people with knowledge of the decision.",
+    "Tianmu Drive is expected to go before the Hong Kong exchange's listing committee next week.",
+    "The CSRC has completed the filing procedures for Greenlane Vision's proposed Hong Kong listing.",
+    "SenseTime raised HK$2.5 billion by placing 1.6 billion new class B shares at HK$1.50 each.",
+    "Moore Threads made its debut on Shanghai's STAR Market on Friday, with shares soaring 400%.",
+    "Tongyu Intelligence has filed for an initial public offering in the United States, listing on the Nasdaq.",
+    "The listing application of Qiming Vision to the Hong Kong Stock Exchange has lapsed.",
+    "MiniMax has not yet filed its prospectus for a Hong Kong listing.",
+    "SenseTime, which listed in Hong Kong in 2021, has been cutting costs.",
+    "SenseTime debuted its SenseNova 6 model at the World Artificial Intelligence Conference.",
+    "Baize Robotics jumped 20 per cent in grey-market trading last night, a day before its debut on the "
+    "main board of the Hong Kong stock exchange.",
+    "Shares of Horizon Robotics resumed trading in Hong Kong on Monday after a half-day halt.",
+    "Job listings for AI engineers in Hong Kong rose 30% last quarter.",
+])
+def test_plans_rumours_failures_and_other_markets_are_not_events(nlp, text):
+    assert detect(nlp, text) == []
+
+
+def test_a_debut_in_a_filing_story_is_not_reported(nlp):
+    text = ("Tianmu Drive, a robotaxi operator, has filed for an initial public offering in Hong Kong.\n"
+            "The application comes after Horizon Robotics' blockbuster debut in the city and follows WeRide's listing.")
+    assert found(nlp, text) == {("Tianmu Drive", "filing")}
+
+
+def test_an_offer_price_in_a_debut_story_is_an_attribute_of_the_debut(nlp):
+    events = detect(nlp, "Hongyun Data surged 21% in its Hong Kong trading debut on Monday, after the AI data "
+                         "centre operator raised HK$880 million in an IPO priced at HK$11 per share.")
+    assert [(e.company, e.stage, e.amount, e.currency) for e in events] == [("Hongyun Data", "debut", 8.8e8, "HKD")]
+
+
+@pytest.mark.parametrize("text, stage", [
+    ("Shenmo Therapeutics has won approval from the stock exchange to list under Chapter 18C, its post-hearing "
+     "information pack showed.", "hearing"),
+    ("Pathwise Robotics, the Shenzhen-based maker of warehouse robots, has cleared its listing hearing with the "
+     "Hong Kong stock exchange.", "hearing"),
+    ("RoboSense has been given the green light by the Hong Kong stock exchange for its listing.", "hearing"),
+    ("Skyrun Robotics has confidentially filed for a Hong Kong initial public offering, the company said on Monday.",
+     "filing"),
+    ("Kunpeng Micro announced that it has submitted a listing application to the Hong Kong Stock Exchange on "
+     "a confidential basis.", "filing"),
+    ("Feiyu Photonics has priced its Hong Kong initial public offering at HK$33.80 per share.", "pricing"),
+    ("Qiming Vision was officially listed on the Hong Kong Stock Exchange today.", "debut"),
+])
+def test_stage_wordings_from_the_wire_local_and_translated_press(nlp, text, stage):
+    assert {s for _, s in found(nlp, text)} == {stage}
+
+
+# --- every event in an article -----------------------------------------------------------
+
+def test_a_roundup_yields_every_company(nlp):
+    text = ("Three companies made their debuts in Hong Kong on Thursday.\n"
+            "Kunpeng Micro, a maker of inference chips, jumped 12% from its offer price. Weilan Auto was flat, and "
+            "noodle chain Lanzhou Brothers fell 3%.")
+    assert found(nlp, text) == {("Kunpeng Micro", "debut"), ("Weilan Auto", "debut"), ("Lanzhou Brothers", "debut")}
+    listed = ("Two chip designers cleared their Hong Kong listing hearings on Thursday.\n"
+              "They are Lingxi Semiconductor, which makes inference chips, and Kunpeng Micro, a GPU developer.")
+    assert found(nlp, listed) == {("Lingxi Semiconductor", "hearing"), ("Kunpeng Micro", "hearing")}
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Greenbot Technology was officially listed on the Hong Kong Stock Exchange today. The stock code is 2707.",
+     "2707"),
+    ("Shares of Feiyu Photonics jumped in their Hong Kong debut on Friday. The stock, trading under 2682.HK, "
+     "closed at HK$44.", "2682"),
+    ("Geek+ (02590) rose 8 per cent on its first day of trading in Hong Kong yesterday.", "2590"),
+    ("Dobot began trading on the Main Board of the Hong Kong Stock Exchange on Tuesday under the stock code 2432.",
+     "2432"),
+])
+def test_stock_codes_from_the_sentence_or_the_next_one(nlp, text, code):
+    (event,) = detect(nlp, text)
+    assert event.stock_code == code
+
+
+def test_a_code_in_the_headline_is_attached(nlp):
+    (event,) = detect(nlp, "Shares of the warehouse robot maker rose 8 per cent on their first day of trading.",
+                      title="Geek+ (2590.HK) jumps in Hong Kong debut")
+    assert (event.company, event.stage, event.stock_code) == ("Geek+", "debut", "2590")
+
+
+# --- fields, ids, which articles ------------------------------------------------------------
 
 @pytest.mark.parametrize("text, amount, currency", [
     ("MiniMax priced its Hong Kong IPO at HK$165 per share, raising HK$2.1 billion.", 2.1e9, "HKD"),
-    ("MiniMax priced its IPO at the top of the range, raising US$300 million.", 3e8, "USD"),
-    ("MiniMax priced its IPO, raising 5.4 billion yuan.", 5.4e9, "CNY"),
-    ("MiniMax priced its IPO at HK$165 per share.", None, None),
+    ("MiniMax priced its Hong Kong IPO at the top of the range, raising US$300 million.", 3e8, "USD"),
+    ("MiniMax priced its Hong Kong IPO at HK$165 per share.", None, None),
 ])
 def test_amount_raised_and_currency(nlp, text, amount, currency):
     (event,) = detect(nlp, text)
     assert (event.stage, event.amount, event.currency) == ("pricing", amount, currency)
-
-
-def test_a_valuation_is_not_the_amount_raised(nlp):
-    (event,) = detect(nlp, "MiniMax soared 109% in its Hong Kong trading debut on Friday, "
-                           "valuing the company at HK$100 billion.")
-    assert event.stage == "debut" and event.amount is None
 
 
 def test_event_fields_from_one_sentence(nlp):
@@ -73,50 +234,12 @@ def test_event_fields_from_one_sentence(nlp):
     assert event.event_id == listing_event_id("Biren Technology", "debut")
 
 
-def test_event_date_falls_back_to_publication(nlp):
-    (event,) = detect(nlp, "Zhipu AI has passed its listing hearing, according to its PHIP.")
-    assert event.event_date == PUBLISHED
-
-
-def test_other_exchanges_are_recorded_when_the_article_is_about_them(nlp):
-    (event,) = detect(nlp, "Moore Threads made its debut on Shanghai's STAR Market on Friday, "
-                           "with shares soaring 400%.")
-    assert event.exchange == "STAR"
-
-
 def test_event_ids_are_stable_and_collide_across_articles_and_runs(nlp):
-    a = detect_listing_events(nlp, [article("MiniMax made its trading debut in Hong Kong on Friday.",
-                                            article_id="x1")])
-    b = detect_listing_events(nlp, [article("Shares of MiniMax doubled on their first day of trading "
-                                            "in Hong Kong on Friday.", article_id="x2")])
-    assert a[0].event_id == b[0].event_id == listing_event_id("MiniMax", "debut")
     both = detect_listing_events(nlp, [article("MiniMax made its trading debut in Hong Kong on Friday.",
                                                article_id="x1"),
-                                       article("MiniMax debuted on HKEX on Friday (0100.HK).",
-                                               article_id="x2")])
+                                       article("MiniMax debuted on HKEX on Friday (0100.HK).", article_id="x2")])
     assert len(both) == 1 and both[0].stock_code == "0100"  # one event, completed by the second
-
-
-@pytest.mark.parametrize("text", [
-    "Job listings for AI engineers in Hong Kong rose 30% last quarter.",
-    "Product listings on Alibaba's marketplace now carry AI-generated descriptions.",
-    "The listing price for the new phone rose to HK$7,999.",
-    "SenseTime, listed since 2021, rose 3% after unveiling a new model.",
-    "SenseTime, which listed in Hong Kong in 2021, has been cutting costs.",
-    "SenseTime debuted its SenseNova 6 model at the World Artificial Intelligence Conference.",
-    "Zhipu AI plans to file for a Hong Kong listing in the coming months.",
-    "Moonshot AI is considering a Hong Kong IPO, people familiar with the matter said.",
-    "MiniMax has not yet filed its prospectus.",
-    "Hesai debuted on Nasdaq in 2023 before seeking a Hong Kong secondary listing.",
-])
-def test_hard_negatives_yield_no_event(nlp, text):
-    assert detect(nlp, text) == []
-
-
-def test_pronouns_point_back_to_the_company_named_before(nlp):
-    (event,) = detect(nlp, "Iluvatar CoreX is a GPU designer based in Shanghai.\n"
-                           "The company filed its application proof with HKEX on Monday.")
-    assert (event.company, event.stage) == ("Iluvatar CoreX", "filing")
+    assert both[0].event_id == listing_event_id("MiniMax", "debut")
 
 
 def test_only_relevant_original_articles_are_read(nlp):
@@ -138,6 +261,8 @@ def test_a_pipeline_without_the_parser_is_refused_with_a_clear_message():
     with pytest.raises(ValueError, match="load_nlp"):
         detect_listing_events(spacy.blank("en"), [article("MiniMax debuted in Hong Kong.")])
 
+
+# --- the seeds ----------------------------------------------------------------------------
 
 def seeds() -> list[Seed]:
     return [Seed(seed_id=path.stem, title="", text=path.read_text(encoding="utf-8"), normalized_text="",
@@ -162,8 +287,8 @@ def test_known_listings_come_from_the_seed_text(nlp):
 def test_seed_mentions_in_live_mode_are_not_new_events(nlp):
     # The same seed sentences read as articles: past mentions, not news.
     texts = [s.text for s in seeds()]
-    found = detect_listing_events(nlp, [article(t, article_id=f"s{i}") for i, t in enumerate(texts)])
-    assert {(e.company, e.stage) for e in found} <= {
+    found_events = detect_listing_events(nlp, [article(t, article_id=f"s{i}") for i, t in enumerate(texts)])
+    assert {(e.company, e.stage) for e in found_events} <= {
         ("MiniMax", "debut"), ("Zhipu AI", "debut"), ("Biren Technology", "debut"),
         ("Iluvatar CoreX", "debut"), ("GigaDevice", "debut")}
-    assert not {e.company for e in found} & {"SenseTime", "4Paradigm", "CATL", "Moonshot AI"}
+    assert not {e.company for e in found_events} & {"SenseTime", "4Paradigm", "CATL", "Moonshot AI"}

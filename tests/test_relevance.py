@@ -1,4 +1,5 @@
-"""Relevance: about AI *and* about Hong Kong, explained by the signals that fired."""
+"""Relevance: about AI (models, chips, robotics, autonomous driving and lidar, AI drug
+discovery) *and* about Hong Kong, explained by the signals that fired."""
 
 from __future__ import annotations
 
@@ -41,6 +42,49 @@ def test_ai_ipo_on_hkex_is_relevant_and_says_why():
                      "the Hong Kong Stock Exchange next week after pricing its initial public offering at HK$116.20.")
     assert article.is_relevant
     assert {"ai:org:Zhipu AI", "ai:term:large model", "hk:exchange:HKEX", "market:ipo"} <= set(article.relevance_signals)
+
+
+@pytest.mark.parametrize("title, text, topic", [
+    ("Lidar maker slips in Hong Kong debut", "Shares of the Chinese lidar maker edged lower in their Hong Kong "
+     "debut on Tuesday after it raised HK$4.2 billion.", "ai:term:lidar"),
+    ("Warehouse robot maker clears listing hearing", "The Beijing-based maker of warehouse robots has cleared its "
+     "listing hearing with the Hong Kong stock exchange.", "ai:term:robotics"),
+    ("Power chip designer files for HK IPO", "The Shenzhen designer of power chips for electric cars filed for a "
+     "Hong Kong initial public offering on Monday.", "ai:term:semiconductor"),
+    ("Robotaxi operator prices IPO", "The robotaxi operator priced its Hong Kong IPO at HK$27.10 a share, raising "
+     "HK$2.4 billion.", "ai:term:autonomous driving"),
+    ("Drug developer lists", "The company, which uses deep learning to design antibodies, listed on the Hong Kong "
+     "stock exchange on Tuesday.", "ai:term:machine learning"),
+    ("Chinese AI firm debuts", "A Chinese AI firm rose 20 per cent on its first day of trading in Hong Kong.",
+     "ai:term:AI company"),
+])
+def test_hong_kong_listings_of_chip_lidar_robotics_and_driving_companies_are_relevant(title, text, topic):
+    article = scored(title, text)
+    assert article.is_relevant, (article.relevance, article.relevance_signals)
+    assert topic in article.relevance_signals
+    assert any(s.startswith("hk:exchange:") for s in article.relevance_signals)
+
+
+@pytest.mark.parametrize("title, text, penalty", [
+    ("Hang Seng ends lower as tech shares retreat", "Hong Kong shares closed lower, with the Hang Seng Index down "
+     "0.8% and the Hang Seng Tech Index falling 1.5%. SenseTime lost 4% and chipmaker SMIC slid 3.2%.",
+     "not:market wrap"),
+    ("Appliance brand launches AI rice cooker", "A Japanese appliance maker launched its first rice cooker with AI "
+     "cooking modes in Hong Kong, with a retail price of HK$3,280 at its Causeway Bay store.", "not:product launch"),
+    ("Agency uses AI to value flats", "A Hong Kong property agency uses an AI model to estimate the value of "
+     "second-hand flats. Home prices in Kowloon have fallen and landlords are cutting rents.", "not:property"),
+])
+def test_market_wraps_product_launches_and_property_stories_are_marked_down(title, text, penalty):
+    article = scored(title, text)
+    assert not article.is_relevant, (article.relevance, article.relevance_signals)
+    assert article.relevance_signals[-1] == penalty
+
+
+def test_a_listing_on_another_market_is_not_hong_kong_news():
+    article = scored("AI software firm's STAR IPO approved", "An AI software developer's IPO on the STAR Market was "
+                     "approved by the Shanghai Stock Exchange's listing committee on Tuesday.")
+    assert not article.is_relevant
+    assert "hk:exchange:listing terms" not in article.relevance_signals
 
 
 def test_hong_kong_property_story_is_not_relevant(offline_examples):
@@ -94,6 +138,16 @@ def test_labelled_set_meets_the_floor(all_examples):
     precision, recall, fp, fn = precision_recall(examples, THRESHOLD)
     assert precision >= MIN_PRECISION, [e.id for e in fp]
     assert recall >= MIN_RECALL, [e.id for e in fn]
+
+
+@pytest.mark.parametrize("split, floor", [("dev", 0.97), ("test", 0.95), ("holdout", 0.9)])
+def test_agreement_with_the_labelled_news_passages(split, floor):
+    from bench.listings_eval import load_passages, passage_article
+
+    passages = load_passages(split)
+    agree = [score_relevance(normalise_article(passage_article(p)), THRESHOLD).is_relevant == p["relevant"]
+             for p in passages]
+    assert sum(agree) / len(agree) >= floor, [p["id"] for p, ok in zip(passages, agree) if not ok]
 
 
 @pytest.mark.skipif(not AEB.is_dir(), reason="../shared/corpus/aeb is not present")

@@ -40,6 +40,7 @@ How a table works on both backends (follow this for every new table and write):
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import importlib.util
 import os
@@ -453,6 +454,61 @@ def write_stage_order(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("INSERT INTO listing_stages VALUES (?, ?)", wanted)
 
 
+# Any fixed number, apart from the attach lock's: the lock writers of one lake take turns by.
+_WRITE_TURN_KEY = 4_417_007_332
+
+
+class WritersTurn:
+    """Writers of one DuckLake commit one at a time, each holding the turn for its write
+    transaction only (BEGIN to COMMIT), never across a batch's fetching or analysis.
+
+    Optimistic commits alone let two writers run the same batch transaction side by side
+    and the loser run all of it again (bench/scale.py measured waits of 5 s); taking turns
+    bounds a writer's wait by one other transaction. The `write_guard` conflict and the
+    retry in `Warehouse.write` stay as the guarantee (a client that does not take turns).
+
+    PostgreSQL catalog: a transaction-scoped advisory lock on a connection of its own (a
+    session lock does not hold there: the postgres extension hands each query its own
+    connection outside a transaction). SQLite catalog (one machine): an flock beside it."""
+
+    def __init__(self, lake: DuckLakeWarehouse):
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._file = None
+        if lake.ducklake.startswith("postgres:"):
+            self._con = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                               "autoload_known_extensions": False})
+            self._con.execute(f"LOAD '{_quote(str(extension_file('postgres')))}'")
+            dsn = lake.ducklake.removeprefix("postgres:")
+            self._con.execute(f"ATTACH '{_quote(dsn)}' AS hkai_turn (TYPE postgres)")
+        else:
+            catalog = Path(lake.ducklake.removeprefix("sqlite:"))
+            self._file = open(catalog.with_name(catalog.name + ".writers.lock"), "a+")
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Wait for the turn and hold it for the block."""
+        if self._con is not None:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                self._con.execute("SELECT * FROM postgres_query('hkai_turn', "
+                                  f"'SELECT pg_advisory_xact_lock({_WRITE_TURN_KEY})::text')").fetchall()
+                yield
+            finally:
+                _rollback(self._con)  # ends the catalog-side transaction: the lock goes with it
+        else:
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+        if self._file is not None:
+            self._file.close()
+
+
 class Warehouse:
     """The run's handle on the warehouse. Created once per run and passed to the stages.
     On a DuckDB file it opens the file only for the span of one transaction; on a DuckLake
@@ -462,12 +518,20 @@ class Warehouse:
         self.target: Target = target_of(target) if isinstance(target, (str, Path)) else target
         self.wait_s = wait_s
         self.conflicts = 0  # commits another writer's commit made this process run again
-        self.longest_conflict_wait_s = 0.0  # the longest a write waited for its turn
+        # The longest a write was held up by other writers: waiting for its turn, and any
+        # attempts a conflict made it run again (not the attempt that committed).
+        self.longest_conflict_wait_s = 0.0
+        self._writers_turn: WritersTurn | None = None
         self._lake_db: duckdb.DuckDBPyConnection | None = None
-        self._lake_lock = threading.Lock()
+        # Threads sharing the handle (`hkai serve` polls sources side by side) take turns:
+        # one session at a time keeps a single writer per process (on a lake, two writes
+        # of one process would only conflict with each other), and DuckDB aborted the
+        # process when one cursor of a lake's attachment closed while another thread's ran.
+        self._turn = threading.RLock()
         if self.is_lake:
             self._lake_db = connect(self.target)
             self._lake_db.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
+            self._writers_turn = WritersTurn(self.target)
         self._retrying(migrate)
         if not self.read(stage_order_is_current):  # no write (and no turn to wait for) when current
             self.write(write_stage_order)
@@ -489,28 +553,37 @@ class Warehouse:
     def _reattach(self) -> None:
         if self._lake_db is None:
             return
-        with self._lake_lock:
+        with self._turn:  # no other thread's session is using the attachment
             with contextlib.suppress(duckdb.Error):
                 self._lake_db.close()
             self._lake_db = connect(self.target)
             self._lake_db.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
 
     def close(self) -> None:
-        if self._lake_db is not None:
-            self._lake_db.close()
-            self._lake_db = None
+        with self._turn:
+            if self._lake_db is not None:
+                self._lake_db.close()
+                self._lake_db = None
+            if self._writers_turn is not None:
+                self._writers_turn.close()
+                self._writers_turn = None
 
     @contextlib.contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if self._lake_db is not None:
-            with self._lake_lock:  # cursor() on one connection from several threads
-                con = self._lake_db.cursor()
+        with self._turn:
+            if self._lake_db is None:
+                with self._file_connection() as con:
+                    yield con
+                return
+            con = self._lake_db.cursor()
             con.execute(f"USE {LAKE_ALIAS}")  # a cursor starts on the in-memory database
             try:
                 yield con
             finally:
                 con.close()
-            return
+
+    @contextlib.contextmanager
+    def _file_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = connect(self.path, wait_s=self.wait_s)
         try:
             # Closing a file checkpoints it by default, and a checkpoint rewrites every
@@ -528,23 +601,31 @@ class Warehouse:
         finally:
             con.close()
 
+    @contextlib.contextmanager
+    def closed(self) -> Iterator[None]:
+        """While the block runs, no thread opens the file through this handle: code in this
+        process that opens the file itself, read-only (the search index, the board), can."""
+        with self._turn:
+            yield
+
     def checkpoint(self) -> None:
-        """Fold what the run wrote into its final form: the write-ahead log into the file,
-        or a DuckLake's small files and inlined rows into larger Parquet files. A lake
-        compaction that collides with another writer is left to the next run."""
+        """Fold the write-ahead log into the file: the file alone then holds everything.
+        On a DuckLake, nothing: its CHECKPOINT (flushing inlined rows, merging and deleting
+        files) run by one writer broke the queries other writers and readers had in flight
+        (a dropped inlined-data table, measured with two writers and a reader), so a lake
+        is compacted with DuckDB's CHECKPOINT in a quiet window (README, Scaling out)."""
+        if self.is_lake:
+            return
         with self.session() as con:
-            try:
-                con.execute("CHECKPOINT")
-            except duckdb.Error as exc:
-                if not (self.is_lake and is_write_conflict(exc)):
-                    raise
+            con.execute("CHECKPOINT")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One atomic attempt: everything inside commits together or not at all. On a
-        DuckLake the commit can conflict with another writer's (WriteConflict is not raised
-        here: the DuckDB error is); `write` runs a body again until it commits."""
-        with self.session() as con:
+        DuckLake it runs in this writer's turn (WritersTurn), and the commit can still
+        conflict with another writer's (WriteConflict is not raised here: the DuckDB error
+        is); `write` runs a body again until it commits."""
+        with self.session() as con, self._turn_held():
             con.execute("BEGIN TRANSACTION")
             try:
                 if self.is_lake:
@@ -554,6 +635,14 @@ class Warehouse:
                 _rollback(con)
                 raise
             con.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _turn_held(self) -> Iterator[None]:
+        if self._writers_turn is None:
+            yield
+            return
+        with self._writers_turn.held():
+            yield
 
     def write(self, body: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """`body(con)` in one transaction, run again from the start while another writer's
@@ -572,18 +661,21 @@ class Warehouse:
     def _retrying(self, body: Callable[[duckdb.DuckDBPyConnection], T], transaction: bool = False) -> T:
         started = time.monotonic()
         delay = 0.005
-        conflicted = False
         aborted = 0
         while True:
+            attempt_started = time.monotonic()
             try:
                 if transaction:
                     with self.transaction() as con:
+                        committing_from = time.monotonic()
                         result = body(con)
+                    # Held up: everything before the attempt that committed, and its wait for the turn.
+                    held_up = committing_from - started
                 else:
                     with self.session() as con:
                         result = body(con)
-                if conflicted:
-                    self.longest_conflict_wait_s = max(self.longest_conflict_wait_s, time.monotonic() - started)
+                    held_up = attempt_started - started
+                self.longest_conflict_wait_s = max(self.longest_conflict_wait_s, held_up)
                 return result
             except duckdb.Error as exc:
                 if not is_write_conflict(exc):
@@ -596,7 +688,6 @@ class Warehouse:
                     # attachment, is left in the aborted transaction: attach anew.
                     self._reattach()
                 self.conflicts += 1
-                conflicted = True
                 if time.monotonic() - started > CONFLICT_WAIT_S:
                     raise WriteConflict(f"{describe(self.target)}: a write kept conflicting with other writers "
                                         f"for {CONFLICT_WAIT_S:.0f} s") from None

@@ -32,25 +32,31 @@ FETCH_COLUMNS = ("url", "source", "outcome", "status_code", "error", "bytes", "f
 
 # -- runs ----------------------------------------------------------------------------
 
-def start_run(wh: Warehouse, run_id: str, started_at: datetime) -> None:
-    """Record the run as running, and the runs a crash left marked running as interrupted:
-    on a DuckDB file every one (no other writer can be active, see the writer lock); on a
-    shared DuckLake only this host's runs whose process is gone."""
+def start_run(wh: Warehouse, run_id: str, started_at: datetime, sweep: bool = True) -> None:
+    """A `running` row for the run; `sweep` first marks rows a crash left running as
+    interrupted (by the first run of a writer: `hkai serve` runs its polls side by side)."""
     host, pid = process_identity()
 
     def body(con: duckdb.DuckDBPyConnection) -> None:
-        if wh.is_lake:
-            running = con.execute("SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?",
-                                  [host]).fetchall()
-            dead = [run for run, run_pid in running if run_pid is None or not _process_alive(run_pid)]
-            con.execute("UPDATE runs SET status = 'interrupted' WHERE run_id IN (SELECT unnest(?::VARCHAR[]))",
-                        [dead])
-        else:
-            con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        if sweep:
+            interrupt_unfinished_runs(con, wh.is_lake)
         con.execute("INSERT INTO runs (run_id, started_at, status, host, pid) VALUES (?, ?, 'running', ?, ?)",
                     [run_id, started_at, host, pid])
 
     wh.write(body)
+
+
+def interrupt_unfinished_runs(con: duckdb.DuckDBPyConnection, shared: bool) -> None:
+    """Runs still marked running whose process died, marked interrupted: on a DuckDB file
+    every one (no other writer can be active, see the writer lock); on a shared DuckLake
+    (`shared`) only this host's whose process is gone."""
+    if not shared:
+        con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        return
+    host, _ = process_identity()
+    running = con.execute("SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?", [host]).fetchall()
+    dead = [run for run, run_pid in running if run_pid is None or not _process_alive(run_pid)]
+    con.execute("UPDATE runs SET status = 'interrupted' WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [dead])
 
 
 def _process_alive(pid: int) -> bool:
@@ -67,9 +73,10 @@ COUNT_COLUMNS = tuple(k for k, f in RunCounts.model_fields.items() if f.annotati
 
 
 def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, counts: RunCounts,
-               error: str | None = None) -> None:
+               error: str | None = None, checkpoint: bool = True) -> None:
     """The run's outcome and counts; then a checkpoint, so that between runs the file alone
-    holds everything (batches leave their commits in the write-ahead log, db.py)."""
+    holds everything (batches leave their commits in the write-ahead log, db.py). `hkai
+    serve` checkpoints when idle instead of after every poll."""
     sets = ", ".join(f"{c} = ?" for c in COUNT_COLUMNS)
     values = [getattr(counts, c) for c in COUNT_COLUMNS]
     wh.write(lambda con: con.execute(
@@ -78,7 +85,8 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, c
         [finished_at, status, error, json.dumps(counts.by_source), json.dumps(counts.source_errors),
          wh.conflicts, round(wh.longest_conflict_wait_s, 3), *values, run_id],
     ))
-    wh.checkpoint()
+    if checkpoint:
+        wh.checkpoint()
 
 
 # -- sources -------------------------------------------------------------------------

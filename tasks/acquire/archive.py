@@ -67,8 +67,13 @@ class WarcArchive:
             self._handle.close()
 
     def _open(self) -> WARCWriter:
+        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        if self._writer is not None and self.path is not None and self.path.parent.name != day:
+            # A run that lasts past midnight (`hkai serve` runs for days) starts the next
+            # day's file, so each day's directory holds that day's responses.
+            self._handle.close()
+            self._writer = None
         if self._writer is None:
-            day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
             self.path = self.directory / day / f"{self.run_id}.warc.gz"
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = open(self.path, "ab")

@@ -27,6 +27,11 @@ from schemas.records import URL_STATUS_OF_FETCH, Fetch, FetchOutcome, Page, UrlO
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 ROBOTS_MAX_BYTES = 500_000
 ROBOTS_AGENT = "hkai"
+# A client that lives for days (`hkai serve`) reads robots.txt again: RFC 9309 2.4 asks
+# for no more than 24 hours of caching. One that could not be read is tried again sooner,
+# or a passing outage would keep the site off limits for a day.
+ROBOTS_TTL_S = 86_400.0
+ROBOTS_RETRY_S = 300.0
 
 
 @dataclass
@@ -130,7 +135,7 @@ class Fetcher:
         self._client: httpx.AsyncClient | None = None
         self._global: asyncio.Semaphore | None = None
         self._hosts: dict[str, _HostGate] = {}
-        self._robots: dict[str, asyncio.Future] = {}
+        self._robots: dict[str, tuple[float, asyncio.Future]] = {}  # origin -> (loaded at, parser)
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> "Fetcher":
@@ -298,10 +303,14 @@ class Fetcher:
         """False when robots.txt disallows `url`; FetchError when it cannot be read."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        future = self._robots.get(origin)
-        if future is None:
-            future = self._robots[origin] = asyncio.ensure_future(self._load_robots(origin))
-        parser = await future
+        cached = self._robots.get(origin)
+        if cached is not None and cached[1].done():
+            ttl_s = ROBOTS_RETRY_S if isinstance(cached[1].result(), str) else ROBOTS_TTL_S
+            if time.monotonic() - cached[0] > ttl_s:
+                cached = None
+        if cached is None:
+            cached = self._robots[origin] = (time.monotonic(), asyncio.ensure_future(self._load_robots(origin)))
+        parser = await cached[1]
         if isinstance(parser, str):
             # RFC 9309 2.3.1.4: an unreachable robots.txt means assume complete disallow.
             # Reported as a failure (retried with backoff), not as a robots refusal.
@@ -309,7 +318,7 @@ class Fetcher:
         return parser.can_fetch(ROBOTS_AGENT, url)
 
     async def _load_robots(self, origin: str) -> RobotFileParser | str:
-        """robots.txt once per host per run (RFC 9309: a 4xx means no rules; a 5xx or a
+        """robots.txt once per host (ROBOTS_TTL_S; RFC 9309: a 4xx means no rules; a 5xx or a
         network error means the whole site is off limits, returned as the reason)."""
         parser = RobotFileParser()
         assert self._client is not None

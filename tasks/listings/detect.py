@@ -1,16 +1,30 @@
-"""Listing events in news text: which company filed, cleared its hearing, priced or debuted.
+"""Listing events in news text: which company filed, cleared its hearing, priced or debuted
+in Hong Kong.
 
 Pure: takes the spaCy pipeline (tasks.understand.nlp.load_nlp) and articles or seeds,
-returns ListingEvent records. A sentence yields an event only when a stage phrase
-(tasks/listings/rules.py) governs a named company in the dependency tree, the sentence is
-about a stock listing, and the verb is neither hedged, negated, future nor historical.
+returns ListingEvent records. An article is read sentence by sentence, the headline first.
+A stage phrase (tasks/listings/rules.py) yields an event when
+
+- it is reported, not planned, rumoured, negated, undone (a lapsed application, a
+  postponed hearing), historical (a date weeks back, "last year", an aside such as
+  "which listed in 2021") or a reference ("after Horizon's debut");
+- it is about Hong Kong: the exchange named nearest to it is not the STAR Market, Nasdaq ...;
+- it belongs to a company (tasks/listings/mentions.py): the subject of its verb, the owner
+  of its noun, or, for "it", "the company", "the chipmaker", the company the article was
+  last about; never an investor, parent, sponsor, customer or rival;
+- for a roundup ("Three companies began trading ..."), each company the next sentences list.
+
+One event per company and article: the latest stage it reports, so an offer price quoted
+in a debut story is an attribute of the debut. Stock codes and amounts come from the
+event's sentence, a sentence about the same company, or the headline.
 Precision comes first: a missed sentence is usually repeated elsewhere, a false alert is not.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -19,8 +33,20 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
 from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_event_id
-from tasks.listings import parsers, rules
-from tasks.listings.names import KNOWN_ORGS, canonical_name
+from tasks.listings import clauses, parsers, rules
+from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
+from tasks.listings.names import ESTABLISHED
+
+# A wire dateline, "HONG KONG, Oct 29 (Reuters) - ": the small model reads it into the
+# first name of the sentence ("Oct 29 - Qiming Vision" as a date).
+_DATELINE = re.compile(r"^[A-Z][A-Z .'/-]{2,40},\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8})"
+                       r"(?:,?\s+\d{4})?\s*(?:\([^)]{1,30}\))?\s*[-\u2013\u2014]+\s*")
+# A city in brackets inside a Chinese company's registered name ("Kunlunxin (Beijing)
+# Technology Co., Ltd."): the model cuts the name at the bracket, so it goes before parsing.
+_CITY_IN_NAME = re.compile(r"\s*\((?:[A-Z][a-z]+)\)(?=\s+(?:[A-Z][\w&-]*\s+)*(?:Co\b|Co\.|Ltd|Limited|Inc|Corp|"
+                           r"Technology|Technologies|Group|Holdings|Intelligent|Intelligence))")
+_SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "when", "because", "although",
+                   "though", "since", "before"}
 
 
 def _require_parser(nlp: Language) -> None:
@@ -28,365 +54,602 @@ def _require_parser(nlp: Language) -> None:
         raise ValueError("listing detection needs spaCy's parser and lemmatizer (tasks.understand.nlp.load_nlp)")
 
 
+# --- one article ---------------------------------------------------------------------------
+
 @dataclass
-class _Found:
+class _Sentence:
+    span: Span
+    number: int
+    title: bool
+    mentions: list[Mention]
+    subjects: list[Mention] = field(default_factory=list)  # the mentions that are a verb's subject
+
+    def __post_init__(self) -> None:
+        core: set[int] = set()
+        for token in self.span:
+            if token.dep_ in ("nsubj", "nsubjpass") or token.dep_ == "ROOT" and token.pos_ in ("PROPN", "NOUN"):
+                core |= clauses.core(token)
+        first = self.mentions[0] if self.mentions else None
+        self.subjects = [m for m in self.mentions
+                         if any(i in core for i in range(m.start, m.end)) or m is first and self.title]
+
+
+@dataclass
+class _Sighting:
     company: str
     stage: str
-    exchange: str
+    sentence: int
+    evidence: str
+    event_date: datetime | None
+    mention: Mention | None  # the name that showed the company, if the sentence named it
+
+
+@dataclass
+class _Found:
+    """One company's event in one article."""
+
+    company: str
+    stage: str
     stock_code: str | None
     amount: float | None
     currency: str | None
     event_date: datetime | None
     evidence: str
+    aliases: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Context:
-    """What a document has said so far: the company "it" and "the company" refer to."""
+class _ArticleReader:
+    """Reads one article's parsed sentences and returns its events."""
 
-    reference: datetime | None
-    known: bool
-    recent: list[tuple[int, str, int]] = field(default_factory=list)  # (sentence no, company, char)
-    sentence_no: int = 0
-    previous: str = ""
+    def __init__(self, sentences: list[_Sentence], reference: datetime | None, known: bool, matcher: Matcher):
+        self.sentences = sentences
+        self.reference = reference
+        self.known = known
+        self.matcher = matcher
+        self.text = "\n".join(dict.fromkeys(s.span.doc.text for s in sentences))
+        self._confirm_weak()
+        self.role_names = {m.name for s in sentences for m in s.mentions if m.role}
+        self.canonical = self._canonical_names()
+        self.aliases: dict[str, set[str]] = {}
+        self.alias_of: dict[str, str] = {}
+        self._join_aliases()
+        self.focus = self._focus()
+        self.default_venue = self._default_venue()
+        self.sightings: list[_Sighting] = []
+        self.owners: dict[int, str] = {}  # sentence number -> the company it is about
+        self._phrases: dict[int, list[tuple[str, Span]]] = {}  # id(Doc) -> its stage phrases
 
+    # names ------------------------------------------------------------------------
 
-# --- the dependency tree ----------------------------------------------------------------
+    def _confirm_weak(self) -> None:
+        """Keep a one-word name at a sentence's start only when the article also names the
+        company in full ("Skyrun raised ..." after "Skyrun Robotics") or starts two
+        sentences with it ("Ridelink jumps ...", "Ridelink shares jumped ...")."""
+        full = {m.name.split()[0] for s in self.sentences for m in s.mentions if not m.weak}
+        weak = [m.name for s in self.sentences for m in s.mentions if m.weak]
+        full |= {name for name in weak if weak.count(name) > 1}
+        for sentence in self.sentences:
+            sentence.mentions = [m for m in sentence.mentions if not m.weak or m.name in full]
+            sentence.subjects = [m for m in sentence.subjects if not m.weak or m.name in full]
 
-def _governor(token: Token) -> Token:
-    """The verb a stage phrase hangs on ("debut" in "made its debut" -> "made")."""
-    current = token
-    while current.pos_ not in ("VERB", "AUX") and current.head.i != current.i:
-        current = current.head
-    return current if current.pos_ in ("VERB", "AUX") else token
+    def _canonical_names(self) -> dict[str, str]:
+        """Short names to the full name the article also uses: "Lanyue" -> "Lanyue Robotics"."""
+        names = {m.name for s in self.sentences for m in s.mentions if not m.known}
+        mapping = {}
+        for short in names:
+            words = short.split()
+            longer = [n for n in names if n != short and n.split()[: len(words)] == words]
+            if longer:
+                mapping[short] = min(longer, key=len)
+        return mapping
 
+    def name(self, mention: Mention) -> str:
+        name = self.canonical.get(mention.name, mention.name)
+        return self.alias_of.get(name, name)
 
-def _clause_chain(verb: Token) -> Iterator[Token]:
-    """The verb and the verbs it is an open complement or conjunct of, up to its clause."""
-    current = verb
-    yield current
-    while current.dep_ in ("xcomp", "conj", "ccomp", "advcl", "aux", "pcomp", "prep") and current.head.i != current.i:
-        current = current.head
-        if current.pos_ in ("VERB", "AUX"):
-            yield current
+    def _join_aliases(self) -> None:
+        """"Knowledge Atlas, also known as Zhipu": one company under the name the article
+        (or the known-organisation table) prefers, the others kept as aliases."""
+        counts: dict[str, int] = {}
+        for sentence in self.sentences:
+            for mention in sentence.mentions:
+                name = self.canonical.get(mention.name, mention.name)
+                counts[name] = counts.get(name, 0) + 1
+        for sentence in self.sentences:
+            for first, second in zip(sentence.mentions, sentence.mentions[1:]):
+                if first.role or second.role or not aliases_between(sentence.span.doc.text, first, second):
+                    continue
+                a = self.canonical.get(first.name, first.name)
+                b = self.canonical.get(second.name, second.name)
+                if a == b:
+                    continue
+                if first.known != second.known:
+                    keep, other = (a, b) if first.known else (b, a)
+                else:
+                    keep, other = (b, a) if counts.get(b, 0) > counts.get(a, 0) else (a, b)
+                keep = self.alias_of.get(keep, keep)
+                self.alias_of[other] = keep
+                self.aliases.setdefault(keep, set()).add(other)
 
+    def _eligible(self, mention: Mention) -> bool:
+        """May stand for "the company": not named anywhere in the article as someone's
+        investor, parent, sponsor or rival, nor a large listed group (the seeds aside)."""
+        if self.known:
+            return not mention.role
+        return mention.eligible and mention.name not in self.role_names
 
-def _is_hedged(verb: Token, stage_rule: str) -> bool:
-    for clause_verb in _clause_chain(verb):
-        for child in clause_verb.children:
-            if child.dep_ == "neg" or child.lower_ in rules.HEDGE_WORDS:
-                return True
-            if child.dep_ in ("aux", "auxpass") and child.lower_ == "will" and stage_rule != "schedule":
-                return True
-        if clause_verb.lemma_.lower() in rules.RUMOUR_VERBS and any(
-                c.dep_ == "nsubj" and c.lemma_.lower() in rules.RUMOUR_SOURCES for c in clause_verb.children):
-            return True
-        if clause_verb.i != verb.i or stage_rule != "schedule":
-            lemma = clause_verb.lemma_.lower()
-            if lemma in rules.HEDGE_LEMMAS and not (stage_rule == "schedule" and lemma in rules.SCHEDULE_OK):
-                return True
-    return False
+    def _focus(self) -> str | None:
+        """The article's company: the headline's, else the first body sentence's."""
+        for sentence in self.sentences[:2]:
+            for mention in sentence.mentions:
+                if self._eligible(mention):
+                    return self.name(mention)
+            if not sentence.title:
+                break
+        return None
 
+    def _default_venue(self) -> str | None:
+        """The exchange of a stage phrase whose sentence names none: Hong Kong when the
+        article names it at all, else the one other exchange it names."""
+        venues = [v for v, _, _ in parsers.venue_mentions(self.text)]
+        if not venues or parsers.HKEX in venues:
+            return parsers.HKEX
+        return venues[0]
 
-def _is_aside(verb: Token) -> bool:
-    """A clause that describes a name in passing: "SenseTime, which listed in 2021," or
-    "SenseTime, listed since 2021,". The parser also tags some main clauses relcl, so a
-    relative clause counts only with a relative pronoun or as a bare participle."""
-    if verb.dep_ == "amod":
-        return True
-    if verb.dep_ not in ("relcl", "acl", "appos"):
-        return False
-    if any(c.tag_ in ("WDT", "WP", "WP$") or c.lower_ == "that" for c in verb.subtree if c.i < verb.i):
-        return True
-    return verb.tag_ == "VBN" and not any(c.dep_ in ("aux", "auxpass", "nsubj") for c in verb.children)
+    def refer_back(self, sentence: _Sentence, before: int) -> str | None:
+        """The company "it" or "the company" stands for: the last one that was the subject
+        of this or the previous few sentences (not an investor, parent or rival), else the
+        article's."""
+        for earlier in reversed(self.sentences[: sentence.number + 1]):
+            if sentence.number - earlier.number > 3:
+                break
+            for mention in reversed(earlier.subjects):
+                if earlier.number == sentence.number and mention.start >= before:
+                    continue
+                if self._eligible(mention):
+                    return self.name(mention)
+        return self.focus
 
+    # stages -------------------------------------------------------------------------
 
-def _is_prospective(noun: Token, verb: Token) -> bool:
-    """A stage noun the sentence looks forward to: "for a January debut", "ahead of its debut"."""
-    current = noun
-    while current.i != verb.i and current.head.i != current.i:
-        current = current.head
-        if current.lower_ in ("for", "before", "ahead", "until", "pending", "prior", "toward", "towards"):
-            return True
-    return False
+    def read(self) -> list[_Found]:
+        """The article's events: every stage phrase read in order, one event per company."""
+        roundup: tuple[str, int] | None = None  # (stage, sentence) of "Three companies began trading"
+        for sentence in self.sentences:
+            self.owners[sentence.number] = self._owner(sentence)
+            if roundup and sentence.number - roundup[1] <= 2:
+                self._roundup_members(sentence, roundup[0])
+            for rule, trigger in self._stage_phrases(sentence):
+                if self._stage(sentence, rule, trigger) == "roundup":
+                    roundup = (rules.RULE_STAGE[rule], sentence.number)
+                    self._roundup_members(sentence, roundup[0], after=trigger.end)
+            if self.known:
+                self._known_nouns(sentence)
+        return self._merge()
 
+    def _stage_phrases(self, sentence: _Sentence) -> list[tuple[str, Span]]:
+        """(rule, phrase) for every stage phrase of the sentence, the longest of overlapping
+        ones of a rule, in text order; "Trading in shares of X ... begin" from the parse."""
+        span = sentence.span
+        found = [(rule, phrase) for rule, phrase in self._doc_phrases(span.doc)
+                 if span.start <= phrase.start and phrase.end <= span.end]
+        for token in span:
+            if token.lower_ in rules.TRADING_SUBJECTS and token.dep_ == "nsubj" \
+                    and token.head.lemma_ in rules.TRADING_VERBS and token.head.tag_ in ("VBD", "VBN") \
+                    and token.head.i - token.i > 4:
+                found.append((rules.TRADING_RULE, span.doc[token.i: token.i + 1]))
+        return _longest_first(found)
 
-def _is_historical(verb: Token, sentence: Span, reference: datetime | None) -> bool:
-    """True when the stage phrase describes an old listing ("which listed in 2021")."""
-    for clause_verb in _clause_chain(verb):
-        if _is_aside(clause_verb):
-            return True
-    if rules.HISTORICAL_WORDS.search(sentence.text):
-        return True
-    for ent in sentence.ents:
-        if ent.label_ != "DATE" or _governor(ent.root).i != verb.i:
-            continue
-        years = [int(y) for y in parsers.YEAR.findall(ent.text)]
-        if reference and years:
-            latest = datetime(max(years), 12, 31, tzinfo=timezone.utc)
-            if (reference - latest).days > rules.HISTORY_DAYS:
-                return True
-        found = parsers.parse_date(ent.text, reference)
-        if reference and found and (reference - found).days > rules.HISTORY_DAYS:
-            return True
-    return False
+    def _doc_phrases(self, doc: Doc) -> list[tuple[str, Span]]:
+        """The matcher's stage phrases of a paragraph, run once per paragraph."""
+        if id(doc) not in self._phrases:
+            self._phrases[id(doc)] = [(self.matcher.vocab.strings[match_id], doc[start:end])
+                                      for match_id, start, end in self.matcher(doc)]
+        return self._phrases[id(doc)]
 
-
-def _org_entities(span: Span | Iterable[Token], sentence: Span) -> list[Span]:
-    """Issuers named among the tokens: ORG entities, else proper names the small model
-    missed or mislabelled ("Pony AI" as PERSON, "XtalPi" as CARDINAL, "Moore Threads")."""
-    tokens = sorted(span, key=lambda t: t.i)
-    indices = {t.i for t in tokens}
-    found = [e for e in sentence.ents if e.root.i in indices and _is_issuer(e)]
-    labelled = {t.i for e in sentence.ents if e.label_ not in rules.MISLABELLED for t in e}
-    for token in tokens:
-        if token.dep_ not in rules.NAME_DEPS or token.i in labelled or not _looks_like_name(token):
-            continue
-        start = token.i
-        while start > sentence.start and token.doc[start - 1].dep_ == "compound" \
-                and token.doc[start - 1].head.i == token.i and _looks_like_name(token.doc[start - 1]) \
-                and start - 1 not in labelled:
-            start -= 1
-        chunk = token.doc[start: token.i + 1]
-        if any(e.start < chunk.end and chunk.start < e.end for e in found):
-            continue
-        text = chunk.text.strip()
-        if text.lower() in rules.NOT_ISSUER_TEXT or rules.NOT_ISSUER_WORDS.search(text) or canonical_name(text) in rules.NOT_ISSUERS:
-            continue
-        found.append(chunk)
-    return sorted(found, key=lambda e: e.start)
-
-
-def _looks_like_name(token: Token) -> bool:
-    if token.lower_ in parsers.MONTHS or token.lower_ in parsers.WEEKDAYS or token.lower_ in rules.PRONOUNS:
-        return False
-    if not token.text[:1].isalpha() or ".hk" in token.lower_:
-        return False
-    return token.pos_ == "PROPN" or any(c.isupper() for c in token.text[1:])
-
-
-def _is_issuer(ent: Span) -> bool:
-    if ent.label_ not in rules.ORG_LABELS:
-        return False
-    name = canonical_name(ent.ent_id_ or ent.text)
-    if name in rules.NOT_ISSUERS or ent.text.strip().lower() in rules.NOT_ISSUER_TEXT:
-        return False
-    return ent.ent_id_ in KNOWN_ORGS or not rules.NOT_ISSUER_WORDS.search(ent.text)
-
-
-
-
-def _is_modifier(name: Span) -> bool:
-    """A name that only qualifies another noun: "SenseTime spin-off SenseAuto", "Tencent-backed"."""
-    root = name.root
-    if root.dep_ not in ("compound", "poss", "npadvmod", "amod", "nmod"):
-        return False
-    head = root.head
-    return head.pos_ != "PROPN" and head.lemma_.lower() not in rules.OWN_NOUNS
-
-
-def _subjects(verb: Token) -> list[Token]:
-    for clause_verb in _clause_chain(verb):
-        found = [c for c in clause_verb.children if c.dep_ in ("nsubj", "nsubjpass", "agent")]
-        if found:
-            return found
-    return []
-
-
-def _refers_back(token: Token) -> bool:
-    """"It", "its", "the company": the issuer named in an earlier sentence."""
-    if token.lower_ in rules.PRONOUNS:
-        return True
-    return token.lemma_.lower() in rules.GENERIC_SUBJECTS and any(c.lower_ in ("the", "this") for c in token.children)
-
-
-def _issuers(trigger: Span, verb: Token, sentence: Span, context: _Context) -> list[Span | str]:
-    """Companies the stage phrase is about: its subject, else whose phrase it is."""
-    pointers: list[Token] = []
-    for subject in _subjects(verb):
-        ents = [e for e in _org_entities(subject.subtree, sentence) if not _is_modifier(e)]
-        if ents:
-            return ents
-        pointers.append(subject)
-    root = trigger.root
-    owners = [c for t in (root, root.head) for c in t.children if c.dep_ == "poss"]
-    own = [c for c in root.children if c.dep_ == "prep" and c.lower_ in ("of", "by", "from", "for")]
-    for token in owners + own:
-        ents = _org_entities(token.subtree, sentence)
-        if ents:
-            return ents
-        pointers.append(token)
-    # Headlines parse badly ("Zhipu AI files for Hong Kong IPO" comes out as a noun phrase):
-    # a company named right before the stage phrase is its subject.
-    adjacent = [e for e in sentence.ents if e.end == trigger.start and _is_issuer(e)]
-    if adjacent:
-        return adjacent
-    if any(_refers_back(p) or any(_refers_back(t) for t in p.subtree if t.dep_ == "poss") for p in pointers):
-        recent = [name for number, name, _ in context.recent if context.sentence_no - number <= 3]
-        if recent:
-            return [recent[-1]]
-    return []
-
-
-def _remember_subjects(sentence: Span, context: _Context) -> None:
-    for token in sentence:
-        if token.dep_ in ("nsubj", "nsubjpass"):
-            for ent in _org_entities(token.subtree, sentence):
-                context.recent.append((context.sentence_no, _name(ent), ent.start_char))
-                return
-
-
-def _name(ent: Span | str) -> str:
-    if isinstance(ent, str):
-        return ent
-    return canonical_name(ent.ent_id_ or ent.text)
-
-
-def _sentence_events(sentence: Span, matcher: Matcher, context: _Context) -> list[_Found]:
-    text = sentence.text
-    if not rules.LISTING_CONTEXT.search(text + " " + (context.previous if context.known else "")) or rules.NOT_IPO.search(text):
-        return []
-    doc = sentence.doc
-    found: list[_Found] = []
-    seen: set[tuple[str, str]] = set()
-    for match_id, start, end in matcher(doc[sentence.start: sentence.end]):
-        rule = doc.vocab.strings[match_id]
-        trigger = doc[sentence.start + start: sentence.start + end]
+    def _stage(self, sentence: _Sentence, rule: str, trigger: Span) -> str:
+        """Records the stage phrase's events; returns "event", "roundup" (its subject is
+        several companies the next sentences name) or why it reports no event."""
+        span = sentence.span
+        text = span.text
+        context = " ".join(s.span.text for s in self.sentences
+                           if s.number == sentence.number - 1 or s.title) + " " + text
+        if not rules.LISTING_CONTEXT.search(context) or rules.NOT_IPO.search(text):
+            return "not about a listing"
         stage = rules.RULE_STAGE[rule]
-        verb_tokens = [t for t in trigger if t.pos_ == "VERB"]
-        verb = verb_tokens[0] if verb_tokens else _governor(trigger.root)
+        verb_tokens = [t for t in trigger if t.pos_ == "VERB"] if rule != rules.TRADING_RULE else []
+        verb = verb_tokens[0] if verb_tokens else clauses.governor(trigger.root.head if rule == rules.TRADING_RULE
+                                                              else trigger.root)
+        noun_trigger = not verb_tokens
         if rule == "debut_word":
-            # Seeds run sentences together ("...a wave of listings. X and Y made debuts"), so
-            # in known mode the previous sentence may supply the market words.
-            if not rules.MARKET_DEBUT_CONTEXT.search(text + " " + (context.previous if context.known else "")):
+            if not rules.MARKET_DEBUT_CONTEXT.search(text):
+                return "not a market debut"
+            if verb.lemma_ == "debut" and any(c.dep_ == "dobj" for c in verb.children) or _names_a_product(trigger):
+                return "a product debut"  # "debuted its new model", "debuts reasoning model"
+        if noun_trigger and any(t.lower_ in rules.SCHEDULED_WORDS for t in span.doc[trigger.end: trigger.end + 3]):
+            return "scheduled"  # "debut set for Dec 29"
+        looks_away = clauses.is_reference(trigger, verb) if noun_trigger else clauses.is_subordinate(verb, rule)
+        if not self.known and looks_away:
+            return "a reference"
+        if clauses.is_hedged(verb, rule):
+            return "hedged"
+        if not self.known and clauses.is_past_perfect(verb):
+            return "background"
+        if rules.RUMOUR.search(text):
+            return "a rumour"
+        clause = clauses.clause_tokens(verb, trigger)
+        clause_text = " ".join(t.text for t in clause)
+        if not self.known:
+            if rules.NOT_REPORTED.search(clause_text) or rules.NOT_REPORTED.search(trigger.text):
+                return "undone or not a new listing"
+            if any(clauses.is_aside(v) for v in clauses.clause_chain(verb)):
+                return "an aside"
+            if self._is_historical(verb, clause):
+                return "history"
+        if rule in ("schedule", "launch") and not self._offering_terms(sentence, rule):
+            return "no offering terms"
+        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title and rule != "debut_word":
+            return "present tense"  # "trading starts on Friday": the future
+        venue = parsers.venue_of(text, trigger.start_char - span.start_char, trigger.end_char - span.start_char)
+        if (venue or self.default_venue) != parsers.HKEX:
+            return f"on {venue or self.default_venue}"
+        kind, named = self._issuers(sentence, trigger, verb)
+        if kind == "roundup":
+            return "roundup"
+        companies: list[tuple[str, Mention | None]] = [(self.name(m), m) for m in named]
+        if kind == "coref":
+            company = self.refer_back(sentence, trigger.start)
+            if company:
+                companies = [(company, None)]
+        if stage == "debut" and kind != "none":
+            companies += [(self.name(m), m) for m in self._also_moved(sentence, verb)]
+        event_date = self._event_date(sentence, verb, rule)
+        added = False
+        for company, mention in companies:
+            if mention is None and company in ESTABLISHED and not self.known:
                 continue
-            if verb.lemma_ == "debut" and any(c.dep_ == "dobj" for c in verb.children):
-                continue  # "debuted its new model"
-            if _is_prospective(trigger.root, verb):
-                continue  # "paving the way for a January debut", "ahead of its debut"
-        if rule == "past_listing" and (not context.known or trigger.root.dep_ in ("compound", "amod", "nmod")):
-            continue  # "the IPO market", "listing rules": the noun is not the listing itself
-        if _is_hedged(verb, rule):
-            continue
-        if rule == "schedule":
-            dates = [e for e in sentence.ents if e.label_ == "DATE" and parsers.is_specific_date(e.text)]
-            if not dates:
+            self.sightings.append(_Sighting(company, stage, sentence.number, " ".join(text.split()),
+                                            event_date, mention))
+            added = True
+        return "event" if added else f"no company ({kind})"
+
+    def _issuers(self, sentence: _Sentence, trigger: Span, verb: Token) -> tuple[str, list[Mention]]:
+        """Whose stage: ("names", mentions), ("coref", []), ("roundup", []) or ("none", [])."""
+        mentions = sentence.mentions
+        subjects = clauses.subjects(verb) or ([verb.head] if verb.dep_ == "acl" else [])
+        for subject in subjects:
+            core = clauses.core(subject)
+            in_core = [m for m in mentions if any(i in core for i in range(m.start, m.end))]
+            named = [m for m in in_core if not m.role]
+            if named:
+                return "names", named
+            if in_core:
+                return "none", []  # "its rival Lingxi listed ...": someone else's stage
+            if clauses.is_plural(subject):
+                return "roundup", []
+            if clauses.refers_back(subject, core, sentence.title):
+                return "coref", []
+            break
+        inside = [m for m in mentions if trigger.start <= m.start and m.end <= trigger.end and not m.role]
+        if inside:
+            return "names", inside  # "the exchange approves MiniMax, Zhipu listings"
+        for token in list(trigger) + [trigger.root.head]:
+            for child in token.children:
+                if child.dep_ == "poss" or child.dep_ == "prep" and child.lower_ == "of":
+                    core = clauses.core(child)
+                    named = [m for m in mentions if any(i in core for i in range(m.start, m.end)) and not m.role]
+                    if named:
+                        return "names", named
+                    if child.dep_ == "poss" and child.lower_ in rules.PRONOUNS:
+                        return "coref", []
+        before = self._nearest_before(sentence, trigger)
+        if before is not None:
+            return "names", [before]
+        if any(t.lower_ in rules.PRONOUNS for t in sentence.span if t.i < trigger.start) or any(
+                t.lower_ in rules.PRONOUNS for t in trigger):
+            return "coref", []
+        subjects = clauses.subjects(verb)
+        if subjects and subjects[0].lemma_.lower() in clauses.STAGE_NOUNS | rules.GENERIC_SUBJECTS:
+            return "coref", []
+        return "none", []
+
+    def _also_moved(self, sentence: _Sentence, verb: Token) -> list[Mention]:
+        """Other companies whose first-day move the debut's sentence gives in a clause of
+        their own: "X fell 7% on its first day, while Y jumped 44%"."""
+        found = []
+        for clause_verb in verb.children:
+            if clause_verb.dep_ not in ("conj", "advcl") or clause_verb.lemma_.lower() not in rules.PRICE_MOVE_LEMMAS:
                 continue
-        if not context.known and _is_historical(verb, sentence, context.reference):
-            continue
-        issuers = _issuers(trigger, verb, sentence, context)
-        if not issuers:
-            continue
+            for subject in (c for c in clause_verb.children if c.dep_ == "nsubj"):
+                core = clauses.core(subject)
+                found += [m for m in sentence.mentions if not m.role and m.name not in ESTABLISHED
+                          and m.name not in self.role_names and any(i in core for i in range(m.start, m.end))]
+        return found
+
+    def _nearest_before(self, sentence: _Sentence, trigger: Span) -> Mention | None:
+        """The company named last before the stage phrase in the same part of the sentence
+        (not across ";", "that", "while", "after" ...), outside role phrases."""
+        doc = sentence.span.doc
+        start = sentence.span.start
+        for i in range(trigger.start - 1, sentence.span.start - 1, -1):
+            if doc[i].lower_ in _SEGMENT_BREAKS and not doc[i].ent_type_:
+                start = i + 1
+                break
+        candidates = [m for m in sentence.mentions if start <= m.start and m.end <= trigger.start and not m.role]
+        return candidates[-1] if candidates else None
+
+    def _roundup_members(self, sentence: _Sentence, stage: str, after: int | None = None) -> None:
+        """The companies a roundup lists: "They are A, B and C", "...: A set its price ...,
+        and B priced ...", or for debuts each company whose first-day move is given."""
+        span = sentence.span
+        if after is None and rules.ELSEWHERE.search(span.text):
+            return  # "Elsewhere, Tencent rose 1.5%": the rest of the market
+        listed = rules.ROUNDUP_LIST.search(span.text) or (after is not None and any(
+            t.lower_ in rules.LIST_OPENERS for t in span if t.i >= after))
+        members: list[Mention] = []
+        for mention in sentence.mentions:
+            if mention.role or mention.name in ESTABLISHED or (after is not None and mention.start < after):
+                continue
+            if listed:
+                members.append(mention)
+                continue
+            if stage != "debut":
+                continue
+            head = span.doc[mention.end - 1]
+            while head.dep_ in ("compound", "flat", "appos", "conj") and head.head.i != head.i:
+                head = head.head
+            if head.dep_ in ("nsubj", "nsubjpass") and head.head.lemma_.lower() in rules.PRICE_MOVE_LEMMAS:
+                members.append(mention)
+        for mention in members:
+            self.sightings.append(_Sighting(self.name(mention), stage, sentence.number,
+                                            " ".join(span.text.split()), self.reference, mention))
+
+    def _known_nouns(self, sentence: _Sentence) -> None:
+        """Seeds mention finished listings as nouns: "the IPOs of SenseTime and 4Paradigm",
+        "its $5.3 billion Hong Kong listing"."""
+        for token in sentence.span:
+            if token.lower_ not in rules.KNOWN_NOUNS or token.dep_ in ("compound", "amod", "nmod"):
+                continue
+            kind, named = self._issuers_of_noun(sentence, token)
+            companies = [self.name(m) for m in named]
+            if kind == "coref":
+                company = self.refer_back(sentence, token.i)
+                companies = [company] if company else []
+            for company in companies:
+                self.sightings.append(_Sighting(company, "debut", sentence.number,
+                                                " ".join(sentence.span.text.split()), None, None))
+
+    def _issuers_of_noun(self, sentence: _Sentence, noun: Token) -> tuple[str, list[Mention]]:
+        """Whose listing a noun is: "the IPOs of AI giants like SenseTime", "its Hong Kong
+        listing" (the parser sometimes hangs "its" elsewhere: the words just before count)."""
+        for child in noun.children:
+            if child.dep_ == "poss" or child.dep_ == "prep" and child.lower_ == "of":
+                core = clauses.core(child, examples=True)
+                named = [m for m in sentence.mentions if any(i in core for i in range(m.start, m.end))]
+                if named:
+                    return "names", named
+                if child.dep_ == "poss" and child.lower_ in rules.PRONOUNS:
+                    return "coref", []
+        before = sentence.span.doc[max(sentence.span.start, noun.i - 6): noun.i]
+        if any(t.lower_ in ("its", "their") for t in before):
+            return "coref", []
+        return "none", []
+
+    # checks -------------------------------------------------------------------------
+
+    def _is_historical(self, verb: Token, clause: list[Token]) -> bool:
+        """The stage's clause dates it weeks back, or says "last year", "for the first time"."""
+        text = " ".join(t.text for t in clause)
+        if rules.HISTORICAL_WORDS.search(text):
+            return True
+        indices = {t.i for t in clause}
+        for ent in verb.doc.ents:
+            if ent.label_ != "DATE" or ent.root.i not in indices:
+                continue
+            years = [int(y) for y in parsers.YEAR.findall(ent.text)]
+            if self.reference and years:
+                latest = datetime(max(years), 12, 31, tzinfo=timezone.utc)
+                if (self.reference - latest).days > rules.HISTORY_DAYS:
+                    return True
+            found = parsers.parse_date(ent.text, self.reference)
+            if self.reference and found and (self.reference - found).days > rules.HISTORY_DAYS:
+                return True
+        return False
+
+    def _offering_terms(self, sentence: _Sentence, rule: str) -> bool:
+        """A launched or scheduled offering: its sentence or a neighbour gives a price,
+        a size or a trading date, and (for a schedule) a specific day."""
+        span = sentence.span
+        if rule == "schedule" and not any(e.label_ == "DATE" and parsers.is_specific_date(e.text) for e in span.ents):
+            return False
+        around = [s.span.text for s in self.sentences if abs(s.number - sentence.number) <= 2 and not s.title]
+        return any(re.search(r"(?:HK|US)?\$\s?\d|\d\s?(?:yuan|shares)\b|offer price|price range", t, re.I)
+                   for t in around)
+
+    def _event_date(self, sentence: _Sentence, verb: Token, rule: str) -> datetime | None:
         event_date = None
-        if rule != "schedule":
-            for ent in sentence.ents:
-                if ent.label_ == "DATE" and _governor(ent.root).i == verb.i:
-                    event_date = parsers.parse_date(ent.text, context.reference)
+        if rule not in ("schedule", "launch"):
+            for ent in sentence.span.ents:
+                if ent.label_ == "DATE" and clauses.governor(ent.root).i == verb.i:
+                    event_date = parsers.parse_date(ent.text, self.reference)
                     if event_date:
                         break
-        if event_date is None or (context.reference and event_date > context.reference + timedelta(days=1)):
-            event_date = context.reference
-        exchange = parsers.exchange_of(text)
-        spans = sorted((i for i in issuers if not isinstance(i, str)), key=lambda e: e.start_char)
-        for issuer in issuers:
-            company = _name(issuer)
-            if (company, stage) in seen:
+        if event_date is None or (self.reference and event_date > self.reference + timedelta(days=1)):
+            event_date = self.reference
+        return event_date
+
+    def _owner(self, sentence: _Sentence) -> str | None:
+        """The company a sentence is about: its main subject's, the one it refers back to,
+        or, when it names none and has no plural subject, the one the article is about."""
+        root = sentence.span.root
+        for subject in [c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")]:
+            core = clauses.core(subject)
+            named = [m for m in sentence.mentions if any(i in core for i in range(m.start, m.end)) and not m.role]
+            if len(named) == 1:
+                return self.name(named[0])
+            if named or clauses.is_plural(subject):
+                return None
+            if clauses.refers_back(subject, core, sentence.title):
+                return self.refer_back(sentence, subject.i)
+        if not any(not m.role for m in sentence.mentions):
+            return self.refer_back(sentence, sentence.span.end)
+        return None
+
+    # one event per company ----------------------------------------------------------------
+
+    def _merge(self) -> list[_Found]:
+        best: dict[str, _Sighting] = {}
+        for sighting in self.sightings:
+            current = best.get(sighting.company)
+            if current is None or STAGE_RANK[sighting.stage] > STAGE_RANK[current.stage]:
+                best[sighting.company] = sighting
+        found = []
+        for company, sighting in best.items():
+            amount, currency = self._amount(company, sighting)
+            aliases = sorted(self.aliases.get(company, set()) - {company})
+            found.append(_Found(company, sighting.stage, self._stock_code(company), amount, currency,
+                                sighting.event_date, sighting.evidence, aliases))
+        return found
+
+    def _company_window(self, sentence: _Sentence, company: str) -> str | None:
+        """The part of a sentence about one company: all of it when it names no other, else
+        from the company's name to the next company's."""
+        names = [(m, self.name(m)) for m in sentence.mentions if not m.role]
+        others = [m for m, n in names if n != company]
+        own = [m for m, n in names if n == company]
+        if not others:
+            return sentence.span.text if (own or self.owners.get(sentence.number) == company) else None
+        if not own:
+            return None
+        start = own[0].end_char
+        later = [m.start_char for m in others if m.start_char > start]
+        end = min(later) if later else sentence.span.end_char
+        return sentence.span.doc.text[start:end]
+
+    def _amount(self, company: str, sighting: _Sighting) -> tuple[float | None, str | None]:
+        ordered = sorted(self.sentences,
+                         key=lambda s: (s.number != sighting.sentence, abs(s.number - sighting.sentence)))
+        for sentence in ordered:
+            if sentence.number != sighting.sentence and self.owners.get(sentence.number) != company:
                 continue
-            seen.add((company, stage))
-            # With several companies in one sentence, a code or amount belongs to the company
-            # it follows, up to the next company.
-            window = None
-            if len(issuers) > 1 and not isinstance(issuer, str):
-                later = [e.start_char for e in spans if e.start_char > issuer.start_char]
-                window = (issuer.end_char - sentence.start_char,
-                          (min(later) if later else sentence.end_char) - sentence.start_char)
-            local = text[window[0]: window[1]] if window else text
-            if len(issuers) > 1 and isinstance(issuer, str):
-                local = ""
-            amount, currency = parsers.parse_amount(local) if local else (None, None)
-            found.append(_Found(company, stage, exchange, parsers.normalise_stock_code(local) if local else None,
-                                amount, currency, event_date, " ".join(text.split())))
-    return found
+            window = self._company_window(sentence, company)
+            if window:
+                amount, currency = parsers.parse_amount(window)
+                if amount is not None:
+                    return amount, currency
+        return None, None
+
+    def _stock_code(self, company: str) -> str | None:
+        """The code written after the company's name, else in a sentence about it."""
+        for sentence in self.sentences:
+            for mention in sentence.mentions:
+                if self.name(mention) == company:
+                    text = sentence.span.doc.text
+                    code = parsers.code_after_name(text[mention.end_char: mention.end_char + 70])
+                    if code:
+                        return code
+        for sentence in self.sentences:
+            codes = parsers.stock_codes(sentence.span.text)
+            if not codes:
+                continue
+            named = [m for m in sentence.mentions if not m.role]
+            for code, offset in codes:
+                position = sentence.span.start_char + offset
+                before = [m for m in named if m.end_char <= position]
+                owner = self.name(before[-1]) if before else (
+                    self.owners.get(sentence.number) or self.refer_back(sentence, sentence.span.end))
+                if owner == company:
+                    return code
+        return None
 
 
-def _documents(nlp: Language, texts: list[str]) -> Iterator[Doc | None]:
-    """Parse the paragraphs that may hold a listing, plus the one before each (for "it")."""
-    wanted = [bool(rules.PARAGRAPH_KEYWORDS.search(t)) for t in texts]
-    keep = [w or (i + 1 < len(wanted) and wanted[i + 1]) for i, w in enumerate(wanted)]
-    parsed = iter(nlp.pipe([t for t, k in zip(texts, keep) if k]))
-    for k in keep:
-        yield next(parsed) if k else None
+def _names_a_product(trigger: Span) -> bool:
+    """"Yunmo AI debuts reasoning model": the verb's object follows it (headlines parse
+    badly, so the words after it are read)."""
+    doc = trigger.doc
+    after = [t for t in doc[trigger.end: trigger.end + 4] if t.pos_ not in ("DET", "ADJ", "PRON") and t.lower_ != "new"]
+    return bool(after) and after[0].pos_ in ("NOUN", "PROPN") and after[0].lower_ not in rules.MARKET_NOUNS \
+        and not after[0].ent_type_ in ("GPE", "DATE", "ORG")
 
 
-def _code_near(text: str, company: str) -> str | None:
-    """A stock code written right after the company's name anywhere in the article."""
-    names = {company, *KNOWN_ORGS.get(company, ("", ()))[1]}
-    for name in sorted((n for n in names if n), key=len, reverse=True):
-        for match in re.finditer(re.escape(name), text):
-            code = parsers.normalise_stock_code(text[match.end(): match.end() + 40])
-            if code:
-                return code
-    return None
-
-
-def _detect(nlp: Language, paragraphs: list[str], reference: datetime | None, known: bool) -> list[_Found]:
-    context = _Context(reference=reference, known=known)
-    matcher = rules.stage_matcher(nlp, known)
-    found: list[_Found] = []
-    for doc in _documents(nlp, paragraphs):
-        if doc is None:
-            context.recent.clear()
+def _longest_first(matches: list[tuple[str, Span]]) -> list[tuple[str, Span]]:
+    """Overlapping matches of one rule reduced to the longest, in text order."""
+    kept: list[tuple[str, Span]] = []
+    for rule, span in sorted(matches, key=lambda m: (m[1].start, -len(m[1]))):
+        if any(r == rule and s.start <= span.start < s.end for r, s in kept):
             continue
-        for sentence in doc.sents:
-            context.sentence_no += 1
-            found.extend(_sentence_events(sentence, matcher, context))
-            _remember_subjects(sentence, context)
-            context.previous = sentence.text
-    return found
+        kept.append((rule, span))
+    return kept
 
 
-def _paragraphs(title: str | None, text: str) -> list[str]:
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    head = [title.strip()] if title and title.strip() else []
-    return head + [line for line in lines if line]
+# --- articles ----------------------------------------------------------------------------
+
+def _paragraphs(title: str | None, text: str) -> tuple[list[str], bool]:
+    """(paragraphs to parse, whether the first is the headline). None when no paragraph
+    has a stage word; else the headline, the lede, every paragraph with a stage word or
+    an event's facts, and the list that follows a roundup: the others cannot add to an
+    event."""
+    lines = [_CITY_IN_NAME.sub("", _DATELINE.sub("", " ".join(line.split()))) for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    head = [_CITY_IN_NAME.sub("", title.strip())] if title and title.strip() else []
+    if not any(rules.STAGE_KEYWORDS.search(line) for line in head + lines):
+        return [], False
+    wanted = [i == 0 or bool(rules.STAGE_KEYWORDS.search(line) or rules.FACT_KEYWORDS.search(line))
+              for i, line in enumerate(lines)]
+    # A roundup names its companies in the paragraph after the one with the stage.
+    kept = [line for i, line in enumerate(lines)
+            if wanted[i] or i > 0 and wanted[i - 1] and rules.ROUNDUP_LIST.search(line)]
+    return head + kept, bool(head)
 
 
-def _merge(found: Iterable[_Found], article_id: str | None, known: bool, full_text: str) -> list[ListingEvent]:
-    """One event per company and stage: the first sentence, completed by later ones."""
-    merged: dict[tuple[str, str], _Found] = {}
-    for item in found:
-        key = (item.company, item.stage)
-        first = merged.setdefault(key, item)
-        if first is item:
-            continue
-        first.stock_code = first.stock_code or item.stock_code
-        if first.amount is None and item.amount is not None:
-            first.amount, first.currency = item.amount, item.currency
-        if first.exchange == "HKEX" and item.exchange != "HKEX" and not parsers.EXCHANGES[0][0].search(first.evidence):
-            first.exchange = item.exchange
-    events = []
-    for (company, stage), item in merged.items():
-        events.append(ListingEvent(
-            event_id=listing_event_id(company, stage), company=company, exchange=item.exchange,
-            stage=stage, stock_code=item.stock_code or _code_near(full_text, company),
-            amount=item.amount, currency=item.currency, event_date=item.event_date,
-            article_id=article_id, evidence=item.evidence, known=known,
-        ))
-    return events
+@functools.lru_cache(maxsize=4)
+def _english_words(nlp: Language) -> frozenset[str]:
+    """The English words the pipeline's lemmatizer knows (its index of base forms)."""
+    index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index", {})
+    return frozenset(word for words in index.values() for word in words)
+
+
+def _read(nlp: Language, items: list[tuple[list[str], bool, datetime | None]], known: bool) -> list[list[_Found]]:
+    """Events of several texts, parsed in one batch: (paragraphs, has headline, date) each."""
+    matcher = rules.stage_matcher(nlp)
+    english = _english_words(nlp)
+    flat = [(n, i, p) for n, (paragraphs, _, _) in enumerate(items) for i, p in enumerate(paragraphs)]
+    docs: dict[int, list[Doc]] = {}
+    for (n, _, _), doc in zip(flat, nlp.pipe([p for _, _, p in flat], batch_size=64)):
+        docs.setdefault(n, []).append(doc)
+    results = []
+    for n, (_, has_title, reference) in enumerate(items):
+        sentences: list[_Sentence] = []
+        for index, doc in enumerate(docs.get(n, [])):
+            for span in doc.sents:
+                headline = index == 0 and has_title
+                sentences.append(_Sentence(span, len(sentences), headline,
+                                           sentence_mentions(span, english, known_mode=known, headline=headline)))
+        results.append(_ArticleReader(sentences, reference, known, matcher).read() if sentences else [])
+    return results
+
+
+def _to_events(found: Iterable[_Found], article_id: str | None, known: bool) -> list[ListingEvent]:
+    return [ListingEvent(event_id=listing_event_id(f.company, f.stage), company=f.company, exchange=parsers.HKEX,
+                         stage=f.stage, stock_code=f.stock_code, amount=f.amount, currency=f.currency,
+                         event_date=f.event_date, article_id=article_id, evidence=f.evidence, known=known,
+                         aliases=f.aliases)
+            for f in found]
 
 
 def detect_listing_events(nlp: Language, articles: list[Article]) -> list[ListingEvent]:
-    """Listing events in relevant, original articles; one per company and stage, earliest first."""
+    """Hong Kong listing events in relevant, original articles; one per company and stage,
+    earliest first."""
     _require_parser(nlp)
-    found: list[ListingEvent] = []
-    for article in articles:
-        if article.is_relevant is not True or article.duplicate_of is not None:
-            continue
-        reference = article.published_at or article.fetched_at
-        paragraphs = _paragraphs(article.title, article.text)
-        found.extend(_merge(_detect(nlp, paragraphs, reference, known=False), article.article_id,
-                            known=False, full_text="\n".join(paragraphs)))
-    return _first_sightings(found)
+    chosen = [a for a in articles if a.is_relevant is True and a.duplicate_of is None]
+    items = []
+    for article in chosen:
+        paragraphs, has_title = _paragraphs(article.title, article.text)
+        items.append((paragraphs, has_title, article.published_at or article.fetched_at))
+    events: list[ListingEvent] = []
+    for article, found in zip(chosen, _read(nlp, items, known=False)):
+        events.extend(_to_events(found, article.article_id, known=False))
+    return _first_sightings(events)
 
 
 def _first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:
@@ -395,17 +658,22 @@ def _first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:
     kept: dict[str, ListingEvent] = {}
     for event in ordered:
         first = kept.setdefault(event.event_id, event)
-        if first is not event and first.stock_code is None and event.stock_code:
-            kept[event.event_id] = first.model_copy(update={"stock_code": event.stock_code})
+        if first is not event:
+            update = {}
+            if first.stock_code is None and event.stock_code:
+                update["stock_code"] = event.stock_code
+            if first.amount is None and event.amount is not None:
+                update.update(amount=event.amount, currency=event.currency)
+            if update:
+                kept[event.event_id] = first.model_copy(update=update)
     return list(kept.values())
 
 
 def known_listings_from_seeds(nlp: Language, seeds: list[Seed]) -> list[ListingEvent]:
     """Listings the seed documents already report (finished or in progress): known=True."""
     _require_parser(nlp)
-    found: list[ListingEvent] = []
-    for seed in seeds:
-        paragraphs = _paragraphs(None, seed.text)
-        found.extend(_merge(_detect(nlp, paragraphs, None, known=True), None, known=True,
-                            full_text="\n".join(paragraphs)))
-    return _first_sightings(found)
+    items = [(_paragraphs(None, seed.text)[0], False, None) for seed in seeds]
+    events: list[ListingEvent] = []
+    for found in _read(nlp, items, known=True):
+        events.extend(_to_events(found, None, known=True))
+    return _first_sightings(events)

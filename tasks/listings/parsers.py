@@ -1,4 +1,4 @@
-"""Text parsers for listing facts: amounts raised, stock codes, exchanges and dates.
+"""Text parsers for listing facts: stock codes, exchanges, amounts raised and dates.
 
 Plain regular expressions over strings, no spaCy, so each is tested on its own.
 """
@@ -8,18 +8,46 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-# --- numbers, codes, dates --------------------------------------------------------------
+# --- stock codes ------------------------------------------------------------------------
 
+# Hong Kong codes as the news writes them: "stock code 2590", "2590.HK", "(HKEX: 02590)",
+# "trades under 2631", "the ticker 1384", and a bare "(02590)" (HK press pads to five digits).
 _CODE_PATTERNS = [
-    re.compile(r"\bstock\s+code[:\s]*(?:of\s+|is\s+)?(\d{1,5})\b", re.IGNORECASE),
+    re.compile(r"\bstock\s+code(?:\s+(?:of|is|will\s+be|was))?[:\s]*[\"\u201c']?(\d{1,5})\b", re.IGNORECASE),
     re.compile(r"\b(\d{1,5})\.HK\b", re.IGNORECASE),
     re.compile(r"\b(?:HKEX|HKG|SEHK|HKSE|HK)\s*:\s*(\d{1,5})\b", re.IGNORECASE),
     re.compile(r"\((\d{4,5})\s+HK\)"),
+    re.compile(r"\b(?:trades?|trading|traded|listed|debuts?|debuted)\s+under\s+(?:the\s+)?"
+               r"(?:(?:stock\s+)?(?:code|ticker|symbol)\s+)?[\"\u201c']?(\d{4,5})\b", re.IGNORECASE),
+    re.compile(r"\bticker\s+(?:symbol\s+)?[\"\u201c']?(\d{4,5})\b", re.IGNORECASE),
+    re.compile(r"\bunder\s+(?:the\s+)?code\s+(\d{4,5})\b", re.IGNORECASE),
+    re.compile(r"\((0\d{4})\)"),
 ]
-_TICKER_PATTERNS = [
-    re.compile(r"\b(?:NASDAQ|NYSE|Nasdaq)\s*:\s*([A-Z]{1,5})\b"),
-    re.compile(r"\b(\d{6})\.(?:SH|SS|SZ)\b"),
-]
+
+
+def stock_codes(text: str) -> list[tuple[str, int]]:
+    """Every Hong Kong stock code the text gives, as ("2590", offset), in text order."""
+    found: dict[int, str] = {}
+    for pattern in _CODE_PATTERNS:
+        for match in pattern.finditer(text):
+            found.setdefault(match.start(1), str(int(match.group(1))).zfill(4))
+    return sorted(((code, offset) for offset, code in found.items()), key=lambda item: item[1])
+
+
+def normalise_stock_code(text: str) -> str | None:
+    """The first Hong Kong stock code a text gives: "stock code 2987", "(2987.HK)",
+    "HKEX: 02987", "(02987)" -> "2987"."""
+    codes = stock_codes(text)
+    return codes[0][0] if codes else None
+
+
+def code_after_name(text: str) -> str | None:
+    """A code written right after a company's name: "(02026)", "(2590.HK)", "(stock code: 02618)"."""
+    match = re.match(r"\s*(?:\([^)]{0,60}\)|,\s*stock\s+code[^,.;)]{0,12})", text)
+    return normalise_stock_code(match.group(0)) if match else None
+
+
+# --- amounts, dates ----------------------------------------------------------------------
 
 _SCALE = {"trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9,
           "million": 1e6, "mn": 1e6, "mln": 1e6, "m": 1e6}
@@ -40,7 +68,7 @@ _RAISE_CUE = re.compile(r"rais|proceeds|fund|worth|sized|size|ipo|offering|listi
                         r"seek|secur|bring in|brought in|garner", re.IGNORECASE)
 _NOT_RAISE = re.compile(r"valu|market cap|capitali[sz]|revenue|loss|sales|profit|income|turnover|"
                         r"market value|priced at|price of|at\s*$|investment|invest|funding round|"
-                        r"spent|spend|cost", re.IGNORECASE)
+                        r"spent|spend|cost|orders|subscri|cornerstone|placing|placement", re.IGNORECASE)
 _PER_SHARE = re.compile(r"^\s*(?:per|a|each)\s+(?:h\s+|class\s+\w\s+)?share", re.IGNORECASE)
 
 MONTHS = {m: i for i, m in enumerate(
@@ -55,17 +83,59 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
 
 
-EXCHANGES = [
-    (re.compile(r"hong kong|hkex|\bsehk\b|main board|\bgem\b|chapter 18c|\.hk\b|hk\$", re.I), "HKEX"),
-    (re.compile(r"\bnasdaq\b", re.I), "NASDAQ"),
-    (re.compile(r"\bnyse\b|new york stock exchange", re.I), "NYSE"),
-    (re.compile(r"\bstar market\b|science and technology innovation board", re.I), "STAR"),
-    (re.compile(r"shanghai stock exchange|\.s[hs]\b", re.I), "Shanghai"),
-    (re.compile(r"shenzhen stock exchange|chinext|\.sz\b", re.I), "Shenzhen"),
-    (re.compile(r"singapore exchange|\bsgx\b", re.I), "SGX"),
-    (re.compile(r"london stock exchange", re.I), "LSE"),
-    (re.compile(r"\bu\.?s\.?[- ](?:listing|ipo)|in new york|wall street", re.I), "US"),
+# Where shares list: the exchange's name, or a phrase the news uses for it. "The city" and
+# "here" are Hong Kong in the Hong Kong and wire copy this project reads.
+VENUES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bSTAR\s+(?:Market|board)\b|Sci-?Tech\s+Innovation\s+Board|science\s+and\s+technology\s+"
+                r"innovation\s+board", re.I), "STAR"),
+    (re.compile(r"\bShanghai\s+Stock\s+Exchange\b|\b(?:in|on)\s+Shanghai\b(?!['\u2019-])|\.S[HS]\b", re.I), "Shanghai"),
+    (re.compile(r"\bShenzhen\s+Stock\s+Exchange\b|\bChiNext\b|\b(?:in|on)\s+Shenzhen\b(?!['\u2019-])|\.SZ\b", re.I),
+     "Shenzhen"),
+    (re.compile(r"\bBeijing\s+Stock\s+Exchange\b", re.I), "Beijing"),
+    (re.compile(r"\bNasdaq\b", re.I), "NASDAQ"),
+    (re.compile(r"\bNYSE\b|New\s+York\s+Stock\s+Exchange|\b(?:in|on)\s+New\s+York\b|\bWall\s+Street\b", re.I), "NYSE"),
+    (re.compile(r"\bU\.?S\.?\s+(?:IPO|initial\s+public|listing|debut|offering)|"
+                r"\b(?:in|on)\s+the\s+(?:U\.?S\.?|United\s+States)\b|"
+                r"American\s+depositary", re.I), "US"),
+    (re.compile(r"\bSingapore\s+Exchange\b|\bSGX\b", re.I), "SGX"),
+    (re.compile(r"\bLondon\s+Stock\s+Exchange\b", re.I), "LSE"),
+    (re.compile(r"\bA-shares?\s+(?:IPO|listing|market)|\bmainland\s+(?:IPO|listing)", re.I), "mainland"),
+    (re.compile(r"\bHong\s+Kong\b|\bHKEX\b|\bSEHK\b|\bmain\s+board\b|\bChapter\s+18[AC]\b|\.HK\b|"
+                r"\bH[- ]shares?\b|\bthe\s+city\b|\bhere\b|\bthe\s+(?:local\s+)?bourse\b", re.I), "HKEX"),
+    (re.compile(r"\bGEM\b|\bHK\b(?!\$)"), "HKEX"),
 ]
+HKEX = "HKEX"
+
+
+def venue_mentions(text: str) -> list[tuple[str, int, int]]:
+    """Every exchange the text names, as (exchange, start, end), in text order."""
+    found: list[tuple[str, int, int]] = []
+    for pattern, name in VENUES:
+        for match in pattern.finditer(text):
+            if not any(s <= match.start() < e for _, s, e in found):
+                found.append((name, match.start(), match.end()))
+    return sorted(found, key=lambda item: item[1])
+
+
+def venue_of(text: str, start: int, end: int) -> str | None:
+    """The exchange a stage phrase at text[start:end] is about: one named in the phrase,
+    else the first after it ("debuted on the STAR Market"), else the nearest before it
+    ("its Hong Kong debut"); None when the text names none."""
+    mentions = venue_mentions(text)
+    inside = [m for m in mentions if start <= m[1] < end]
+    if inside:
+        return inside[0][0]
+    after = [m for m in mentions if m[1] >= end and m[1] - end <= 80]
+    if after:
+        return after[0][0]
+    before = [m for m in mentions if m[2] <= start]
+    return before[-1][0] if before else None
+
+
+def exchange_of(sentence: str) -> str:
+    """The exchange a sentence names first (Hong Kong when it names none)."""
+    mentions = venue_mentions(sentence)
+    return mentions[0][0] if mentions else HKEX
 
 
 def parse_amount(sentence: str) -> tuple[float | None, str | None]:
@@ -87,26 +157,6 @@ def parse_amount(sentence: str) -> tuple[float | None, str | None]:
             continue  # "$5" without a scale is a price, not money raised
         return value, _CURRENCIES.get(cur.strip().lower())
     return None, None
-
-
-def normalise_stock_code(text: str) -> str | None:
-    """The stock code a text gives: "stock code 2987", "(2987.HK)", "HKEX: 02987" -> "2987"."""
-    for pattern in _CODE_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            return str(int(match.group(1))).zfill(4)
-    for pattern in _TICKER_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            return match.group(1)
-    return None
-
-
-def exchange_of(sentence: str) -> str:
-    for pattern, name in EXCHANGES:
-        if pattern.search(sentence):
-            return name
-    return "HKEX"
 
 
 def parse_date(text: str, reference: datetime | None) -> datetime | None:
@@ -137,6 +187,14 @@ def parse_date(text: str, reference: datetime | None) -> datetime | None:
         return found
     if reference is None:
         return None
+    month_only = re.fullmatch(r"(?:(?:early|mid|late|the end of|end of|the start of)[- ])?([A-Za-z]{3,9})\.?"
+                              r"(?:\s+(?:this|last)\s+year)?", lowered.strip())
+    if month_only and month_only.group(1) in MONTHS:
+        # A month alone ("in February"): its last day, the latest the event can have been.
+        month = MONTHS[month_only.group(1)]
+        year = reference.year - (1 if "last year" in lowered or month > reference.month + 1 else 0)
+        following = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=timezone.utc)
+        return following - timedelta(days=1)
     if lowered in ("today", "this morning", "this afternoon"):
         return reference
     if lowered == "yesterday":
