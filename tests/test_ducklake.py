@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -120,8 +121,9 @@ def test_keyed_writes_behave_the_same_on_every_backend(warehouse):
 def _racing(lake: DuckLakeWarehouse, body, writers: int = 2) -> list[Warehouse]:
     """Run `body(con)` in `writers` warehouses (separate DuckDB instances, as separate
     processes would be) at once: each first attempt waits until all have read their
-    snapshot, so their commits are sure to overlap."""
-    handles = [Warehouse(lake) for _ in range(writers)]
+    snapshot, so their commits are sure to overlap. The writers do not take turns (they
+    would never overlap): what holds here holds for any client of the lake."""
+    handles = [Warehouse(lake, take_turns=False) for _ in range(writers)]
     barrier = threading.Barrier(writers, timeout=60)
     results: list = [None] * writers
     errors: list[BaseException] = []
@@ -162,6 +164,43 @@ def test_overlapping_writers_store_each_key_once(pg_lake):
     check = Warehouse(pg_lake)
     assert check.query("SELECT count(*), count(DISTINCT url) FROM url_state") == [(50, 50)]
     assert list(Path(pg_lake.data_path).glob("**/*.parquet"))  # the rows live in the lake's files
+
+
+@pytest.mark.parametrize("catalog", ["postgres", "sqlite"])
+def test_writers_taking_turns_wait_for_one_transaction_and_never_run_again(catalog, request, tmp_path):
+    """hkai's writers take turns for each write transaction: the second waits while the
+    first's transaction runs, then commits at its first attempt (no conflict, no batch run
+    twice), seeing the first's rows; the wait is recorded as the time it was held up."""
+    if catalog == "postgres":
+        lake = request.getfixturevalue("pg_lake")
+    else:
+        lake = DuckLakeWarehouse(ducklake=f"sqlite:{tmp_path / 'lake.sqlite'}")
+    first, second = Warehouse(lake), Warehouse(lake)
+    columns = ("url", "source", "status", "attempts", "last_attempt_at", "next_attempt_at")
+    rows = [(f"https://example.org/{i}", "s", "pending", 0, T0, T0) for i in range(20)]
+    inside, results = threading.Event(), {}
+    held_s = 0.6
+
+    def slow_body(con):
+        new = insert_new(con, "url_state", ("url",), columns, rows)
+        inside.set()
+        time.sleep(held_s)  # a long transaction: the other writer must wait for it
+        return new
+
+    thread = threading.Thread(target=lambda: results.setdefault("first", first.write(slow_body)))
+    thread.start()
+    assert inside.wait(60)
+    started = time.monotonic()
+    results["second"] = second.write(lambda con: insert_new(con, "url_state", ("url",), columns, rows))
+    waited = time.monotonic() - started
+    thread.join(60)
+    assert len(results["first"]) == 20 and results["second"] == []  # it saw the first's rows
+    assert first.conflicts == second.conflicts == 0
+    assert 0.3 < second.longest_conflict_wait_s <= waited
+    check = Warehouse(lake)
+    assert check.query("SELECT count(*), count(DISTINCT url) FROM url_state") == [(20, 20)]
+    for wh in (first, second, check):
+        wh.close()
 
 
 def test_two_writers_seeing_the_same_listing_alert_it_once(pg_lake):

@@ -514,7 +514,9 @@ class Warehouse:
     On a DuckDB file it opens the file only for the span of one transaction; on a DuckLake
     it keeps one attachment and gives each session a connection of its own."""
 
-    def __init__(self, target: Target | str, wait_s: float = LOCK_WAIT_S):
+    def __init__(self, target: Target | str, wait_s: float = LOCK_WAIT_S, take_turns: bool = True):
+        """`take_turns=False`: a lake's writes rely on commit conflicts alone, as a DuckDB
+        client that does not know hkai's turns would (WritersTurn)."""
         self.target: Target = target_of(target) if isinstance(target, (str, Path)) else target
         self.wait_s = wait_s
         self.conflicts = 0  # commits another writer's commit made this process run again
@@ -531,7 +533,7 @@ class Warehouse:
         if self.is_lake:
             self._lake_db = connect(self.target)
             self._lake_db.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
-            self._writers_turn = WritersTurn(self.target)
+            self._writers_turn = WritersTurn(self.target) if take_turns else None
         self._retrying(migrate)
         if not self.read(stage_order_is_current):  # no write (and no turn to wait for) when current
             self.write(write_stage_order)
