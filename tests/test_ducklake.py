@@ -30,7 +30,7 @@ from tests.test_registry import application
 from tests.test_search import add_articles
 from warehouse import listings
 from warehouse.board import read_board
-from warehouse.db import Warehouse, connect, ducklake_sql, migration_files
+from warehouse.db import NoWarehouse, Warehouse, connect, ducklake_sql, migration_files
 from warehouse.export import export_warehouse
 from warehouse.rows import insert_new, upsert
 from warehouse.search import index_dir_for, search
@@ -386,3 +386,15 @@ def test_the_board_search_and_export_read_a_lake_as_they_read_a_file(tmp_path, p
     assert default_report_path(targets["sqlite"]) == tmp_path / "report.html"
     database = pg_lake.ducklake.split("dbname=")[1].split()[0]
     assert index_dir_for(pg_lake) == Path.cwd() / f"{database}.search"
+
+
+def test_a_lake_whose_first_writer_has_not_made_the_tables_yet_is_no_warehouse_to_a_reader(tmp_path):
+    """Between the first writer creating the catalog and committing the first migration,
+    a reader (`hkai sql`, the board) finds no warehouse, not a missing table."""
+    lake = DuckLakeWarehouse(ducklake=f"sqlite:{tmp_path / 'lake.sqlite'}")
+    connect(lake).close()  # the catalog exists, hkai's tables do not
+    with pytest.raises(NoWarehouse, match="no warehouse here yet"):
+        connect(lake, read_only=True)
+    assert read_board(lake).state == "missing"
+    Warehouse(lake).close()  # migrated: now it reads
+    connect(lake, read_only=True).close()

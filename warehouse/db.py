@@ -192,7 +192,8 @@ def _attach_lake(lake: DuckLakeWarehouse, read_only: bool) -> duckdb.DuckDBPyCon
 
 def attach_lake(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, alias: str, read_only: bool) -> None:
     """Attach the lake to an open connection as `alias`, its extensions loaded from their
-    packages. Read-only, a lake that does not exist yet is NoWarehouse."""
+    packages. Read-only, a lake that does not exist yet, or has no tables yet, is
+    NoWarehouse."""
     catalog_kind = lake.ducklake.split(":", 1)[0]
     needed = ["ducklake", catalog_kind]
     if lake.data_path and "://" in lake.data_path:
@@ -215,6 +216,18 @@ def attach_lake(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, alias: 
     clause = f" ({', '.join(options)})" if options else ""
     with _catalog_lock(con, lake):
         _attach_with_retries(con, lake, alias, clause, read_only)
+    if read_only and not _first_migration_applied(con, alias):
+        # The first writer has made the catalog but not hkai's tables yet (each migration
+        # commits on its own): to a reader, nothing is there yet.
+        con.execute(f"DETACH {alias}")
+        raise NoWarehouse(f"{describe(lake)}: no warehouse here yet (run `hkai ingest` first)")
+
+
+def _first_migration_applied(con: duckdb.DuckDBPyConnection, alias: str) -> bool:
+    try:
+        return con.execute(f"SELECT count(*) FROM {alias}.schema_migrations WHERE version = 1").fetchone()[0] > 0
+    except duckdb.CatalogException:
+        return False
 
 
 # Any fixed number: the PostgreSQL advisory lock writers take while attaching a catalog.
