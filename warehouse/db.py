@@ -214,7 +214,7 @@ def attach_lake(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, alias: 
     if data_path and "://" not in data_path and not read_only:
         Path(data_path).mkdir(parents=True, exist_ok=True)
     clause = f" ({', '.join(options)})" if options else ""
-    with _catalog_lock(con, lake):
+    with _catalog_lock(lake):
         _attach_with_retries(con, lake, alias, clause, read_only)
     if read_only and not _first_migration_applied(con, alias):
         # The first writer has made the catalog but not hkai's tables yet (each migration
@@ -235,21 +235,26 @@ _ATTACH_LOCK_KEY = 4_417_007_331
 
 
 @contextlib.contextmanager
-def _catalog_lock(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse) -> Iterator[None]:
+def _catalog_lock(lake: DuckLakeWarehouse) -> Iterator[None]:
     """Processes attach a PostgreSQL catalog one at a time: the first creates DuckLake's
     tables, and one attaching while they were half made crashed DuckDB 1.5.5 ("access
-    index 0 within vector of size 0"). A session advisory lock on a connection of its own,
-    released when that connection closes; held only for the attach."""
+    index 0 within vector of size 0"). A transaction-scoped advisory lock, in a DuckDB
+    transaction on a connection of its own, held only for the attach (a session lock
+    would not hold: outside a transaction the postgres extension runs each query on a
+    connection it then lets go, so the lock went with it)."""
     if not lake.ducklake.startswith("postgres:"):
         yield
         return
-    dsn = lake.ducklake.removeprefix("postgres:")
-    con.execute(f"ATTACH '{_quote(dsn)}' AS hkai_attach_lock (TYPE postgres)")
+    holder = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
-        con.execute(f"CALL postgres_execute('hkai_attach_lock', 'SELECT pg_advisory_lock({_ATTACH_LOCK_KEY})')")
+        holder.execute(f"LOAD '{_quote(str(extension_file('postgres')))}'")
+        holder.execute(f"ATTACH '{_quote(lake.ducklake.removeprefix('postgres:'))}' AS hkai_attach_lock (TYPE postgres)")
+        holder.execute("BEGIN TRANSACTION")
+        holder.execute("SELECT * FROM postgres_query('hkai_attach_lock', "
+                       f"'SELECT pg_advisory_xact_lock({_ATTACH_LOCK_KEY})::text')").fetchall()
         yield
     finally:
-        con.execute("DETACH hkai_attach_lock")
+        holder.close()  # ends the transaction on the catalog's side: the lock goes with it
 
 
 def _attach_with_retries(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, alias: str, clause: str,
