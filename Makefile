@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hkai-installed
 
-.PHONY: setup browser run test test-fast bench profile serve clean
+.PHONY: setup browser postgres run test test-fast bench profile serve clean
 
 setup: $(STAMP)
 
@@ -35,12 +35,21 @@ browser:
 # module's shared first run happens once. Plain `.venv/bin/python -m pytest` runs serially.
 PARALLEL := -n logical --dist loadfile
 
-test: setup browser
+# PostgreSQL server binaries (Debian's package) for the tests' DuckLake catalogs: each test
+# session starts its own server on loopback (tests/postgres.py). Installed when missing and
+# this is a Debian machine run as root; otherwise those tests fail and say how to get it.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && echo "installing postgresql (apt-get)" && \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
+	  echo "WARNING: PostgreSQL could not be installed: the DuckLake tests will fail (apt-get install postgresql)"
+
+test: setup browser postgres
 	$(BIN)/python -m pytest $(PARALLEL)
 
 # Everything but the tests marked slow (tests/conftest.py marks every test that needs the
 # Prefect server or runs hkai in a subprocess): under a minute, for the edit-test loop.
-test-fast: setup
+test-fast: setup postgres
 	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
 
 # The peers hkai is compared with live in their own venv, never in the project's.

@@ -1,5 +1,5 @@
-"""The `hkai` command: ingest, serve, sql, reprocess, report, search, export (see
-../shared/contract.md).
+"""The `hkai` command: ingest, serve, sql, reprocess, backfill, report, search, export
+(see ../shared/contract.md).
 
 Exit codes: 0 the cycle completed; 2 bad configuration or arguments (one line, no
 traceback); 1 anything else that stopped the cycle.
@@ -65,16 +65,18 @@ def cmd_ingest(args) -> int:
     config = _config(config_path)  # a bad file exits 2 before Prefect starts
     from flows.ingest import ingest
     from flows.stages import AnotherRunActive, writer_lock
+    from warehouse.db import target_of
 
+    target = target_of(warehouse_path or config.warehouse)
     try:
         # Taken here too (the flow takes it again, re-entrantly) so that a busy warehouse
         # is a one-line message before any flow run exists, not a failed run.
-        with writer_lock(Path(warehouse_path or config.warehouse)):
+        with writer_lock(target):
             counts = ingest(config_path=config_path, warehouse_path=warehouse_path)
     except AnotherRunActive as exc:
         print(f"hkai: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(format_summary(counts, warehouse_path or config.warehouse))
+    print(format_summary(counts, str(target)))
     return EXIT_OK
 
 
@@ -124,8 +126,9 @@ def cmd_serve(args) -> int:
         print(f"{datetime.now():%H:%M:%S} hkai serve: {line}", file=sys.stderr, flush=True)
 
     from tasks.report.page import default_report_path
+    from warehouse.db import target_of
 
-    report_path = default_report_path(warehouse_path or config.warehouse).resolve()
+    report_path = default_report_path(target_of(warehouse_path or config.warehouse)).resolve()
     with _prefect_api_for_serve(say):
         from flows.serve import serve
         from flows.stages import AnotherRunActive
@@ -205,7 +208,7 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
 def cmd_sql(args) -> int:
     import duckdb
 
-    from warehouse.db import WarehouseError, connect
+    from warehouse.db import WarehouseError, read_only_query, target_of
 
     _, warehouse_path = _paths(args)
     if not warehouse_path:
@@ -214,39 +217,35 @@ def cmd_sql(args) -> int:
         except Exception:
             warehouse_path = "warehouse/hkai.duckdb"
     try:
-        con = connect(warehouse_path, read_only=True, wait_s=args.wait)
+        columns, rows = read_only_query(target_of(warehouse_path), args.query, wait_s=args.wait)
     except WarehouseError as exc:
         print(f"hkai sql: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    try:
-        cursor = con.execute(args.query)
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
         print(f"hkai sql: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return EXIT_USAGE
-    finally:
-        con.close()
     print(format_rows(columns, rows, args.format))
     return EXIT_OK
 
 
-def _warehouse_to_read(args) -> Path:
-    """The warehouse a reading command uses: --warehouse, HKAI_WAREHOUSE, else the
-    configuration's (--config, HKAI_CONFIG, else the default)."""
+def _warehouse_to_read(args):
+    """The warehouse a reading command uses (a file or a DuckLake): --warehouse,
+    HKAI_WAREHOUSE, else the configuration's (--config, HKAI_CONFIG, else the default)."""
+    from warehouse.db import target_of
+
     config_path, warehouse_path = _paths(args)
-    return Path(warehouse_path or _config(config_path).warehouse)
+    return target_of(warehouse_path or _config(config_path).warehouse)
 
 
 def cmd_report(args) -> int:
     from schemas.board import BoardState
     from tasks.report.page import REPORT_NAME, default_report_path, write_report
 
-    warehouse_path = _warehouse_to_read(args)
-    out = Path(args.out) if args.out else default_report_path(warehouse_path)
+    warehouse = _warehouse_to_read(args)
+    out = Path(args.out) if args.out else default_report_path(warehouse)
     if out.is_dir():
         out = out / REPORT_NAME
-    board = write_report(warehouse_path, out)
+    board = write_report(warehouse, out)
     if board.state in (BoardState.MISSING, BoardState.BROKEN):
         print(f"hkai report: {board.message} (wrote {out}, which says so)", file=sys.stderr)
         return EXIT_FAILED
@@ -269,9 +268,9 @@ def cmd_search(args) -> int:
         query_terms(args.query)
     except SearchError as exc:
         raise UsageError(f"hkai search: {exc}") from None
-    warehouse_path = _warehouse_to_read(args)
+    warehouse = _warehouse_to_read(args)
     try:
-        result = search(warehouse_path, args.query, limit=args.limit)
+        result = search(warehouse, args.query, limit=args.limit)
     except (SearchError, WarehouseError) as exc:
         print(f"hkai search: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -304,9 +303,9 @@ def cmd_export(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"hkai export: --out {out} is a file, not a directory")
-    warehouse_path = _warehouse_to_read(args)
+    warehouse = _warehouse_to_read(args)
     try:
-        written = export_warehouse(warehouse_path, out, args.format)
+        written = export_warehouse(warehouse, out, args.format)
     except WarehouseError as exc:
         print(f"hkai export: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -337,13 +336,47 @@ def cmd_reprocess(args) -> int:
     return EXIT_OK
 
 
+def cmd_backfill(args) -> int:
+    config_path, warehouse_path = _paths(args)
+    _config(config_path)
+    from flows.backfill import PAGES_PER_CHUNK, NoWarcFiles, backfill, expand_paths
+
+    if args.pages_per_chunk is not None and args.pages_per_chunk < 1:
+        raise UsageError("hkai backfill: --pages-per-chunk must be at least 1")
+    try:
+        paths = expand_paths(args.paths)
+    except NoWarcFiles as exc:
+        raise UsageError(f"hkai backfill: {exc}") from None
+    result = backfill(paths=paths, config_path=config_path, warehouse_path=warehouse_path,
+                      pages_per_chunk=args.pages_per_chunk or PAGES_PER_CHUNK)
+    print(format_backfill(result))
+    return EXIT_OK
+
+
+def format_backfill(result) -> str:
+    c = result.counts
+    done = sum(f.status == "done" for f in result.files)
+    failed = sum(f.status == "failed" for f in result.files)
+    skipped = sum(f.status == "skipped" for f in result.files)
+    lines = [f"hkai backfill: {len(result.files)} files ({done} done, {skipped} already done, {failed} failed); "
+             f"{c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
+             f"{c.skipped_known} already known; listing events: {c.listing_events} new; "
+             f"alerts: {c.alerts_sent} sent, {c.alerts_failed} failed"]
+    for f in result.files:
+        line = f"  {f.status:8} {f.pages:>7}/{f.total_pages:<7} pages  {f.new_articles:>6} new  {f.path}"
+        if f.error:
+            line += f"\n           FAILED: {f.error[:200]}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def build_parser() -> ArgParser:
     parser = ArgParser(prog="hkai", description="Hong Kong AI news and listings, ingested as they happen.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgParser)
 
     p = sub.add_parser("ingest", help="run one ingestion cycle (a Prefect flow run)")
     p.add_argument("--config", help="YAML configuration (default: hkai.yaml; env HKAI_CONFIG)")
-    p.add_argument("--warehouse", help="DuckDB file (default: from the config; env HKAI_WAREHOUSE)")
+    p.add_argument("--warehouse", help="DuckDB file or ducklake:<catalog> (default: from the config; env HKAI_WAREHOUSE)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("serve", help="poll each source when it is due, until stopped")
@@ -384,6 +417,13 @@ def build_parser() -> ArgParser:
     p.add_argument("--config")
     p.add_argument("--warehouse")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("backfill", help="WARC files through the same stages, in parallel, resumable")
+    p.add_argument("paths", nargs="+", metavar="PATH_OR_GLOB", help="WARC files (.warc, .warc.gz) or glob patterns")
+    p.add_argument("--config")
+    p.add_argument("--warehouse")
+    p.add_argument("--pages-per-chunk", type=int, default=None, help="pages per unit of parallel work (default 200)")
+    p.set_defaults(func=cmd_backfill)
     return parser
 
 

@@ -25,7 +25,7 @@ def ingest(config_path: str | None = None, warehouse_path: str | None = None,
         stages.deliver_alerts(run)
         stages.index_for_search(run)
         stages.summarise(run)
-    board = stages.publish_board(run.warehouse_path)  # after the run is recorded
+    board = stages.publish_board(run.target)  # after the run is recorded
     if report_path:
         stages.write_report_page(board, Path(report_path))
     get_run_logger().info("run %s finished: %d new articles", run.run_id, run.counts.new_articles)

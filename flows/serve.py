@@ -1,6 +1,7 @@
 """`hkai serve`: when each source is due, and what runs then.
 
-The process holds the warehouse's writer lock and one set of resources (HTTP client,
+The process holds the warehouse's writer lock (a DuckDB file; a DuckLake takes several
+writers, so several `hkai serve` may share one on different sources) and one set of resources (HTTP client,
 worker pool, dedup index) for as long as it runs. The main thread keeps each source's
 due time (tasks/acquire/schedule.py decides it after every poll; the warehouse keeps it
 across restarts). When a source falls due, a thread runs the `poll` flow for it: the
@@ -34,7 +35,7 @@ from schemas.polls import PollDecision
 from schemas.records import RunCounts
 from tasks.acquire import schedule
 from warehouse import loader, polls
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, target_of
 
 STOP_CHECK_S = 0.2  # how often the scheduler looks at the stop flag while it waits
 # Tidy up (search index, board, checkpoint) when no poll is in flight, at most once a
@@ -78,7 +79,7 @@ def refresh_board(service: RunContext, report_path: Path | None) -> None:
     """What the polls stored since the last refresh, into the search index and the board
     (its Prefect artifact and its page)."""
     stages.index_for_search(service)
-    board = stages.publish_board(service.warehouse_path)
+    board = stages.publish_board(service.target)
     if report_path is not None:
         stages.write_report_page(board, report_path)
 
@@ -104,11 +105,15 @@ def poll_due(config_path: str | None = None, warehouse_path: str | None = None) 
     """Poll once every source that is due now, through ingest's stages: `hkai serve`'s
     schedule for a Prefect worker that starts this every minute (prefect.yaml)."""
     config = load_config(config_path or DEFAULT_CONFIG)
-    path = Path(warehouse_path or config.warehouse)
-    with writer_lock(path):  # taken again by the run: nobody writes between choosing and polling
+    target = target_of(warehouse_path or config.warehouse)
+    with writer_lock(target):  # taken again by the run: nobody writes between choosing and polling
         now = _now()
         polled = [s for s in config.sources if not isinstance(s, WarcSource)]
-        due = [name for name, at in due_times(Warehouse(path), config, polled, now).items() if at <= now]
+        warehouse = Warehouse(target)
+        try:
+            due = [name for name, at in due_times(warehouse, config, polled, now).items() if at <= now]
+        finally:
+            warehouse.close()
         if not due:
             return RunCounts()
         return ingest.ingest.fn(config_path, warehouse_path, sources=due)
@@ -245,8 +250,9 @@ def serve(config_path: str | None, warehouse_path: str | None, stop: threading.E
         names = [s.name for s in stages.polled_sources(service)]
         if not names:
             raise ConfigError("sources: no feed, sitemap or hkexnews source to poll (kind: warc is read by hkai ingest)")
-        with service.warehouse.transaction() as con:
-            loader.interrupt_unfinished_runs(con)  # this process is now the only writer
+        # On a file this process is now the only writer: every run left running died. On a
+        # lake, only this host's runs whose process is gone.
+        service.warehouse.write(lambda con: loader.interrupt_unfinished_runs(con, service.warehouse.is_lake))
         stages.load_seeds.fn(service)
         due = due_times(service.warehouse, service.config, stages.polled_sources(service), _now())
         scheduler = Scheduler(service, names, due, say,

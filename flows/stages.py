@@ -2,7 +2,7 @@
 
 Every task handles a batch, never a single article (a task run costs milliseconds).
 `RunContext` carries what a run creates once: config, warehouse handle, HTTP client,
-worker pool, dedup index, counts.
+executor (the local worker pool or a Dask cluster, tasks/runner.py), dedup index, counts.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import fcntl
 import os
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +24,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from schemas.board import Board
-from schemas.config import DEFAULT_CONFIG, Config, ConfigError, HkexnewsSource, WarcSource, load_config
+from schemas.config import DEFAULT_CONFIG, Config, ConfigError, DuckLakeWarehouse, HkexnewsSource, WarcSource, \
+    load_config
+from schemas.exchange import Issuer
 from schemas.polls import Observation, PollDecision
 from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
     UrlOutcome, UrlStatus
@@ -34,16 +36,17 @@ from tasks.acquire.archive import WarcArchive, read_warc_pages
 from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
 from tasks.acquire.seeds import load_seeds as read_seeds
 from tasks.alerts.channels import channel_labels, prefect_block_url
-from tasks.alerts.delivery import deliver_pending
+from tasks.alerts.delivery import CLAIM_LEASE, deliver_pending
 from tasks.listings import lifecycle
 from tasks.listings.exchange import join_records
 from tasks.listings.lifecycle import Watch
 from tasks.listings.registry import Registry
-from tasks.pool import make_pool, submit_pages, warm_up
+from tasks.pool import submit_pages
+from tasks.runner import open_executor
 from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.language import identify_languages
 from warehouse import issuers, loader, polls, signatures
-from warehouse.db import Warehouse
+from warehouse.db import Target, Warehouse, home_dir, target_of
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
 BATCH_SIZE = 64  # URLs per fetch/process/load batch: one transaction each
@@ -61,12 +64,17 @@ _held_locks: dict[Path, int] = {}  # writer locks this process holds, with their
 
 
 @contextlib.contextmanager
-def writer_lock(warehouse_path: Path) -> Iterator[None]:
-    """One ingest per warehouse at a time, whoever starts it (CLI, serve, a worker).
+def writer_lock(target: Target | Path) -> Iterator[None]:
+    """One ingest per warehouse file at a time, whoever starts it (CLI, serve, a worker).
 
     An flock on `<warehouse>.lock`: the kernel drops it when the process dies, so a
     killed run never leaves a stale lock. Re-entrant within a process (the CLI takes it
-    before starting the flow, the flow takes it again)."""
+    before starting the flow, the flow takes it again). A DuckLake takes many writers at
+    once (warehouse/db.py): nothing to lock."""
+    if isinstance(target, DuckLakeWarehouse):
+        yield
+        return
+    warehouse_path = Path(target)
     key = warehouse_path.resolve()
     if key in _held_locks:
         _held_locks[key] += 1
@@ -100,9 +108,9 @@ def writer_lock(warehouse_path: Path) -> Iterator[None]:
 class RunContext:
     """What one run creates once and passes to every stage."""
 
-    def __init__(self, config: Config, warehouse_path: Path, sources: list[str] | None = None):
+    def __init__(self, config: Config, target: Target, sources: list[str] | None = None):
         self.config = config
-        self.warehouse_path = warehouse_path
+        self.target = target
         self.run_id = uuid.uuid4().hex[:12]
         self.started_at = _now()
         self.counts = RunCounts()
@@ -114,7 +122,8 @@ class RunContext:
         self.pool: Executor
         self.index: DedupIndex
         self.archive: WarcArchive | None = None
-        self.archive_dir = Path(config.archive_dir) if config.archive_dir else warehouse_path.parent / "archive"
+        # Unset: beside the warehouse file or a lake's SQLite catalog, else in the working directory.
+        self.archive_dir = Path(config.archive_dir) if config.archive_dir else home_dir(target) / "archive"
         self.channels = channel_labels(config.alerts.urls)
         self.watch = Watch(config.listings.watch)
         self._registry: Registry | None = None
@@ -142,6 +151,11 @@ class RunContext:
             self._registry = Registry(issuers.load_issuers(self.warehouse))
         return self._registry
 
+    def adopt_registry(self, registry: Registry, saved: list[Issuer]) -> None:
+        """After a write that worked on a copy of the registry commits: the copy is the run's."""
+        registry.mark_saved(saved)
+        self._registry = registry
+
     @classmethod
     @contextlib.contextmanager
     def open(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False,
@@ -159,18 +173,17 @@ class RunContext:
         """The writer lock, warehouse, HTTP client, archive, worker pool and dedup index,
         without a `runs` row (`hkai serve` shares them between its polls)."""
         config = load_config(config_path or DEFAULT_CONFIG)
-        run = cls(config, Path(warehouse_path or config.warehouse), sources)
+        run = cls(config, target_of(warehouse_path or config.warehouse), sources)
         with contextlib.ExitStack() as stack:
-            stack.enter_context(writer_lock(run.warehouse_path))
-            run.warehouse = Warehouse(run.warehouse_path)
+            stack.enter_context(writer_lock(run.target))
+            run.warehouse = Warehouse(run.target)
+            stack.callback(run.warehouse.close)
             if not offline:
                 run.archive = stack.enter_context(WarcArchive(run.archive_dir, run.run_id))
                 run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
-            run.pool = stack.enter_context(make_pool())
-            warm_up(run.pool)  # workers import their libraries while discovery runs
-            with run.warehouse.session() as con:
-                run.index = DedupIndex.from_signatures(signatures.load_signatures(con),
-                                                       threshold=config.dedup.near_duplicate_threshold)
+            run.pool = stack.enter_context(open_executor(config.runner))
+            run.index = DedupIndex.from_signatures(run.warehouse.read(signatures.load_signatures),
+                                                   threshold=config.dedup.near_duplicate_threshold)
             yield run
 
     @contextlib.contextmanager
@@ -235,13 +248,17 @@ def load_seeds(run: RunContext) -> int:
 
     known = lifecycle.resolve_news_events(run.registry, known_listings_from_seeds(run.nlp, changed), run.watch)
     run.index.add_seeds(changed)
-    with run.warehouse.transaction() as con:
+
+    def body(con) -> list[Issuer]:
         loader.store_seeds(con, changed)
         signatures.save_signatures(con, run.index.unsaved())
-        issuers.save_issuers(con, run.registry.changed())
+        saved = lifecycle.save_registry(con, run.registry)
         lifecycle.record_events(con, known, run.channels, _now())
+        return saved
+
+    saved = run.warehouse.write(body)
     run.index.mark_saved()
-    run.registry.mark_saved()
+    run.registry.mark_saved(saved)
     return len(changed)
 
 
@@ -260,16 +277,20 @@ def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
     now = _now()
     results = hkexnews.poll_list_files(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
     applications = join_records(results)
-    new_events: list[ListingEvent] = []
-    with run.batch_turn, run.warehouse.transaction() as con:  # serve's polls share the registry
+
+    def body(con) -> lifecycle.RecordedPoll | None:
         loader.insert_fetches(con, run.run_id, [r.fetch for r in results])
         issuers.save_exchange_files(con, results, now)
-        if applications:  # else every file answered 304 or failed: nothing to learn
-            new_events = lifecycle.record_applications(con, run.registry, applications, run.watch, run.channels, now)
-    if applications:
-        run.registry.mark_saved()
+        if not applications:  # every file answered 304 or failed: nothing to learn
+            return None
+        return lifecycle.record_applications(con, run.registry, applications, run.watch, run.channels, now)
+
+    with run.batch_turn:  # serve's polls share the registry
+        recorded = run.warehouse.write(body)
+        if recorded is not None:
+            run.adopt_registry(recorded.registry, recorded.saved)
     run.observations[source.name] = _exchange_observation(results, len(applications))
-    _count_exchange_poll(run, source.name, results, len(applications), len(new_events))
+    _count_exchange_poll(run, source.name, results, len(applications), len(recorded.events) if recorded else 0)
 
 
 def _exchange_observation(results: list, applications: int) -> Observation:
@@ -395,11 +416,11 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
-def analyse(run: RunContext, batch: FetchedBatch, started: list[Future], replace: bool = False) -> list[Article]:
-    """Collect a batch's extraction, normalisation and relevance from the worker pool
-    (`submit_pages` started them) and identify the new articles' languages. Articles
-    already stored are dropped, unless `replace` (reprocessing) asks for them."""
-    analysed = [article for future in started for article in future.result()]
+def analyse(run: RunContext, batch: FetchedBatch, analysed: list[Article | None], replace: bool = False) -> list[Article]:
+    """Sort a batch's analysed pages (extraction, normalisation and relevance, from the
+    executor; one per page, in order) and identify the new articles' languages: articles
+    already stored are dropped, unless `replace` (reprocessing) asks for them; pages
+    without one are recorded as skipped."""
     articles, seen = [], set()
     stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a in analysed if a])
     for page, article in zip(batch.pages, analysed):
@@ -445,23 +466,32 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
 
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: list[ListingEvent],
-         replace: bool = False) -> None:
+         replace: bool = False, record_progress: Callable[[object, int], None] | None = None) -> None:
     """One transaction per batch: fetches, articles, entities, URL state, dedup signatures,
-    what the news told of issuers, listing events and their pending alerts. A crash loses at
-    most this batch; a retry writes all of it again, signatures and issuers included (they
-    count as saved only after the commit)."""
+    what the news told of issuers, listing events and their pending alerts, and
+    `record_progress(con, new_articles)` (a backfill's chunk). A crash loses at most this
+    batch; a retry writes all of it again, signatures and issuers included (they count as
+    saved only after the commit)."""
     now = _now()
     outcomes = batch.outcomes + [UrlOutcome(url=a.url, source=a.source, status=UrlStatus.STORED,
                                             article_id=a.article_id) for a in articles]
-    with run.warehouse.transaction() as con:
+
+    def body(con) -> tuple[list[Article], list[ListingEvent], list[Issuer]]:
         loader.insert_fetches(con, run.run_id, batch.fetches)
-        loader.insert_articles(con, run.run_id, articles, replace=replace)
+        stored = loader.insert_articles(con, run.run_id, articles, replace=replace)
         loader.record_url_outcomes(con, outcomes, now)
         signatures.save_signatures(con, run.index.unsaved())
-        issuers.save_issuers(con, run.registry.changed())
+        saved = lifecycle.save_registry(con, run.registry)
         new_events = lifecycle.record_events(con, events, run.channels, now)
+        if record_progress is not None:
+            record_progress(con, len(stored))
+        return stored, new_events, saved
+
+    # Another writer of a shared lake may have stored some of these articles first: the
+    # counts are of what this run wrote.
+    articles, new_events, saved = run.warehouse.write(body)
     run.index.mark_saved()
-    run.registry.mark_saved()
+    run.registry.mark_saved(saved)
     for fetch in batch.fetches:
         run.counts.bump(fetch.source, "fetched")
         if fetch.outcome in NOT_HTML_OUTCOMES:
@@ -494,11 +524,19 @@ def process_and_load(run: RunContext, batches: Iterable[FetchedBatch], replace: 
 
 
 def _finish_batch(run: RunContext, batch: FetchedBatch, started: list[Future], replace: bool) -> None:
+    analysed = [article for future in started for article in future.result()]
+    finish_analysed(run, batch, analysed, replace)
+
+
+def finish_analysed(run: RunContext, batch: FetchedBatch, analysed: list[Article | None], replace: bool = False,
+                    record_progress: Callable[[object, int], None] | None = None) -> None:
+    """The stages after analysis, for one batch, in this process: sort, deduplicate,
+    understand, load (one batch at a time: `hkai serve`'s polls share the dedup index)."""
     with run.batch_turn:
-        articles = analyse(run, batch, started, replace)
+        articles = analyse(run, batch, analysed, replace)
         articles = deduplicate(run, articles)
         articles, events = understand(run, articles)
-        load(run, batch, articles, events, replace)
+        load(run, batch, articles, events, replace, record_progress)
     _forget_task_results()
 
 
@@ -523,12 +561,13 @@ def read_archived_responses(run: RunContext) -> Iterator[FetchedBatch]:
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
 def deliver_alerts(run: RunContext) -> None:
     """Send pending alerts after their events committed; failures wait for the next run."""
-    # The writer lock is held and deliveries take turns (serve's polls share the outbox):
-    # a claim still marked `sending` belongs to a run that died mid-send, so it is resent
-    # now (same idempotency key) rather than after the lease.
+    # Deliveries take turns (serve's polls share the outbox). On a file the writer lock is
+    # held: a claim still marked `sending` belongs to a run that died mid-send, so it is
+    # resent now (same idempotency key) rather than after the lease. On a shared lake it
+    # may be another writer's send in flight: wait the lease.
     with run.delivery_turn:
         result = deliver_pending(run.warehouse, run.config.alerts.urls, resolve_url=prefect_block_url,
-                                 claim_lease=timedelta(0))
+                                 claim_lease=CLAIM_LEASE if run.warehouse.is_lake else timedelta(0))
     run.counts.alerts_sent += result.sent
     run.counts.alerts_failed += result.failed
 
@@ -543,19 +582,19 @@ def index_for_search(run: RunContext) -> None:
     from warehouse.search import SearchError, update_index
 
     try:
-        update_index(run.warehouse_path)
+        update_index(run.target)
     except (SearchError, WarehouseError, duckdb.Error, OSError) as exc:  # the articles are stored: the run stands
         get_run_logger().warning("search index not updated: %s: %s", type(exc).__name__, exc)
 
 
 @task(name="publish-board", cache_policy=NO_CACHE)
-def publish_board(warehouse_path: Path) -> Board:
+def publish_board(target: Target) -> Board:
     """The listings board in brief, published as a Prefect artifact; read once the run is
     recorded, so its sources' failures are on it."""
     from tasks.report.summary import board_markdown
     from warehouse.board import read_board
 
-    board = read_board(warehouse_path)
+    board = read_board(target)
     create_markdown_artifact(markdown=board_markdown(board), key="listings-board", description="hkai listings board")
     return board
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, \
+    model_validator
 
 DEFAULT_USER_AGENT = (
     "hkai/0.1 (Hong Kong AI news ingestion; polite crawler; honours robots.txt)"
@@ -147,8 +148,89 @@ class Dedup(Strict):
     near_duplicate_threshold: float = Field(0.4, gt=0, le=1)
 
 
+class LocalRunner(Strict):
+    """Per-page work in a process pool on this machine (tasks/pool.py)."""
+
+    kind: Literal["local"] = "local"
+    workers: int | None = Field(None, ge=1, le=64)  # default: the machine's cores, at most 8
+
+
+class DaskRunner(Strict):
+    """Per-page work, and WARC files in a backfill, on a Dask cluster: the scheduler at
+    `address`, or a local cluster of `workers` processes started for the run."""
+
+    kind: Literal["dask"]
+    address: str | None = Field(None, min_length=1)  # tcp://scheduler:8786
+    workers: int | None = Field(None, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _address_or_workers(self) -> "DaskRunner":
+        if self.address and self.workers:
+            raise ValueError("give either address (a running scheduler) or workers (a local cluster), not both")
+        return self
+
+
+Runner = Annotated[Union[LocalRunner, DaskRunner], Field(discriminator="kind")]
+
+LAKE_CATALOGS = ("postgres:", "sqlite:")
+
+
+class DuckLakeWarehouse(Strict):
+    """A warehouse many writers share: DuckLake's catalog in PostgreSQL (several machines)
+    or SQLite (one machine), its data as Parquet files under `data_path`."""
+
+    ducklake: str = Field(min_length=1)  # "postgres:dbname=hkai host=..." or "sqlite:lake.sqlite"
+    # Where the Parquet files go (a directory every writer sees, or an object store URL);
+    # needed to create a PostgreSQL-catalogued lake, default `<catalog>.files/` for SQLite.
+    data_path: str | None = None
+
+    @field_validator("ducklake")
+    @classmethod
+    def _known_catalog(cls, value: str) -> str:
+        if not value.startswith(LAKE_CATALOGS):
+            raise ValueError(f"catalog must start with {' or '.join(LAKE_CATALOGS)} (got {value[:30]!r})")
+        if value.startswith("sqlite:"):
+            # Like every path in the file, taken from the working directory; made absolute
+            # so that workers started elsewhere find the same files.
+            value = "sqlite:" + str(Path(value.removeprefix("sqlite:")).expanduser().absolute())
+        return value
+
+    @field_validator("data_path")
+    @classmethod
+    def _absolute_directory(cls, value: str | None) -> str | None:
+        if value is None or "://" in value:
+            return value
+        return str(Path(value).expanduser().absolute()) + "/"
+
+    def __str__(self) -> str:
+        return f"ducklake:{redact_catalog(self.ducklake)}"
+
+
+def redact_catalog(catalog: str) -> str:
+    """A catalog connection string fit for messages and logs: no password."""
+    return re.sub(r"(password\s*=\s*)\S+", r"\1***", catalog, flags=re.IGNORECASE)
+
+
+def _warehouse_kind(value: object) -> str:
+    return "lake" if isinstance(value, (dict, DuckLakeWarehouse)) else "file"
+
+
+Warehouse = Annotated[Union[Annotated[str, Tag("file")], Annotated[DuckLakeWarehouse, Tag("lake")]],
+                      Discriminator(_warehouse_kind)]
+
+
+def parse_warehouse(value: str | DuckLakeWarehouse) -> Warehouse:
+    """The warehouse a command-line flag or HKAI_WAREHOUSE names: a DuckDB file path, or
+    `ducklake:<catalog>` for a DuckLake whose catalog already records its data path."""
+    if isinstance(value, str) and value.startswith("ducklake:"):
+        return DuckLakeWarehouse(ducklake=value.removeprefix("ducklake:"))
+    return value
+
+
 class Config(Strict):
-    warehouse: str = "warehouse/hkai.duckdb"
+    # A DuckDB file (the default: embedded, no server), or a DuckLake shared by many writers.
+    warehouse: Warehouse = "warehouse/hkai.duckdb"
+    runner: Runner = LocalRunner()
     schedule: Schedule = Schedule()
     http: Http = Http()
     sources: list[Source] = []
@@ -165,6 +247,16 @@ class ConfigError(Exception):
     """A configuration problem, already phrased as one line: file, key, problem."""
 
 
+# Union members pydantic names in an error's location: tags and class names, not keys
+# the user wrote.
+def _one_of(kinds: tuple[str, ...]) -> str:
+    return ", ".join(kinds[:-1]) + f" or {kinds[-1]}"
+
+
+_UNION_MEMBERS = {*SOURCE_KINDS, "local", "dask", "file", "lake"}
+_KINDS = {"sources": _one_of(SOURCE_KINDS), "runner": "local or dask"}
+
+
 def _describe(error: dict, data: object) -> str:
     loc = list(error["loc"])
     # Name sources by their configured name rather than by index where possible.
@@ -176,23 +268,23 @@ def _describe(error: dict, data: object) -> str:
             name = item.get("name") if isinstance(item, dict) else None
             parts.append(f"[{part}]" + (f"({name})" if name else ""))
             node = item
-        elif isinstance(part, str) and part in SOURCE_KINDS and parts:
+        elif isinstance(part, str) and part in _UNION_MEMBERS and parts:
             continue  # pydantic's discriminator tag: not a key the user wrote
         else:
             parts.append(("." if parts else "") + str(part))
             node = node.get(part) if isinstance(node, dict) else None
     key = "".join(parts) or "(top level)"
     kind = error["type"]
+    expected = _KINDS.get(str(loc[0]) if loc else "", _one_of(SOURCE_KINDS))
     if kind == "extra_forbidden":
         problem = "unknown key"
     elif kind == "missing":
         problem = "required key is missing"
     elif kind == "union_tag_invalid":
-        expected = ", ".join(SOURCE_KINDS[:-1]) + f" or {SOURCE_KINDS[-1]}"
         problem = (f"unknown kind {error['input'].get('kind')!r} (expected {expected})"
                    if isinstance(error.get("input"), dict) else "unknown kind")
     elif kind == "union_tag_not_found":
-        problem = "missing 'kind' (expected " + ", ".join(SOURCE_KINDS[:-1]) + f" or {SOURCE_KINDS[-1]})"
+        problem = f"missing 'kind' (expected {expected})"
     else:
         problem = error["msg"].removeprefix("Value error, ")
     return f"{key}: {problem}"

@@ -120,6 +120,27 @@ class Page(Record):
     status_code: int = 200
 
 
+class WarcChunk(Record):
+    """A run of consecutive HTML pages in a WARC file: a unit of backfill work."""
+
+    number: int  # 0, 1, ... in file order
+    start_offset: int  # byte offset of its first page's record
+    pages: int
+
+
+class WarcIndex(Record):
+    """A WARC file split into chunks; `error` says where a damaged file stopped reading."""
+
+    path: str
+    size: int
+    chunks: list[WarcChunk] = []
+    error: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return sum(c.pages for c in self.chunks)
+
+
 class Entity(Record):
     label: str  # spaCy label: ORG, GPE, PERSON, MONEY, DATE, ...
     text: str
@@ -152,6 +173,14 @@ class Article(Record):
     duplicate_of: str | None = None
     similarity: float | None = None
     entities: list[Entity] = []
+
+
+class AnalysedChunk(Record):
+    """What a worker returns for a chunk of a WARC file: its pages without their HTML, and
+    each page's article (None where extraction found none), in order."""
+
+    pages: list[Page]
+    articles: list[Article | None]
 
 
 @dataclass(frozen=True)
@@ -293,3 +322,21 @@ class RunCounts(Record):
         per = self.by_source.setdefault(source, {})
         per[key] = per.get(key, 0) + n
 
+
+class BackfillFile(Record):
+    """What a backfill did with one WARC file."""
+
+    path: str
+    status: str  # done | failed | skipped (finished by an earlier run) | reading (stopped early)
+    pages: int  # pages loaded, this run and earlier ones
+    total_pages: int  # pages the readable part of the file holds
+    new_articles: int
+    error: str | None = None
+
+
+class BackfillResult(Record):
+    """A backfill run: its counts (the `runs` row) and each file's outcome."""
+
+    run_id: str
+    counts: RunCounts
+    files: list[BackfillFile]

@@ -15,7 +15,9 @@ import signal
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
-from schemas.records import Article, Page
+from pathlib import Path
+
+from schemas.records import AnalysedChunk, Article, Page, WarcChunk, WarcIndex
 
 
 def analyse_page(page: Page, threshold: float) -> Article | None:
@@ -32,6 +34,28 @@ def analyse_page(page: Page, threshold: float) -> Article | None:
 
 def _analyse_chunk(pages: list[Page], threshold: float) -> list[Article | None]:
     return [analyse_page(p, threshold) for p in pages]
+
+
+def analyse_pages(pages: list[Page], threshold: float) -> list[Article | None]:
+    """A chunk of pages analysed in order (what a worker runs per chunk)."""
+    return _analyse_chunk(pages, threshold)
+
+
+def index_warc_file(path: str, pages_per_chunk: int) -> WarcIndex:
+    """A backfill file split into chunks (in a worker: it reads the whole file)."""
+    from tasks.acquire.archive import index_warc
+
+    return index_warc(Path(path), pages_per_chunk)
+
+
+def analyse_warc_chunk(path: str, chunk: WarcChunk, source: str, threshold: float) -> AnalysedChunk:
+    """Read one chunk of a WARC file and analyse its pages, in a worker: only the articles
+    travel back, never the HTML. A chunk that cannot be read fails as a whole."""
+    from tasks.acquire.archive import read_warc_chunk
+
+    pages = read_warc_chunk(Path(path), chunk, source)
+    return AnalysedChunk(pages=[page.model_copy(update={"html": ""}) for page in pages],
+                         articles=_analyse_chunk(pages, threshold))
 
 
 # A worker is replaced after this many calls (~2,000 pages): parsers' caches and heap
@@ -60,7 +84,7 @@ def make_pool(workers: int | None = None) -> Executor:
                                max_tasks_per_child=WORKER_MAX_TASKS, initializer=_leave_signals_to_the_parent)
 
 
-def _ready() -> None:
+def worker_ready() -> None:
     """Import what analysis needs (trafilatura, lxml) before the first batch. Not
     datasketch (it imports scipy, 80 MB in every worker, bench/README.md), nor the language
     model (64 MB each): both serve every page from the main process."""
@@ -72,7 +96,7 @@ def _ready() -> None:
 def warm_up(pool: Executor) -> None:
     """Start every worker now rather than on the first batch."""
     for _ in range(getattr(pool, "_max_workers", 1)):
-        pool.submit(_ready)
+        pool.submit(worker_ready)
 
 
 # Pages per worker call: small enough that both workers finish a batch together, large

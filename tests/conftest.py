@@ -172,3 +172,12 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the whole session (DuckLake catalogs), stopped after it."""
+    from tests.postgres import PostgresServer
+
+    with PostgresServer() as server:
+        yield server

@@ -26,13 +26,14 @@ def test_entrypoints_import_and_parameters_match_the_flow():
 
 def test_schedules_follow_the_configuration_and_runs_never_overlap():
     by_name = {d["name"]: d for d in deployments()}
-    assert set(by_name) == {"hkai-poll", "hkai-ingest"}
+    assert set(by_name) == {"hkai-poll", "hkai-ingest", "hkai-backfill"}
     schedule = load_config(PROJECT / "hkai.yaml").schedule
     # The worker's tick is the shortest interval a source may have: a due source waits no longer.
     assert by_name["hkai-poll"]["schedules"][0]["interval"] == schedule.min_interval_s
     assert by_name["hkai-ingest"]["schedules"][0]["interval"] == schedule.interval_minutes * 60
-    for deployment in by_name.values():
-        assert deployment["concurrency_limit"]["limit"] == 1
+    for name in ("hkai-poll", "hkai-ingest"):
+        assert by_name[name]["concurrency_limit"]["limit"] == 1
+    assert not by_name["hkai-backfill"].get("schedules")  # started by hand, with its paths
 
 
 def test_every_cli_command_is_documented_in_the_readme():

@@ -10,7 +10,7 @@ import pytest
 
 from schemas.exchange import DocumentKind, ExchangeApplication, ExchangeDocument
 from schemas.records import Article, Entity, ListingStage
-from tasks.listings.registry import NameIndex, Registry, ai_signals, name_core, name_key, strip_markers
+from tasks.listings.registry import NameIndex, Registry, ai_signals, merge_issuer, name_core, name_key, strip_markers
 
 NOW = datetime(2026, 2, 3, 9, 0, tzinfo=timezone.utc)
 
@@ -206,3 +206,40 @@ def test_news_names_become_aliases_unless_they_are_the_name_itself():
     issuer = registry.note_news("sehk-1001", ["Zhipu AI", "Knowledge Atlas Technology", "Zhipu AI"], "a9", NOW)
     assert issuer.aliases == ["Zhipu AI"] and issuer.is_ai and issuer.ai_evidence == ["news: a9"]
     assert registry.resolve("ZHIPU") == "sehk-1001"
+
+
+def test_a_copy_takes_changes_without_touching_the_original():
+    registry = Registry()
+    registry.record_application(application(1001, "Quill Robotics Co., Ltd.", "羽毛機器人有限公司"), NOW)
+    registry.mark_saved()
+    assert registry.resolve("Quill Robotics") == "sehk-1001"  # its name index is built
+    copy = registry.copy()
+    copy.record_application(application(1002, "Lumen Compute Inc.", "流明算力有限公司"), NOW)
+    copy.note_news("sehk-1001", ["Quill"], "a1", NOW)
+    assert copy.resolve("Lumen Compute") == "sehk-1002" and copy.issuers["sehk-1001"].aliases == ["Quill"]
+    assert [i.issuer_id for i in copy.changed()] == ["sehk-1001", "sehk-1002"]
+    assert registry.resolve("Lumen Compute") is None and "sehk-1002" not in registry.issuers
+    assert registry.issuers["sehk-1001"].aliases == [] and registry.changed() == []
+
+
+def test_a_change_merges_with_what_another_writer_saved_meanwhile():
+    registry = Registry()
+    base, _ = registry.record_application(application(1001, "Quill Robotics Co., Ltd.", "羽毛機器人有限公司"), NOW)
+    registry.mark_saved()
+    # This writer learns a name from the news; another writer, meanwhile, saw it list.
+    ours = registry.note_news("sehk-1001", ["Quill"], "a1", NOW.replace(hour=10))
+    theirs = base.model_copy(update={"status": "LT", "stock_code": "02513", "has_phip": True,
+                                     "aliases": ["QR"], "updated_at": NOW.replace(hour=11)})
+    ((before, after),) = registry.changes()
+    assert (before, after) == (base, ours)
+    merged = merge_issuer(before, after, theirs)
+    assert (merged.status, merged.stock_code, merged.has_phip) == ("LT", "02513", True)  # theirs: we did not change them
+    assert merged.aliases == ["QR", "Quill"] and "news: a1" in merged.ai_evidence and merged.is_ai
+    assert merged.first_seen_at == base.first_seen_at and merged.updated_at == NOW.replace(hour=11)
+    # Nobody else wrote it: ours as it is. A row new to us but stored by another: ours, lists joined.
+    assert merge_issuer(before, after, base) == after
+    assert merge_issuer(None, after, theirs).status == "A" and merge_issuer(None, after, theirs).aliases == ["QR", "Quill"]
+    assert registry.resolve("QR") is None  # builds the name index
+    registry.mark_saved([merged])
+    assert registry.issuers["sehk-1001"] == merged and registry.changes() == []
+    assert registry.resolve("QR") == "sehk-1001"  # the other writer's name, now indexed too

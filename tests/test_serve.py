@@ -154,14 +154,16 @@ def test_sources_are_polled_on_their_own_and_a_slow_one_delays_nobody(site, conf
     assert latest == [("new", 1, 1)]
 
 
-def test_due_times_survive_a_restart(tmp_path):
+@pytest.mark.parametrize("backend", ["file", "lake"])
+def test_due_times_survive_a_restart(tmp_path, backend):
     """What serve starts from: the due time each source's last poll stored, unless the
-    configuration now asks for an earlier one; a source never polled is due at once."""
+    configuration now asks for an earlier one; a source never polled is due at once. The
+    same on a DuckDB file and a DuckLake."""
     from datetime import datetime, timedelta, timezone
 
     from flows.serve import due_times
     from flows.stages import RunContext
-    from schemas.config import parse_config
+    from schemas.config import DuckLakeWarehouse, parse_config
     from schemas.polls import Poll, PollOutcome
     from tasks.acquire.schedule import SourcePolicy, decide
     from warehouse import polls
@@ -169,8 +171,10 @@ def test_due_times_survive_a_restart(tmp_path):
 
     def service(sources: list[dict]) -> RunContext:
         config = parse_config({"sources": sources, "schedule": {"min_interval_s": 60, "max_interval_s": 3600}})
-        run = RunContext(config, tmp_path / "hkai.duckdb")
-        run.warehouse = Warehouse(run.warehouse_path)
+        target = (tmp_path / "hkai.duckdb" if backend == "file"
+                  else DuckLakeWarehouse(ducklake=f"sqlite:{tmp_path / 'lake.sqlite'}"))
+        run = RunContext(config, target)
+        run.warehouse = Warehouse(run.target)
         return run
 
     polled_at = datetime.now(timezone.utc) - timedelta(minutes=10)
@@ -223,3 +227,36 @@ def test_a_stop_request_ends_a_poll_after_the_batch_in_hand(site, config_file, p
     batches = fetch_while_stopping()
     assert [len(b.pages) for b in batches] == [2, 2] and run.interrupted
     assert {path for path in site.hits if path.startswith("/news/")} == {f"/news/{k}.html" for k in range(4)}
+
+
+def test_two_serves_share_one_ducklake_each_polling_its_own_sources(site, tmp_path, postgres, prefect_settings):
+    """A team's set-up: two `hkai serve` on different sources write one lake with a
+    PostgreSQL catalog at the same time (no writer lock holds either back); each one's
+    articles, polls and runs are there once, and `next_polls` shows both sources."""
+    from schemas.config import DuckLakeWarehouse
+    from tests.conftest import write_config
+    from warehouse.db import Warehouse
+
+    lake = {"ducklake": postgres.new_catalog(), "data_path": str(tmp_path / "lake-data")}
+    Warehouse(DuckLakeWarehouse(**lake)).close()  # created once: both serves then attach it
+    configs = []
+    for name in ("harbour", "kowloon"):
+        site.add_article(f"/{name}/ferry.html", f"{name.title()} ferry timetable changes", PARAGRAPHS)
+        feed = site.add_feed(f"/{name}.xml", [("Ferry", f"/{name}/ferry.html")])
+        (tmp_path / name).mkdir()
+        configs.append(write_config(tmp_path / name / "hkai.yaml", [{"name": name, "kind": "feed", "url": feed}],
+                                    warehouse=lake, runner={"kind": "local", "workers": 1},
+                                    schedule={"min_interval_s": 0.5, "max_interval_s": 2}))
+    with serving(configs[0]) as first, serving(configs[1]) as second:
+        first.wait_for("harbour: 1 new articles")
+        second.wait_for("kowloon: 1 new articles")
+    check = Warehouse(DuckLakeWarehouse(**lake))
+    try:
+        assert check.query("SELECT source, count(*) FROM articles GROUP BY ALL ORDER BY 1") == [
+            ("harbour", 1), ("kowloon", 1)]
+        assert check.query("SELECT source FROM next_polls ORDER BY 1") == [("harbour",), ("kowloon",)]
+        polls = check.query("SELECT p.source, r.status FROM polls p JOIN runs r USING (run_id)")
+        assert polls and {status for _, status in polls} == {"completed"}
+        assert check.query("SELECT count(*) FROM polls WHERE outcome = 'new'") == [(2,)]
+    finally:
+        check.close()

@@ -8,17 +8,18 @@ its `company_id`); stage order is always the warehouse's `listing_stages.rank`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import duckdb
 
 from schemas.board import (HEALTHY_FETCH_OUTCOMES, SUCCESS_FETCH_OUTCOMES, Activity, ArticleSummary, Board,
                            BoardState, Change, CompanyListing, DailyCount, Evidence, RunInfo, SourceHealth,
                            SourceStatus, StageMark)
-from warehouse.db import WarehouseError, connect
+from schemas.config import DuckLakeWarehouse
+from warehouse.db import NoWarehouse, Target, WarehouseError, connect, describe, target_of
 
 # Days and times on the board are Hong Kong's: the market it follows and its readers.
 BOARD_TIMEZONE = "Asia/Hong_Kong"
@@ -30,21 +31,24 @@ EXCHANGE_SOURCE = "HKEXnews"  # how evidence from the exchange's own record is l
 READ_WAIT_S = 30.0  # how long to wait while an ingest holds the file
 
 
-def read_board(warehouse_path: str | Path, now: datetime | None = None, wait_s: float = READ_WAIT_S) -> Board:
-    """The board for the warehouse at `warehouse_path`; a missing or unreadable file gives a
-    Board whose state and message say so."""
+def read_board(warehouse: Target | str, now: datetime | None = None, wait_s: float = READ_WAIT_S) -> Board:
+    """The board for the warehouse (a DuckDB file or a DuckLake); a missing or unreadable
+    one gives a Board whose state and message say so. Every section is read from one
+    snapshot, also while a lake's writers commit."""
     now = now or datetime.now(timezone.utc)
-    path = Path(warehouse_path)
-    if not path.exists():
-        return Board(generated_at=now, warehouse=str(path), timezone=BOARD_TIMEZONE, state=BoardState.MISSING,
-                     message=f"No warehouse at {path} yet: run `hkai ingest` to create it.")
+    target = warehouse if isinstance(warehouse, DuckLakeWarehouse) else target_of(warehouse)
+    name = describe(target)
     try:
-        con = connect(path, read_only=True, wait_s=wait_s)
+        con = connect(target, read_only=True, wait_s=wait_s)
+    except NoWarehouse:
+        return Board(generated_at=now, warehouse=name, timezone=BOARD_TIMEZONE, state=BoardState.MISSING,
+                     message=f"No warehouse at {name} yet: run `hkai ingest` to create it.")
     except WarehouseError as exc:
-        return Board(generated_at=now, warehouse=str(path), timezone=BOARD_TIMEZONE, state=BoardState.BROKEN,
+        return Board(generated_at=now, warehouse=name, timezone=BOARD_TIMEZONE, state=BoardState.BROKEN,
                      message=str(exc))
     try:
-        return load_board(con, str(path), now)
+        con.execute("BEGIN TRANSACTION")
+        return load_board(con, name, now)
     finally:
         con.close()
 
@@ -67,6 +71,10 @@ def load_board(con: duckdb.DuckDBPyConnection, warehouse: str, now: datetime) ->
             read()
         except duckdb.Error as exc:
             board.problems.append(f"{name}: {str(exc).splitlines()[0]}")
+            # A failed statement aborts the read transaction: the next sections get a new one.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            con.execute("BEGIN TRANSACTION")
 
     def listings_section() -> None:
         board.listings = listings(con)
@@ -108,7 +116,8 @@ def load_board(con: duckdb.DuckDBPyConnection, warehouse: str, now: datetime) ->
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_catalog = current_database() AND table_schema = 'main'").fetchall()}
 
 
 # -- listings ------------------------------------------------------------------------------

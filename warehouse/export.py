@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.db import LOCK_WAIT_S, connect
+from warehouse.db import LOCK_WAIT_S, Target, connect
 
 FORMATS = ("parquet", "csv")
 _COPY_OPTIONS = {
@@ -32,16 +32,17 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def export_warehouse(warehouse_path: str | Path, out_dir: str | Path, fmt: str,
+def export_warehouse(warehouse: Target | str, out_dir: str | Path, fmt: str,
                      wait_s: float = LOCK_WAIT_S) -> list[ExportedFile]:
-    """Write every table and view of the warehouse to `out_dir` as `<name>.<fmt>`, replacing
-    files of the same name. One read transaction covers them all, so the files agree with
-    each other even while an ingest is writing; each file appears whole (a rename)."""
+    """Write every table and view of the warehouse (a DuckDB file or a DuckLake's latest
+    snapshot) to `out_dir` as `<name>.<fmt>`, replacing files of the same name. One read
+    transaction covers them all, so the files agree with each other even while an ingest
+    is writing; each file appears whole (a rename)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    con = connect(warehouse_path, read_only=True, wait_s=wait_s)
+    con = connect(warehouse, read_only=True, wait_s=wait_s)
     written = []
     try:
         con.execute("SET TimeZone = 'UTC'")  # CSV timestamps in UTC, whatever the machine's zone

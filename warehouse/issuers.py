@@ -1,5 +1,6 @@
 """The issuers registry and the exchange's list files: the rows behind `issuers`,
-`issuer_documents` and `exchange_files`."""
+`issuer_documents` and `exchange_files`. Writes run in the caller's `wh.write` and use
+warehouse/rows.py, so they hold on a DuckDB file and a DuckLake alike (warehouse/db.py)."""
 
 from __future__ import annotations
 
@@ -10,43 +11,56 @@ import duckdb
 
 from schemas.exchange import ExchangeApplication, ExchangeFileResult, ExchangeFileState, Issuer
 from warehouse.db import Warehouse
+from warehouse.rows import insert_new, upsert
 
-ISSUER_TYPES = {
-    "issuer_id": "VARCHAR", "hkex_id": "BIGINT", "board": "VARCHAR", "name_en": "VARCHAR",
-    "name_zh": "VARCHAR", "markers": "VARCHAR[]", "status": "VARCHAR", "stock_code": "VARCHAR",
-    "first_filed_on": "DATE", "closed_on": "DATE", "has_phip": "BOOLEAN", "is_ai": "BOOLEAN",
-    "ai_evidence": "VARCHAR[]", "aliases": "VARCHAR[]", "company_id": "VARCHAR", "refiled_from": "VARCHAR",
-    "first_seen_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ",
-}  # the columns of issuers, with their types
-ISSUER_COLUMNS = tuple(ISSUER_TYPES)
-
-
-def _insert_columns(con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], rows: list[tuple],
-                    conflict: str) -> None:
-    """Insert rows column-wise: one statement with one typed list per column (a statement
-    per row costs ~1 ms each in DuckDB)."""
-    if not rows:
-        return
-    columns = list(types)
-    selects = ", ".join(f"unnest(?::{types[c]}[])" for c in columns)
-    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selects} {conflict}",
-                [list(values) for values in zip(*rows)])
+# The columns of issuers, in the order rows are written.
+ISSUER_COLUMNS = ("issuer_id", "hkex_id", "board", "name_en", "name_zh", "markers", "status", "stock_code",
+                  "first_filed_on", "closed_on", "has_phip", "is_ai", "ai_evidence", "aliases", "company_id",
+                  "refiled_from", "first_seen_at", "updated_at")
+DOCUMENT_COLUMNS = ("issuer_id", "url", "doc_type", "sub_type", "doc_date", "kind", "language", "first_seen_at")
+FILE_COLUMNS = ("source", "file", "url", "etag", "last_modified", "generated_at", "records", "read_at", "checked_at",
+                "last_error")
 
 
 # -- issuers ---------------------------------------------------------------------------
 
+def _issuer(row: tuple) -> Issuer:
+    values = dict(zip(ISSUER_COLUMNS, row))
+    for column in ("markers", "ai_evidence", "aliases"):  # NULL on a lake for rows that predate a write
+        values[column] = values[column] or []
+    return Issuer(**values)
+
+
 def load_issuers(wh: Warehouse) -> list[Issuer]:
     """Every issuer, oldest application first."""
-    with wh.session() as con:
-        rows = con.execute(f"SELECT {', '.join(ISSUER_COLUMNS)} FROM issuers ORDER BY hkex_id").fetchall()
-    return [Issuer(**dict(zip(ISSUER_COLUMNS, row))) for row in rows]
+    rows = wh.query(f"SELECT {', '.join(ISSUER_COLUMNS)} FROM issuers ORDER BY hkex_id")
+    return [_issuer(row) for row in rows]
+
+
+def stored_issuers(con: duckdb.DuckDBPyConnection, issuer_ids: list[str]) -> dict[str, Issuer]:
+    """The stored rows of these issuers, as the caller's transaction sees them."""
+    if not issuer_ids:
+        return {}
+    rows = con.execute(f"SELECT {', '.join(ISSUER_COLUMNS)} FROM issuers"
+                       " WHERE issuer_id IN (SELECT unnest(?::VARCHAR[]))", [issuer_ids]).fetchall()
+    return {row[0]: _issuer(row) for row in rows}
 
 
 def save_issuers(con: duckdb.DuckDBPyConnection, issuers: Iterable[Issuer]) -> None:
-    """Insert or replace the given issuers (the registry hands over only what changed)."""
-    rows = [tuple(getattr(i, c) for c in ISSUER_COLUMNS) for i in issuers]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in ISSUER_COLUMNS if c not in ("issuer_id", "first_seen_at"))
-    _insert_columns(con, "issuers", ISSUER_TYPES, rows, f"ON CONFLICT (issuer_id) DO UPDATE SET {updates}")
+    """Make these the stored rows of their issuers (the registry hands over only what
+    changed); a stored row's `first_seen_at` is kept when it is earlier."""
+    issuers = list(issuers)
+    if not issuers:
+        return
+    first_seen = {issuer_id: issuer.first_seen_at
+                  for issuer_id, issuer in stored_issuers(con, [i.issuer_id for i in issuers]).items()}
+    rows = []
+    for issuer in issuers:
+        earlier = first_seen.get(issuer.issuer_id)
+        if earlier is not None and (issuer.first_seen_at is None or earlier < issuer.first_seen_at):
+            issuer = issuer.model_copy(update={"first_seen_at": earlier})
+        rows.append(tuple(getattr(issuer, c) for c in ISSUER_COLUMNS))
+    upsert(con, "issuers", ("issuer_id",), ISSUER_COLUMNS, rows)
 
 
 def save_documents(con: duckdb.DuckDBPyConnection, applications: Iterable[tuple[str, ExchangeApplication]],
@@ -54,9 +68,7 @@ def save_documents(con: duckdb.DuckDBPyConnection, applications: Iterable[tuple[
     """Every document of the given (issuer_id, application) pairs not stored yet."""
     rows = [(issuer_id, d.url, d.doc_type, d.sub_type, d.doc_date, str(d.kind), d.language, now)
             for issuer_id, app in applications for d in app.documents]
-    types = {"issuer_id": "VARCHAR", "url": "VARCHAR", "doc_type": "VARCHAR", "sub_type": "VARCHAR",
-             "doc_date": "DATE", "kind": "VARCHAR", "language": "VARCHAR", "first_seen_at": "TIMESTAMPTZ"}
-    _insert_columns(con, "issuer_documents", types, rows, "ON CONFLICT DO NOTHING")
+    insert_new(con, "issuer_documents", ("issuer_id", "url", "language"), DOCUMENT_COLUMNS, rows)
 
 
 # -- the list files ----------------------------------------------------------------------
@@ -72,29 +84,29 @@ def exchange_file_states(wh: Warehouse, source: str) -> dict[str, ExchangeFileSt
 
 def save_exchange_files(con: duckdb.DuckDBPyConnection, results: list[ExchangeFileResult], now: datetime) -> None:
     """One row per file: its new validators and parse time when it parsed, else why not."""
+    if not results:
+        return
+    stored = {(source, file): row for source, file, *row in con.execute(
+        f"SELECT {', '.join(FILE_COLUMNS)} FROM exchange_files WHERE source IN (SELECT unnest(?::VARCHAR[]))",
+        [sorted({r.file.source for r in results})]).fetchall()}
+    rows = []
     for result in results:
         f = result.file
         problem = result.error or ("; ".join(result.problems) if result.problems else None)
+        before = stored.get((f.source, f.name))
         if result.state is not None:
             s = result.state
-            con.execute(
-                "INSERT INTO exchange_files (source, file, url, etag, last_modified, generated_at, records, read_at,"
-                " checked_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (source, file) DO UPDATE SET url = excluded.url, etag = excluded.etag,"
-                " last_modified = excluded.last_modified, generated_at = excluded.generated_at,"
-                " records = excluded.records, read_at = excluded.read_at, checked_at = excluded.checked_at,"
-                " last_error = excluded.last_error",
-                [f.source, f.name, f.url, s.etag, s.last_modified, s.generated_at, len(result.records), now, now,
-                 problem and problem[:2000]])
+            rows.append((f.source, f.name, f.url, s.etag, s.last_modified, s.generated_at, len(result.records), now,
+                         now, problem and problem[:2000]))
         elif result.unchanged:
             # Same content as last time: its record problems, if any, still stand.
-            con.execute("UPDATE exchange_files SET checked_at = ? WHERE source = ? AND file = ?",
-                        [now, f.source, f.name])
+            if before is not None:
+                rows.append((f.source, f.name, *before[:6], now, before[7]))
         else:
             # Unusable: its validators go, so the next poll asks for the whole file again
-            # (a server may well answer a truncated file's ETag with 304).
-            con.execute(
-                "INSERT INTO exchange_files (source, file, url, checked_at, last_error) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (source, file) DO UPDATE SET url = excluded.url, etag = NULL, last_modified = NULL,"
-                " checked_at = excluded.checked_at, last_error = excluded.last_error",
-                [f.source, f.name, f.url, now, (problem or "unusable")[:2000]])
+            # (a server may well answer a truncated file's ETag with 304). When it last
+            # parsed, and what, stay.
+            generated_at, records, read_at = before[3:6] if before is not None else (None, None, None)
+            rows.append((f.source, f.name, f.url, None, None, generated_at, records, read_at, now,
+                         (problem or "unusable")[:2000]))
+    upsert(con, "exchange_files", ("source", "file"), FILE_COLUMNS, rows)

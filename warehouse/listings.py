@@ -16,6 +16,7 @@ import duckdb
 
 from schemas.records import ListingEvent, StageChange
 from warehouse.db import Warehouse
+from warehouse.rows import insert_new
 
 
 def idempotency_key(event_id: str, channel_label: str) -> str:
@@ -23,14 +24,10 @@ def idempotency_key(event_id: str, channel_label: str) -> str:
     return hashlib.sha256(f"{event_id}\x1f{channel_label}".encode("utf-8")).hexdigest()[:32]
 
 
-EVENT_TYPES = {
-    "event_id": "VARCHAR", "company": "VARCHAR", "exchange": "VARCHAR", "stage": "VARCHAR", "stock_code": "VARCHAR",
-    "amount": "DOUBLE", "currency": "VARCHAR", "event_date": "TIMESTAMPTZ", "article_id": "VARCHAR",
-    "first_seen_at": "TIMESTAMPTZ", "evidence": "VARCHAR", "known": "BOOLEAN", "stale": "BOOLEAN",
-    "issuer_id": "VARCHAR", "origin": "VARCHAR", "confirmed_at": "TIMESTAMPTZ", "document_url": "VARCHAR",
-    "suppressed": "VARCHAR", "aliases": "VARCHAR[]",
-}  # the columns of listing_events this module reads and writes, with their types
-EVENT_COLUMNS = tuple(EVENT_TYPES)
+# The columns of listing_events this module reads and writes.
+EVENT_COLUMNS = ("event_id", "company", "exchange", "stage", "stock_code", "amount", "currency", "event_date",
+                 "article_id", "first_seen_at", "evidence", "known", "stale", "issuer_id", "origin", "confirmed_at",
+                 "document_url", "suppressed", "aliases")
 _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM listing_events"
 
 
@@ -74,25 +71,24 @@ def apply_changes(con: duckdb.DuckDBPyConnection, changes: list[StageChange], ch
                   now: datetime) -> None:
     """Write what the lifecycle decided (tasks/listings/lifecycle.py): new rows, rows a later
     sighting completed, and one pending alert per channel for each change that alerts.
-    Runs in the caller's open transaction, so the rows and their alerts commit together."""
+    Runs in the caller's `wh.write`, so the rows and their alerts commit together, exactly
+    once across writers (warehouse/db.py): the changes were decided on the rows this
+    transaction read, and a key written twice keeps its first row."""
     labels = list(dict.fromkeys(channel_labels))
     inserts = [_values(c.row) for c in changes if c.insert]
-    if inserts:
-        # Column-wise, one statement: a first poll of the exchange's lists inserts thousands.
-        selects = ", ".join(f"unnest(?::{EVENT_TYPES[c]}[])" for c in EVENT_COLUMNS)
-        con.execute(f"INSERT INTO listing_events ({', '.join(EVENT_COLUMNS)}) SELECT {selects}",
-                    [[row[c] for row in inserts] for c in EVENT_COLUMNS])
+    # Column-wise, one statement: a first poll of the exchange's lists inserts thousands.
+    insert_new(con, "listing_events", ("event_id",), EVENT_COLUMNS,
+               [tuple(row[c] for c in EVENT_COLUMNS) for row in inserts])
     sets = ", ".join(f"{c} = ?" for c in EVENT_COLUMNS if c != "event_id")
     for change in changes:
         if not change.insert:
             values = _values(change.row)
             con.execute(f"UPDATE listing_events SET {sets} WHERE event_id = ?",
                         [values[c] for c in EVENT_COLUMNS if c != "event_id"] + [change.row.event_id])
-    queued = [(c.row.event_id, label, idempotency_key(c.row.event_id, label), now)
-              for c in changes if c.alert for label in labels]
-    if queued:
-        con.executemany("INSERT INTO alert_outbox (event_id, channel, idempotency_key, status, enqueued_at)"
-                        " VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING", queued)
+    insert_new(con, "alert_outbox", ("event_id", "channel"),
+               ("event_id", "channel", "idempotency_key", "status", "enqueued_at"),
+               [(c.row.event_id, label, idempotency_key(c.row.event_id, label), "pending", now)
+                for c in changes if c.alert for label in labels])
 
 
 def _values(row: ListingEvent) -> dict:
@@ -143,30 +139,39 @@ def pending_alerts(wh: Warehouse) -> list[PendingAlert]:
 def claim_alert(wh: Warehouse, alert: PendingAlert, now: datetime, lease: timedelta) -> int | None:
     """Mark the row as being sent; the attempt number, or None when another run holds it
     (or its crashed claim is younger than the lease). A claim taken over from a crashed
-    attempt is recorded in `alerts` as interrupted."""
-    with wh.transaction() as con:
-        claimed = con.execute(
-            "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, claimed_at = ?"
-            " WHERE event_id = ? AND channel = ?"
-            " AND (status = 'pending' OR (status = 'sending' AND claimed_at <= ?))"
-            " RETURNING attempts",
-            [now, alert.event.event_id, alert.channel, now - lease],
+    attempt is recorded in `alerts` as interrupted. Two writers claiming the same row
+    conflict, and the one that runs again finds it claimed (warehouse/db.py)."""
+    def body(con: duckdb.DuckDBPyConnection) -> int | None:
+        row = con.execute(
+            "SELECT attempts FROM alert_outbox WHERE event_id = ? AND channel = ?"
+            " AND (status = 'pending' OR (status = 'sending' AND claimed_at <= ?))",
+            [alert.event.event_id, alert.channel, now - lease],
         ).fetchone()
-        if claimed and alert.status == "sending":
+        if row is None:
+            return None
+        attempt = row[0] + 1
+        con.execute(
+            "UPDATE alert_outbox SET status = 'sending', attempts = ?, claimed_at = ? WHERE event_id = ? AND channel = ?",
+            [attempt, now, alert.event.event_id, alert.channel],
+        )
+        if alert.status == "sending":
             con.execute(
                 "INSERT INTO alerts (event_id, channel, sent_at, status, error, attempt, recorded_at)"
                 " VALUES (?, ?, NULL, 'failed', ?, ?, ?)",
                 [alert.event.event_id, alert.channel, "interrupted: an earlier attempt recorded no outcome; "
-                 "resending with the same idempotency key", claimed[0] - 1, now],
+                 "resending with the same idempotency key", attempt - 1, now],
             )
-    return claimed[0] if claimed else None
+        return attempt
+
+    return wh.write(body)
 
 
 def record_alert_outcome(wh: Warehouse, alert: PendingAlert, attempt: int, error: str | None,
                          finished: datetime) -> None:
     """One row in `alerts` for the attempt; the outbox row becomes sent, or pending again."""
     sent = error is None
-    with wh.transaction() as con:
+
+    def body(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "INSERT INTO alerts (event_id, channel, sent_at, status, error, attempt, recorded_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -179,3 +184,5 @@ def record_alert_outcome(wh: Warehouse, alert: PendingAlert, attempt: int, error
             ["sent" if sent else "pending", finished if sent else None, error, alert.event.event_id,
              alert.channel],
         )
+
+    wh.write(body)

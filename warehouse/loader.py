@@ -1,15 +1,18 @@
-"""The one place records become rows. Every write is a batch inside one transaction."""
+"""The one place records become rows. Every write is a batch inside one transaction
+(`wh.write`), written with warehouse/rows.py so that it holds on a DuckLake too."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import duckdb
 
 from schemas.records import Article, Candidate, DiscoveryResult, Fetch, RunCounts, Seed, SourceState, UrlOutcome, UrlStatus
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, process_identity
+from warehouse.rows import insert_new, insert_rows, upsert
 
 # How long to wait before trying a URL again, by what happened last time.
 RETRY_BASE = timedelta(minutes=15)
@@ -27,48 +30,43 @@ ARTICLE_COLUMNS = (
 FETCH_COLUMNS = ("url", "source", "outcome", "status_code", "error", "bytes", "fetched_at", "final_url", "content_type")
 
 
-_column_types_cache: dict[str, dict[str, str]] = {}
-
-
-def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    """A table's column types, looked up once per process: every warehouse is migrated to
-    the same schema before it is written (warehouse/db.py)."""
-    if table not in _column_types_cache:
-        _column_types_cache[table] = dict(con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns"
-            " WHERE table_name = ? AND table_schema = current_schema()", [table]).fetchall())
-    return _column_types_cache[table]
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: Iterable[str], rows: list[tuple],
-            conflict: str = "") -> None:
-    """Insert rows column-wise: one statement whose parameters are one typed list per
-    column, unnested side by side. DuckDB's executemany runs the statement once per row
-    (it was 90% of load time in the profile in bench/README.md)."""
-    if not rows:
-        return
-    columns = tuple(columns)
-    types = _column_types(con, table)
-    selects = ", ".join(f"unnest(?::{types[c]}[])" for c in columns)
-    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selects} {conflict}",
-                [list(values) for values in zip(*rows)])
-
-
 # -- runs ----------------------------------------------------------------------------
 
 def start_run(wh: Warehouse, run_id: str, started_at: datetime, sweep: bool = True) -> None:
-    """A `running` row for the run; `sweep` first marks rows left running as interrupted
-    (by the first run of a writer: `hkai serve` runs its polls side by side)."""
-    with wh.transaction() as con:
+    """A `running` row for the run; `sweep` first marks rows a crash left running as
+    interrupted (by the first run of a writer: `hkai serve` runs its polls side by side)."""
+    host, pid = process_identity()
+
+    def body(con: duckdb.DuckDBPyConnection) -> None:
         if sweep:
-            interrupt_unfinished_runs(con)
-        con.execute("INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'running')",
-                    [run_id, started_at])
+            interrupt_unfinished_runs(con, wh.is_lake)
+        con.execute("INSERT INTO runs (run_id, started_at, status, host, pid) VALUES (?, ?, 'running', ?, ?)",
+                    [run_id, started_at, host, pid])
+
+    wh.write(body)
 
 
-def interrupt_unfinished_runs(con: duckdb.DuckDBPyConnection) -> None:
-    """A run still marked running was killed: no other writer can be active (see lock)."""
-    con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+def interrupt_unfinished_runs(con: duckdb.DuckDBPyConnection, shared: bool) -> None:
+    """Runs still marked running whose process died, marked interrupted: on a DuckDB file
+    every one (no other writer can be active, see the writer lock); on a shared DuckLake
+    (`shared`) only this host's whose process is gone."""
+    if not shared:
+        con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        return
+    host, _ = process_identity()
+    running = con.execute("SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?", [host]).fetchall()
+    dead = [run for run, run_pid in running if run_pid is None or not _process_alive(run_pid)]
+    con.execute("UPDATE runs SET status = 'interrupted' WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [dead])
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 COUNT_COLUMNS = tuple(k for k, f in RunCounts.model_fields.items() if f.annotation is int)
@@ -81,13 +79,12 @@ def finish_run(wh: Warehouse, run_id: str, finished_at: datetime, status: str, c
     serve` checkpoints when idle instead of after every poll."""
     sets = ", ".join(f"{c} = ?" for c in COUNT_COLUMNS)
     values = [getattr(counts, c) for c in COUNT_COLUMNS]
-    with wh.transaction() as con:
-        con.execute(
-            f"UPDATE runs SET finished_at = ?, status = ?, error = ?, by_source = ?, source_errors = ?, {sets}"
-            " WHERE run_id = ?",
-            [finished_at, status, error, json.dumps(counts.by_source), json.dumps(counts.source_errors),
-             *values, run_id],
-        )
+    wh.write(lambda con: con.execute(
+        f"UPDATE runs SET finished_at = ?, status = ?, error = ?, by_source = ?, source_errors = ?,"
+        f" write_conflicts = ?, longest_write_wait_s = ?, {sets} WHERE run_id = ?",
+        [finished_at, status, error, json.dumps(counts.by_source), json.dumps(counts.source_errors),
+         wh.conflicts, round(wh.longest_conflict_wait_s, 3), *values, run_id],
+    ))
     if checkpoint:
         wh.checkpoint()
 
@@ -107,15 +104,15 @@ def save_discovery(wh: Warehouse, run_id: str, results: list[DiscoveryResult], f
     though their feed then answers 304."""
     states = [r.state for r in results if r.state is not None and not r.unchanged]
     listed = {c.url: c.source for r in results for c in r.candidates}
-    with wh.transaction() as con:
+    def body(con: duckdb.DuckDBPyConnection) -> None:
         insert_fetches(con, run_id, fetches)
-        _insert(con, "url_state", ("url", "source", "status", "attempts", "last_attempt_at", "next_attempt_at"),
-                [(url, source, UrlStatus.PENDING, 0, now, now) for url, source in listed.items()],
-                "ON CONFLICT (url) DO NOTHING")
-        _insert(con, "source_state", ("source", "url", "etag", "last_modified", "checked_at"),
-                [(s.source, s.url, s.etag, s.last_modified, now) for s in states],
-                "ON CONFLICT (source) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
-                "last_modified = excluded.last_modified, checked_at = excluded.checked_at")
+        insert_new(con, "url_state", ("url",), ("url", "source", "status", "attempts", "last_attempt_at",
+                                                "next_attempt_at"),
+                   [(url, source, UrlStatus.PENDING, 0, now, now) for url, source in listed.items()])
+        upsert(con, "source_state", ("source",), ("source", "url", "etag", "last_modified", "checked_at"),
+               [(s.source, s.url, s.etag, s.last_modified, now) for s in states])
+
+    wh.write(body)
 
 
 # -- incremental crawling ------------------------------------------------------------
@@ -175,12 +172,9 @@ def record_url_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[UrlOutcom
     for o in latest.values():
         n = 0 if o.status == UrlStatus.STORED else attempts.get(o.url, 0) + 1
         rows.append((o.url, o.source, o.status, n, o.error, now, next_attempt(o.status, n, now), o.article_id))
-    _insert(con, "url_state",
-            ("url", "source", "status", "attempts", "last_error", "last_attempt_at", "next_attempt_at", "article_id"),
-            rows,
-            "ON CONFLICT (url) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, "
-            "last_error = excluded.last_error, last_attempt_at = excluded.last_attempt_at, "
-            "next_attempt_at = excluded.next_attempt_at, article_id = excluded.article_id")
+    upsert(con, "url_state", ("url",),
+           ("url", "source", "status", "attempts", "last_error", "last_attempt_at", "next_attempt_at", "article_id"),
+           rows)
 
 
 def stored_canonicals(wh: Warehouse, canonical_urls: list[str]) -> set[str]:
@@ -201,33 +195,36 @@ def seed_hashes(wh: Warehouse) -> dict[str, str]:
 
 def store_seeds(con: duckdb.DuckDBPyConnection, seeds: list[Seed]) -> None:
     """Upsert the seeds (a seed file that changed replaces its row)."""
-    _insert(con, "seeds", ("seed_id", "title", "text", "normalized_text", "content_hash"),
-            [(s.seed_id, s.title, s.text, s.normalized_text, s.content_hash) for s in seeds],
-            "ON CONFLICT (seed_id) DO UPDATE SET title = excluded.title, text = excluded.text, "
-            "normalized_text = excluded.normalized_text, content_hash = excluded.content_hash")
+    upsert(con, "seeds", ("seed_id",), ("seed_id", "title", "text", "normalized_text", "content_hash"),
+           [(s.seed_id, s.title, s.text, s.normalized_text, s.content_hash) for s in seeds])
 
 
 # -- batches -------------------------------------------------------------------------
 
 def insert_fetches(con: duckdb.DuckDBPyConnection, run_id: str, fetches: list[Fetch]) -> None:
-    _insert(con, "fetches", (*FETCH_COLUMNS, "run_id"),
-            [(*(getattr(f, c) for c in FETCH_COLUMNS), run_id) for f in fetches])
+    insert_rows(con, "fetches", (*FETCH_COLUMNS, "run_id"),
+                [(*(getattr(f, c) for c in FETCH_COLUMNS), run_id) for f in fetches])
 
 
 def insert_articles(con: duckdb.DuckDBPyConnection, run_id: str, articles: list[Article],
-                    replace: bool = False) -> None:
+                    replace: bool = False) -> list[Article]:
     """One row per canonical URL: the first stored wins and later variants are ignored,
-    unless `replace` (reprocessing the archive) overwrites the row and its entities."""
+    unless `replace` (reprocessing the archive) overwrites the row and its entities.
+    Returns the articles whose rows were written (another writer may have stored one)."""
     if replace and articles:
         ids = [a.article_id for a in articles]
         con.execute("DELETE FROM entities WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
         con.execute("DELETE FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
-    _insert(con, "articles", (*ARTICLE_COLUMNS, "run_id"),
-            [(*(getattr(a, c) for c in ARTICLE_COLUMNS), run_id) for a in articles],
-            "ON CONFLICT (article_id) DO NOTHING")
-    entity_rows = [
-        (a.article_id, e.label, e.text, e.normalized, e.start_char, e.end_char)
-        for a in articles for e in a.entities
-    ]
-    _insert(con, "entities", ("article_id", "label", "text", "normalized", "start_char", "end_char"),
-            entity_rows, "ON CONFLICT DO NOTHING")
+    columns = (*ARTICLE_COLUMNS, "run_id")
+    written = insert_new(con, "articles", ("article_id",), columns,
+                         [(*(getattr(a, c) for c in ARTICLE_COLUMNS), run_id) for a in articles])
+    new_ids = {row[0] for row in written}
+    stored = [a for a in articles if a.article_id in new_ids]
+    entity_rows = {
+        (a.article_id, e.start_char, e.end_char, e.label): (a.article_id, e.label, e.text, e.normalized, e.start_char,
+                                                            e.end_char)
+        for a in stored for e in a.entities
+    }
+    insert_rows(con, "entities", ("article_id", "label", "text", "normalized", "start_char", "end_char"),
+                list(entity_rows.values()))
+    return stored

@@ -1,4 +1,5 @@
-"""Poll history and due times: the `polls` table (migrations/030_polls.sql)."""
+"""Poll history and due times: the `polls` table (migrations/030_polls.sql). Rows are
+appended inside `wh.write` (warehouse/rows.py), so they hold on a DuckLake too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from schemas.polls import Observation, Poll, PollDecision, PollOutcome
 from warehouse.db import Warehouse
+from warehouse.rows import insert_rows
 
 POLL_COLUMNS = ("run_id", "source", "kind", "started_at", "finished_at", "outcome", "items_listed",
                 "items_new", "articles", "error")
@@ -32,8 +34,7 @@ def record_polls(wh: Warehouse, polls: list[Poll], decisions: list[PollDecision]
     if not rows:
         return
     columns = (*POLL_COLUMNS, *OBSERVATION_COLUMNS, *DECISION_COLUMNS)
-    with wh.transaction() as con:
-        con.executemany(f"INSERT INTO polls ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
+    wh.write(lambda con: insert_rows(con, "polls", columns, rows))
 
 
 def recent_polls(wh: Warehouse, sources: Iterable[str], limit: int) -> dict[str, list[Poll]]:

@@ -4,8 +4,8 @@ The extension builds an index over a whole table and cannot add to it; building 
 several seconds per thousand news articles on this 2-core machine (bench/board.py), so
 rebuilding after every run would cost minutes once the warehouse holds tens of thousands. The index is therefore
 kept in segments, as search engines do: a folder beside the warehouse (`hkai.search/` for
-`hkai.duckdb`) holds immutable segment files, each a DuckDB file with the extension's index
-over some articles, and `manifest.json` naming the current ones. An update indexes only the
+`hkai.duckdb`; for a DuckLake see below) holds immutable segment files, each a DuckDB file
+with the extension's index over some articles, and `manifest.json` naming the current ones. An update indexes only the
 articles no segment holds yet, as a new segment; segments of similar size are merged so
 there are only a few (logarithmically many). Queries score every segment with BM25 over
 collection-wide statistics, so the ranking is the one a single index would give.
@@ -13,6 +13,13 @@ collection-wide statistics, so the ranking is the one a single index would give.
 A reader never waits: segments never change, and the manifest is replaced in one rename.
 Updates take a lock on the folder. An article that changed or went away (reprocessing)
 makes the next update rebuild every segment.
+
+On a DuckLake the index is a cache on each machine that searches or ingests, built from
+the lake's articles: beside a SQLite catalog (`lake.search/` for `lake.sqlite`), or for a
+PostgreSQL catalog in the working directory, named after the database (`hkai.search/`).
+A shared data path may be an object store, where neither file locks nor renames hold, and
+segments read over the network would make every query slow; each machine's copy catches
+up with the lake at its next update. An update reads one snapshot of the lake.
 
 The extension comes from the `duckdb-extension-fts` package (the build for the pinned
 DuckDB) and is loaded from that file: nothing is downloaded at run time.
@@ -33,8 +40,9 @@ from pathlib import Path
 
 import duckdb
 
+from schemas.config import DuckLakeWarehouse
 from schemas.search import SearchHit, SearchIndexInfo
-from warehouse.db import LOCK_WAIT_S, WarehouseError, _is_lock_conflict
+from warehouse.db import LOCK_WAIT_S, NoWarehouse, Target, attach_read_only, companion_path, target_of
 
 INDEX_SUFFIX = ".search"
 MANIFEST = "manifest.json"
@@ -59,9 +67,13 @@ class SearchError(Exception):
     """Search cannot run: no extension, no warehouse, a query with no words."""
 
 
-def index_dir_for(warehouse_path: str | Path) -> Path:
-    path = Path(warehouse_path)
-    return path.with_name(path.stem + INDEX_SUFFIX)
+def index_dir_for(warehouse: Target | str) -> Path:
+    """Where the index of this warehouse lives on this machine (module docstring)."""
+    return companion_path(_target(warehouse), INDEX_SUFFIX)
+
+
+def _target(warehouse: Target | str) -> Target:
+    return warehouse if isinstance(warehouse, DuckLakeWarehouse) else target_of(warehouse)
 
 
 def _sql_string(value: object) -> str:
@@ -162,19 +174,12 @@ def _update_lock(index_dir: Path, wait: bool) -> Iterator[bool]:
 _FINGERPRINT = "count(*), coalesce(bit_xor(hash(article_id, title, content_hash)), 0)"
 
 
-def _attach_warehouse(con: duckdb.DuckDBPyConnection, warehouse_path: Path, wait_s: float) -> None:
-    """ATTACH the warehouse read-only as `wh`, waiting while a writer holds it (as connect() does)."""
-    deadline = time.monotonic() + wait_s
-    delay = 0.01
-    while True:
-        try:
-            con.execute(f"ATTACH {_sql_string(warehouse_path)} AS wh (READ_ONLY)")
-            return
-        except duckdb.Error as exc:
-            if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
-                raise WarehouseError(f"{warehouse_path}: cannot read articles: {str(exc).splitlines()[0]}") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+def _attach_warehouse(con: duckdb.DuckDBPyConnection, target: Target, wait_s: float) -> None:
+    """ATTACH the warehouse read-only as `wh` (waiting while a writer holds a file)."""
+    try:
+        attach_read_only(con, target, "wh", wait_s)
+    except NoWarehouse as exc:
+        raise SearchError(str(exc)) from None
 
 
 def _kept_segments(con: duckdb.DuckDBPyConnection, manifest: Manifest | None) -> list[Segment]:
@@ -206,16 +211,14 @@ def _write_segment(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         con.execute("DETACH seg")
 
 
-def update_index(warehouse_path: str | Path, index_dir: str | Path | None = None, wait_s: float = LOCK_WAIT_S,
+def update_index(warehouse: Target | str, index_dir: str | Path | None = None, wait_s: float = LOCK_WAIT_S,
                  wait_for_lock: bool = True) -> SearchIndexInfo | None:
     """Bring the index up to date with the warehouse's articles: index those no segment
     holds as a new segment, merging it with the newest segments while they are of similar
     size; rebuild every segment when an indexed article changed or went. Returns the
     index's state, or None when another update holds the lock and `wait_for_lock` is off."""
-    warehouse_path = Path(warehouse_path)
-    if not warehouse_path.exists():
-        raise SearchError(f"{warehouse_path}: no warehouse here yet (run `hkai ingest` first)")
-    index_dir = Path(index_dir) if index_dir else index_dir_for(warehouse_path)
+    target = _target(warehouse)
+    index_dir = Path(index_dir) if index_dir else index_dir_for(target)
     started = time.perf_counter()
     with _update_lock(index_dir, wait_for_lock) as locked:
         if not locked:
@@ -232,7 +235,7 @@ def update_index(warehouse_path: str | Path, index_dir: str | Path | None = None
             con.execute(f"SET memory_limit = '{INDEX_MEMORY_LIMIT}'")
             con.execute(f"SET temp_directory = {_sql_string(index_dir / '.spill')}")
             load_fts(con)
-            _attach_warehouse(con, warehouse_path, wait_s)
+            _attach_warehouse(con, target, wait_s)
             total, fingerprint = con.execute(f"SELECT {_FINGERPRINT} FROM wh.articles").fetchone()
             if manifest is not None and (manifest.articles, manifest.fingerprint) == (total, int(fingerprint)):
                 return index_info(index_dir)  # nothing new
@@ -241,6 +244,9 @@ def update_index(warehouse_path: str | Path, index_dir: str | Path | None = None
                 con.execute(f"ATTACH {_sql_string(index_dir / segment.file)} AS s{i} (READ_ONLY)")
                 con.execute(f"INSERT INTO covered SELECT name, ? FROM s{i}.fts_main_docs.docs", [segment.file])
                 con.execute(f"DETACH s{i}")
+            # One snapshot for the reads of the articles that decide what is indexed: a
+            # lake's writers may commit meanwhile.
+            con.execute("BEGIN TRANSACTION")
             kept = _kept_segments(con, manifest)
             pending = con.execute(
                 "SELECT count(*) FROM wh.articles WHERE article_id NOT IN "
@@ -258,6 +264,7 @@ def update_index(warehouse_path: str | Path, index_dir: str | Path | None = None
             """, [[s.file for s in kept]])
             added_count, added_fingerprint = con.execute(
                 f"SELECT {_FINGERPRINT} FROM wh.articles SEMI JOIN docs USING (article_id)").fetchone()
+            con.execute("COMMIT")
             con.execute("DETACH wh")
             segments = list(kept)
             if added_count:
@@ -379,24 +386,22 @@ class Found:
     index: SearchIndexInfo | None
 
 
-def search(warehouse_path: str | Path, query: str, limit: int = 10, wait_s: float = LOCK_WAIT_S,
+def search(warehouse: Target | str, query: str, limit: int = 10, wait_s: float = LOCK_WAIT_S,
            index_dir: str | Path | None = None) -> Found:
     """The best `limit` articles for `query` (all its words must occur; titles weigh
     extra). Brings the index up to date first, unless another update is under way (then
     it searches the index as it stands)."""
-    warehouse_path = Path(warehouse_path)
-    if not warehouse_path.exists():
-        raise SearchError(f"{warehouse_path}: no warehouse here yet (run `hkai ingest` first)")
-    index_dir = Path(index_dir) if index_dir else index_dir_for(warehouse_path)
+    target = _target(warehouse)
+    index_dir = Path(index_dir) if index_dir else index_dir_for(target)
     con = duckdb.connect()
     try:
         load_fts(con)
         words, stems = _query_words(con, query)
-        _attach_warehouse(con, warehouse_path, wait_s)
+        _attach_warehouse(con, target, wait_s)
         total, fingerprint = con.execute(f"SELECT {_FINGERPRINT} FROM wh.articles").fetchone()
         manifest = read_manifest(index_dir)
         if manifest is None or (manifest.articles, manifest.fingerprint) != (total, int(fingerprint)):
-            update_index(warehouse_path, index_dir, wait_s, wait_for_lock=False)
+            update_index(target, index_dir, wait_s, wait_for_lock=False)
         manifest = _attach_segments(con, index_dir)
         if manifest is None or not manifest.segments:
             return Found([], stems, index_info(index_dir))

@@ -10,7 +10,8 @@ from schemas.records import Signatures
 
 
 def load_signatures(con: duckdb.DuckDBPyConnection) -> Signatures:
-    """Every stored signature. Three column scans in one snapshot; DuckDB keeps scan order
+    """Every stored signature. Three column scans in one snapshot (call it inside one
+    transaction: `wh.read(load_signatures)`); DuckDB keeps scan order
     (preserve_insertion_order), so the rows line up across them."""
     rows = con.execute("SELECT doc_id, is_seed, content_hash, hash64 FROM dedup_signatures").fetchnumpy()
     n = len(rows["doc_id"])
@@ -30,8 +31,9 @@ def load_signatures(con: duckdb.DuckDBPyConnection) -> Signatures:
 
 
 def save_signatures(con: duckdb.DuckDBPyConnection, signatures: Signatures) -> int:
-    """Upsert the rows inside the caller's transaction (a document saved again is updated,
-    not duplicated). Returns how many were written."""
+    """Upsert the rows inside the caller's transaction (a document saved again replaces its
+    row, not duplicated: delete then insert, as on a DuckLake, warehouse/rows.py). Returns
+    how many were written."""
     n = len(signatures)
     if not n:
         return 0
@@ -51,6 +53,8 @@ def save_signatures(con: duckdb.DuckDBPyConnection, signatures: Signatures) -> i
                          for row in np.ascontiguousarray(signatures.sig8).view(np.uint64).tolist()),
         "minhash": signatures.minhash.astype("<u4").tobytes().hex(),
     }
+    con.execute("DELETE FROM dedup_signatures WHERE doc_id IN (SELECT unnest(string_split($doc_id, chr(31))))",
+                {"doc_id": columns["doc_id"]})
     con.execute(
         f"""
         INSERT INTO dedup_signatures BY NAME
@@ -58,16 +62,16 @@ def save_signatures(con: duckdb.DuckDBPyConnection, signatures: Signatures) -> i
             SELECT string_split($doc_id, chr(31)) AS doc_id, string_split($is_seed, ',') AS is_seed,
                    string_split($content_hash, ',') AS content_hash, string_split($hash64, ',') AS hash64,
                    string_split($bands, ';') AS bands, string_split($sig8, ';') AS sig8
+        ), numbered AS (
+            SELECT doc_id[i] AS doc_id, is_seed[i]::BOOLEAN AS is_seed, content_hash[i] AS content_hash,
+                   hash64[i]::UBIGINT AS hash64, string_split(bands[i], ',')::UINTEGER[{bands_per_doc}] AS bands,
+                   string_split(sig8[i], ',')::UBIGINT[{sig8_words}] AS sig8,
+                   unhex(substring($minhash, (i - 1) * {minhash_hex} + 1, {minhash_hex})) AS minhash,
+                   now() AS added_at, i
+            FROM incoming, range(1, len(incoming.doc_id) + 1) AS rows(i)
         )
-        SELECT doc_id[i] AS doc_id, is_seed[i]::BOOLEAN AS is_seed, content_hash[i] AS content_hash,
-               hash64[i]::UBIGINT AS hash64, string_split(bands[i], ',')::UINTEGER[{bands_per_doc}] AS bands,
-               string_split(sig8[i], ',')::UBIGINT[{sig8_words}] AS sig8,
-               unhex(substring($minhash, (i - 1) * {minhash_hex} + 1, {minhash_hex})) AS minhash,
-               now() AS added_at
-        FROM incoming, range(1, len(incoming.doc_id) + 1) AS rows(i)
-        ON CONFLICT (doc_id) DO UPDATE SET
-            is_seed = excluded.is_seed, content_hash = excluded.content_hash, hash64 = excluded.hash64,
-            bands = excluded.bands, sig8 = excluded.sig8, minhash = excluded.minhash, added_at = excluded.added_at
+        -- A document listed twice in one batch: its last row, as an update would leave it.
+        SELECT * EXCLUDE (i) FROM numbered QUALIFY i = max(i) OVER (PARTITION BY doc_id)
         """,
         columns,
     )

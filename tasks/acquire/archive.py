@@ -1,8 +1,10 @@
 """The raw archive: every successful response kept as compressed WARC (warcio), and WARC
-files read back as pages, for `kind: warc` backfills and `hkai reprocess`."""
+files read back as pages: whole, for `kind: warc` sources and `hkai reprocess`, or in
+chunks that workers read on their own, for `hkai backfill`."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import zlib
 from collections.abc import Callable, Iterator
@@ -10,10 +12,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from schemas.records import Page
+from schemas.records import Page, WarcChunk, WarcIndex
 from tasks.acquire.fetch import FetchedBatch, Response, decode_html
 from tasks.acquire.urls import BadUrl, canonical_url
 from tasks.timestamps import parse_timestamp
@@ -99,6 +102,30 @@ class WarcArchive:
         self._handle.flush()
 
 
+def _page_url(record) -> str | None:
+    """The canonical URL of a record that holds an HTML page (a 2xx HTML response), else None."""
+    if record.rec_type != "response" or record.http_headers is None:
+        return None
+    status = record.http_headers.get_statuscode()
+    ctype = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+    if not status.startswith("2") or (ctype and ctype not in HTML_TYPES):
+        return None
+    try:
+        return canonical_url(record.rec_headers.get_header("WARC-Target-URI") or "")
+    except BadUrl:
+        return None
+
+
+def _page(record, url: str, source: str) -> Page:
+    body = record.content_stream().read()
+    return Page(
+        url=url, final_url=url, source=record.rec_headers.get_header("WARC-Source") or source,
+        html=decode_html(body, record.http_headers.get_header("Content-Type")),
+        fetched_at=parse_timestamp(record.rec_headers.get_header("WARC-Date")) or datetime.now(timezone.utc),
+        status_code=int(record.http_headers.get_statuscode()[:3]),
+    )
+
+
 def read_warc_pages(path: Path, source: str, batch_size: int,
                     progress: Callable[[int, int], None] | None = None) -> Iterator[FetchedBatch]:
     """HTML response records of a WARC file as pages, in batches (nothing is fetched).
@@ -107,24 +134,10 @@ def read_warc_pages(path: Path, source: str, batch_size: int,
     total = path.stat().st_size
     with open(path, "rb") as handle:
         for record in ArchiveIterator(handle):
-            if record.rec_type != "response" or record.http_headers is None:
+            url = _page_url(record)
+            if url is None:
                 continue
-            status = record.http_headers.get_statuscode()
-            ctype = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
-            if not status.startswith("2") or (ctype and ctype not in HTML_TYPES):
-                continue
-            target = record.rec_headers.get_header("WARC-Target-URI") or ""
-            try:
-                url = canonical_url(target)
-            except BadUrl:
-                continue
-            body = record.content_stream().read()
-            batch.pages.append(Page(
-                url=url, final_url=url, source=record.rec_headers.get_header("WARC-Source") or source,
-                html=decode_html(body, record.http_headers.get_header("Content-Type")),
-                fetched_at=parse_timestamp(record.rec_headers.get_header("WARC-Date")) or datetime.now(timezone.utc),
-                status_code=int(status[:3]),
-            ))
+            batch.pages.append(_page(record, url, source))
             if len(batch.pages) >= batch_size:
                 if progress:
                     progress(handle.tell(), total)
@@ -134,3 +147,70 @@ def read_warc_pages(path: Path, source: str, batch_size: int,
             progress(total, total)
     if batch.pages:
         yield batch
+
+
+# What reading a damaged or foreign file raises: warcio's own error, a broken gzip stream,
+# a file that ends mid-record.
+WARC_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError)
+
+
+def index_warc(path: Path, pages_per_chunk: int) -> WarcIndex:
+    """Split a WARC file into chunks of `pages_per_chunk` HTML pages, by the byte offset of
+    each chunk's first page, reading record headers only. A damaged file keeps the chunks
+    before the damage and says where it is."""
+    chunks: list[WarcChunk] = []
+    start, pages = 0, 0
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as handle:
+            records = ArchiveIterator(handle)
+            for record in records:
+                is_page = _page_url(record) is not None
+                records.read_to_end(record)
+                if not is_page:
+                    continue
+                if pages == 0:
+                    start = records.get_record_offset()
+                pages += 1
+                if pages == pages_per_chunk:
+                    chunks.append(WarcChunk(number=len(chunks), start_offset=start, pages=pages))
+                    pages = 0
+    except WARC_READ_ERRORS as exc:
+        where = chunks[-1].start_offset if chunks else 0
+        error = f"{path}: unreadable after byte {where}: {type(exc).__name__}: {_first_line(exc)}"
+    else:
+        # warcio stops without a word at a gzip member cut short or followed by garbage.
+        error = _gzip_damage(path) if path.name.endswith(".gz") else None
+    if pages:
+        chunks.append(WarcChunk(number=len(chunks), start_offset=start, pages=pages))
+    return WarcIndex(path=str(path), size=size, chunks=chunks, error=error)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
+def _gzip_damage(path: Path) -> str | None:
+    """Where a gzipped file stops being a sound gzip stream, or None if it is sound."""
+    with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
+        try:
+            while stream.read(1 << 20):
+                pass
+        except (EOFError, OSError, zlib.error) as exc:
+            return f"{path}: unreadable after byte {raw.tell()}: {type(exc).__name__}: {_first_line(exc)}"
+    return None
+
+
+def read_warc_chunk(path: Path, chunk: WarcChunk, source: str) -> list[Page]:
+    """The chunk's pages: the first `chunk.pages` HTML pages from its offset on."""
+    pages: list[Page] = []
+    with open(path, "rb") as handle:
+        handle.seek(chunk.start_offset)
+        for record in ArchiveIterator(handle):
+            url = _page_url(record)
+            if url is None:
+                continue
+            pages.append(_page(record, url, source))
+            if len(pages) == chunk.pages:
+                break
+    return pages

@@ -189,6 +189,13 @@ class NameIndex:
                 self._exact.setdefault(core, set()).add(ident)
                 self._cores["zh" if chinese else "en"].setdefault(core, set()).add(ident)
 
+    def copy(self) -> "NameIndex":
+        twin = NameIndex()
+        twin._exact = {key: set(ids) for key, ids in self._exact.items()}
+        twin._cores = {language: {core: set(ids) for core, ids in cores.items()}
+                       for language, cores in self._cores.items()}
+        return twin
+
     def match(self, name: str) -> str | None:
         """The one id the name stands for; None when none or several."""
         found = self.candidates(name)
@@ -291,9 +298,37 @@ def _day(value: datetime | date | None) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
+# Lists an issuer gathers from both sources: a merge keeps every writer's entries.
+_GATHERED = ("markers", "ai_evidence", "aliases")
+
+
+def merge_issuer(base: Issuer | None, ours: Issuer, theirs: Issuer | None) -> Issuer:
+    """Our change to an issuer applied to its row as stored now, which another writer of a
+    shared warehouse may have saved since we read `base` (a three-way merge): a field we
+    changed takes our value and one we did not keeps theirs; the lists keep both sides'
+    entries; `first_seen_at` is the earlier. Without another writer, `theirs` is `base`."""
+    if theirs is None or theirs == base:
+        return ours
+    values = {}
+    for field in Issuer.model_fields:
+        mine, stored = getattr(ours, field), getattr(theirs, field)
+        if field in _GATHERED:
+            values[field] = list(dict.fromkeys([*stored, *mine]))
+        elif base is not None and getattr(base, field) == mine:
+            values[field] = stored
+        else:
+            values[field] = mine
+    values["is_ai"] = bool(values["ai_evidence"])
+    values["has_phip"] = ours.has_phip or theirs.has_phip
+    values["first_seen_at"] = min((t for t in (ours.first_seen_at, theirs.first_seen_at) if t), default=None)
+    values["updated_at"] = max((t for t in (ours.updated_at, theirs.updated_at) if t), default=None)
+    return Issuer(**values)
+
+
 class Registry:
     """Every application the exchange's files have shown, by company, with an index of
-    their names. Held for a run; `changed()` are the issuers to save in the next batch."""
+    their names. Held for a run; `changes()` are the issuers to save in the next batch,
+    with each as it was before (to merge with what other writers saved meanwhile)."""
 
     def __init__(self, issuers: Iterable[Issuer] = ()):
         self.issuers: dict[str, Issuer] = {}
@@ -303,8 +338,21 @@ class Registry:
         self._names: NameIndex | None = None
         self._exact_names: dict[str, str] | None = None  # name key -> company_id: re-filings match strictly
         self._changed: set[str] = set()
+        self._base: dict[str, Issuer | None] = {}  # changed issuer -> as last loaded or saved
         for issuer in issuers:
             self._put(issuer)
+
+    def copy(self) -> "Registry":
+        """An independent registry with the same issuers and pending changes: a write that
+        may run again works on a copy, adopted once it commits."""
+        twin = Registry()
+        twin.issuers = dict(self.issuers)
+        twin.companies = {company: list(apps) for company, apps in self.companies.items()}
+        twin._names = self._names.copy() if self._names is not None else None
+        twin._exact_names = dict(self._exact_names) if self._exact_names is not None else None
+        twin._changed = set(self._changed)
+        twin._base = dict(self._base)
+        return twin
 
     def __len__(self) -> int:
         return len(self.issuers)
@@ -344,6 +392,8 @@ class Registry:
         if old is not None and old.model_dump(exclude={"updated_at"}) == issuer.model_dump(exclude={"updated_at"}):
             return old
         issuer = issuer.model_copy(update={"updated_at": now or issuer.updated_at})
+        if issuer.issuer_id not in self._changed:
+            self._base[issuer.issuer_id] = old
         self._put(issuer)
         self._changed.add(issuer.issuer_id)
         return issuer
@@ -352,8 +402,17 @@ class Registry:
     def changed(self) -> list[Issuer]:
         return [self.issuers[i] for i in sorted(self._changed)]
 
-    def mark_saved(self) -> None:
+    def changes(self) -> list[tuple[Issuer | None, Issuer]]:
+        """(as last loaded or saved, None when new; as now) for each changed issuer."""
+        return [(self._base.get(i), self.issuers[i]) for i in sorted(self._changed)]
+
+    def mark_saved(self, saved: Iterable[Issuer] = ()) -> None:
+        """After the commit: nothing is pending, and the rows as written (`saved`, merged
+        with other writers' changes) are the registry's."""
+        for issuer in saved:
+            self._put(issuer)
         self._changed.clear()
+        self._base.clear()
 
     # -- the exchange's record ------------------------------------------------------------
     def record_application(self, app: ExchangeApplication, now: datetime) -> tuple[Issuer, Issuer | None]:

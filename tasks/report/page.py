@@ -13,13 +13,15 @@ from zoneinfo import ZoneInfo
 
 from schemas.board import Board, BoardState
 from tasks.report.chart import NARROW, WIDE, articles_per_day_svg
+from warehouse.db import Target, home_dir, target_of
 
 REPORT_NAME = "report.html"
 
 
-def default_report_path(warehouse_path: str | Path) -> Path:
-    """Where `hkai report` writes when not told: report.html beside the warehouse."""
-    return Path(warehouse_path).parent / REPORT_NAME
+def default_report_path(warehouse: Target | str) -> Path:
+    """Where `hkai report` writes when not told: report.html beside the warehouse file or
+    a DuckLake's SQLite catalog; for a PostgreSQL catalog, in the working directory."""
+    return home_dir(target_of(warehouse) if isinstance(warehouse, (str, Path)) else warehouse) / REPORT_NAME
 
 
 @cache
@@ -81,13 +83,13 @@ def write_page(board: Board, out_path: str | Path) -> Path:
     return out
 
 
-def write_report(warehouse_path: str | Path, out_path: str | Path | None = None,
+def write_report(warehouse: Target | str, out_path: str | Path | None = None,
                  now: datetime | None = None) -> Board:
     """Read the board from the warehouse and write it as a page (default: report.html
     beside the warehouse). A missing or broken warehouse still gives a page, saying so;
     the returned Board's state tells the caller which."""
     from warehouse.board import read_board
 
-    board = read_board(warehouse_path, now=now)
-    write_page(board, out_path or default_report_path(warehouse_path))
+    board = read_board(warehouse, now=now)
+    write_page(board, out_path or default_report_path(warehouse))
     return board

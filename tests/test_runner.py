@@ -1,0 +1,80 @@
+"""The runner: the same pages analysed on the local process pool and on a real Dask
+LocalCluster give the same articles, the same pages without one, the same failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.config import DaskRunner, LocalRunner, parse_config
+from schemas.records import Page
+from tasks.acquire.archive import index_warc
+from tasks.acquire.urls import canonical_url
+from tasks.pool import analyse_warc_chunk, index_warc_file, submit_pages
+from tasks.runner import DaskExecutor, executor_workers, open_executor
+from tests.conftest import SHARED
+from tests.test_scale import aeb_pages, write_warc
+
+THRESHOLD = 0.5
+
+
+@pytest.fixture(scope="module")
+def executors():
+    """A local pool and a Dask LocalCluster, two workers each, for the whole module."""
+    with open_executor(LocalRunner(workers=2)) as local, open_executor(DaskRunner(kind="dask", workers=2)) as dask:
+        yield {"local": local, "dask": dask}
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[Page]:
+    if not (SHARED / "corpus" / "aeb").exists():
+        pytest.fail("the runner test reads ../shared/corpus/aeb")
+    from datetime import datetime, timezone
+
+    when = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    real = [Page(url=url, final_url=url, source="aeb", html=html.decode("utf-8", "replace"), fetched_at=when)
+            for url, html in aeb_pages(20)]
+    empty = Page(url="https://example.org/empty", final_url="https://example.org/empty", source="aeb",
+                 html="<html><body></body></html>", fetched_at=when)
+    return real[:10] + [empty] + real[10:]
+
+
+def _dumped(results) -> list:
+    return [None if a is None else a.model_dump() for a in results]
+
+
+def test_the_runner_section_of_the_configuration():
+    assert parse_config({}).runner == LocalRunner()
+    assert parse_config({"runner": {"kind": "dask", "workers": 2}}).runner.workers == 2
+    assert parse_config({"runner": {"kind": "dask", "address": "tcp://10.0.0.5:8786"}}).runner.address
+
+
+def test_pages_give_the_same_articles_on_the_local_pool_and_on_dask(executors, pages):
+    results = {}
+    for name, executor in executors.items():
+        futures = submit_pages(executor, pages, THRESHOLD)
+        results[name] = _dumped(article for future in futures for article in future.result())
+    assert results["local"] == results["dask"]
+    assert len(results["dask"]) == len(pages)
+    assert results["dask"][10] is None  # the page without an article, on both
+    assert sum(a is not None for a in results["dask"]) >= 18
+    assert isinstance(executors["dask"], DaskExecutor) and executor_workers(executors["dask"]) == 2
+
+
+def test_warc_chunks_and_damage_are_the_same_on_both(executors, tmp_path):
+    warc = write_warc(tmp_path / "crawl.warc.gz", aeb_pages(9))
+    damaged = tmp_path / "damaged.warc.gz"
+    damaged.write_bytes(warc.read_bytes()[: warc.stat().st_size // 2] + b"not gzip" * 100)
+    index = index_warc(warc, 4)
+    assert [c.pages for c in index.chunks] == [4, 4, 1] and index.error is None
+    for name, executor in executors.items():
+        indexed = executor.submit(index_warc_file, str(warc), 4).result()
+        assert indexed == index, name
+        broken = executor.submit(index_warc_file, str(damaged), 4).result()
+        assert broken.error and "unreadable after byte" in broken.error and broken.pages < 9
+    chunks = {name: executor.submit(analyse_warc_chunk, str(warc), index.chunks[1], "crawl", THRESHOLD).result()
+              for name, executor in executors.items()}
+    assert chunks["local"] == chunks["dask"]
+    expected = [canonical_url(url) for url, _ in aeb_pages(9)[4:8]]
+    assert [p.url for p in chunks["dask"].pages] == expected  # the file's pages 5 to 8
+    assert all(p.html == "" for p in chunks["dask"].pages)  # the HTML stays on the worker
+    assert len(chunks["dask"].articles) == 4
