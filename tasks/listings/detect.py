@@ -603,6 +603,8 @@ class _ArticleReader:
 def _dashed_list(span: Span, before: int) -> tuple[int, int] | None:
     """(first dash, second dash) token offsets of a list set off by dashes after a plural
     noun and before the stage phrase: "Three firms - A, B and C - made their debuts"."""
+    if not any(dash in span.text for dash in ("-", "\u2013", "\u2014")):
+        return None
     dashes = [t.i for t in span if t.i < before and t.text in ("-", "\u2013", "\u2014", "--")]
     if len(dashes) >= 2 and dashes[0] > span.start and span.doc[dashes[0] - 1].tag_ == "NNS":
         return dashes[0], dashes[1]
