@@ -6,8 +6,9 @@ returns ListingEvent records. An article is read sentence by sentence, the headl
 A stage phrase (tasks/listings/rules.py) yields an event when
 
 - it is reported, not planned, rumoured, negated, undone (a lapsed application, a
-  postponed hearing), historical (a date weeks back, "last year", an aside such as
-  "which listed in 2021") or a reference ("after Horizon's debut");
+  postponed hearing, a hearing recalled in a story of the listing postponed), historical
+  (a date weeks back, "last year", an aside such as "which listed in 2021") or a reference
+  ("after Horizon's debut");
 - it is about Hong Kong: the exchange named nearest to it is not the STAR Market, Nasdaq ...;
 - it belongs to a company (tasks/listings/mentions.py): the subject of its verb, the owner
   of its noun, or, for "it", "the company", "the chipmaker", the company the article was

@@ -292,7 +292,8 @@ HISTORY_DAYS = 60
 # "has shelved its planned listing after its application lapsed". The filing, hearing or
 # pricing the same story recalls is background to that news, whatever its date.
 UNDONE_LEDE = re.compile(
-    r"(?<!after )(?<!following )(?<!despite )(?<!to )\b(?:postpon\w*|delay(?:s|ed|ing)?|shelv(?:e|es|ed|ing)|scrap(?:s|ped)?|"
+    r"(?<!after )(?<!following )(?<!despite )(?<!to )"
+    r"\b(?:postpon\w*|delay(?:s|ed|ing)?|shelv(?:e|es|ed|ing)|scrap(?:s|ped)?|"
     r"call(?:s|ed)? off|put(?:s|ting)? (?:\w+ ){0,4}on hold|halt(?:s|ed)?|suspend(?:s|ed)?|abandon(?:s|ed)?|"
     r"pull(?:s|ed)? (?:the plug|(?:its|their) (?:\w+ ){0,3}(?:IPO|listing|float|offering)))\b"
     r"(?=.{0,80}\b(?:IPO|listing|float|offering|share sale)\b)", re.IGNORECASE)

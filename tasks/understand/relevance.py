@@ -74,8 +74,8 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
     # Chinese issuers' English names in Hong Kong listing news: "Kuaibu Technology landed on
     # HKEX" (machine-translated 科技; the line of business was in earlier stories). Counts
     # only in listing news on Hong Kong's exchange (see score_text), and only as a generic word.
-    ("ai:term:technology name", 0.3, r"\b(?!Hang\b|Seng\b)[A-Z][a-z]+ (?:Technology|Technologies|Tech)\b(?! (?:Index|index|stocks?|shares?))",
-     ("tech",)),
+    ("ai:term:technology name", 0.3, r"\b(?!Hang\b|Seng\b)[A-Z][a-z]+ (?:Technology|Technologies|Tech)\b"
+                                     r"(?! (?:Index|index|stocks?|shares?))", ("tech",)),
     ("ai:term:robotics name", 0.5, r"\b[A-Z][a-z]+ Robot(?:ics)?\b", ("robot",)),
     ("ai:term:autonomous driving", 1.0, r"\bautonomous(?:[ -]driving| vehicles?| trucks?| cars?| minibus(?:es)?| buses| bus| shuttles?| delivery|"
                                         r" mobility| parking)\b|\bself-driving\b|\bdriverless\b|\brobo-?taxis?\b|"
