@@ -182,7 +182,7 @@ def test_labelled_set_meets_the_floor(all_examples):
 
 
 @pytest.mark.parametrize("split, floor", [("dev", 0.97), ("test", 0.95), ("holdout", 0.95), ("holdout2", 0.95),
-                                               ("holdout3", 0.9)])
+                                               ("holdout3", 0.95), ("holdout4", 0.9)])
 def test_agreement_with_the_labelled_news_passages(split, floor):
     from bench.listings_eval import load_passages, passage_article
 
@@ -212,3 +212,36 @@ def test_every_match_of_a_term_contains_one_of_its_triggers(offline_examples):
         for text in texts:
             for match in compiled.finditer(text):
                 assert any(t in match.group(0).lower() for t in triggers), (name, match.group(0))
+
+
+def test_a_technology_name_in_hong_kong_listing_news_counts_and_elsewhere_does_not():
+    listing = scored("Lanrui Technology was listed on HKEX, closing up 15% on the first day",
+                     "On October 9, Lanrui Technology (03190.HK) was officially listed on the main board of the Hong "
+                     "Kong Stock Exchange. Net proceeds from the global offering were about HK$500 million.")
+    assert listing.is_relevant, (listing.relevance, listing.relevance_signals)
+    assert "ai:term:technology name" in listing.relevance_signals
+    no_listing = scored("Lanrui Technology opens Hong Kong office",
+                        "Lanrui Technology opened an office in Hong Kong on Thursday, it said.")
+    assert not no_listing.is_relevant
+    assert "ai:term:technology name" not in no_listing.relevance_signals
+    jeweller = scored("Jewellery chain Jinhua Technology debuts on HKEX",
+                      "Gold jewellery chain Jinhua Technology (03191.HK) was listed on the main board of the Hong Kong "
+                      "Stock Exchange on Monday, closing 3% higher on the first day.")
+    assert not jeweller.is_relevant, (jeweller.relevance, jeweller.relevance_signals)
+
+
+def test_shares_told_against_a_listing_are_market_news_in_hong_kong():
+    implied = scored("Robot maker's founder joins rich list after float",
+                     "Shares of Beisen Robotics have doubled since its debut in March, making its founder a "
+                     "billionaire, according to a wealth ranking published yesterday.")
+    assert implied.is_relevant, (implied.relevance, implied.relevance_signals)
+    assert "hk:implied:listing" in implied.relevance_signals
+    dateline = scored("Lidar maker Guanghe slips after strong debut",
+                      "HONG KONG, Feb 6 - Guanghe Lidar shares slipped 4% on Friday, giving back some of the gains "
+                      "from their debut on Tuesday.")
+    assert dateline.is_relevant, (dateline.relevance, dateline.relevance_signals)
+    assert "market:ipo" in dateline.relevance_signals
+    elsewhere = scored("Lidar maker Guanghe slips after strong debut",
+                       "HONG KONG, Feb 6 - Guanghe Lidar shares slipped 4% on the Nasdaq on Friday, giving back "
+                       "some of the gains from their debut on Tuesday.")
+    assert "market:ipo" not in elsewhere.relevance_signals

@@ -6,8 +6,9 @@ returns ListingEvent records. An article is read sentence by sentence, the headl
 A stage phrase (tasks/listings/rules.py) yields an event when
 
 - it is reported, not planned, rumoured, negated, undone (a lapsed application, a
-  postponed hearing), historical (a date weeks back, "last year", an aside such as
-  "which listed in 2021") or a reference ("after Horizon's debut");
+  postponed hearing, a hearing recalled in a story of the listing postponed), historical
+  (a date weeks back, "last year", an aside such as "which listed in 2021") or a reference
+  ("after Horizon's debut");
 - it is about Hong Kong: the exchange named nearest to it is not the STAR Market, Nasdaq ...;
 - it belongs to a company (tasks/listings/mentions.py): the subject of its verb, the owner
   of its noun, or, for "it", "the company", "the chipmaker", the company the article was
@@ -314,7 +315,7 @@ class _ArticleReader:
         if (venue or self.default_venue) != parsers.HKEX:
             return f"on {venue or self.default_venue}"
         kind, named = self._issuers(sentence, trigger, verb)
-        if kind == "roundup":
+        if kind == "roundup" or _dashed_list(span, trigger.start):
             return "roundup"
         companies: list[tuple[str, Mention | None]] = [(self.name(m), m) for m in named]
         if kind == "coref":
@@ -406,19 +407,21 @@ class _ArticleReader:
             return  # "Elsewhere, Tencent rose 1.5%": the rest of the market
         listed = rules.ROUNDUP_LIST.search(span.text) or (after is not None and any(
             t.lower_ in rules.LIST_OPENERS for t in span if t.i >= after))
+        listed_between = _dashed_list(span, after) if after is not None else None
         members: list[Mention] = []
         for mention in sentence.mentions:
-            if mention.role or mention.name in ESTABLISHED or (after is not None and mention.start < after):
+            if mention.role or mention.name in ESTABLISHED:
+                continue
+            if after is not None and mention.start < after:
+                if listed_between and listed_between[0] < mention.start and mention.end <= listed_between[1]:
+                    members.append(mention)  # "Three firms - A, B and C - made their debuts"
                 continue
             if listed:
                 members.append(mention)
                 continue
             if stage != "debut":
                 continue
-            head = span.doc[mention.end - 1]
-            while head.dep_ in ("compound", "flat", "appos", "conj") and head.head.i != head.i:
-                head = head.head
-            if head.dep_ in ("nsubj", "nsubjpass") and head.head.lemma_.lower() in rules.PRICE_MOVE_LEMMAS:
+            if _moved_on_the_day(span.doc[mention.end - 1]):
                 members.append(mention)
         for mention in members:
             self.sightings.append(_Sighting(self.name(mention), stage, sentence.number,
@@ -517,9 +520,24 @@ class _ArticleReader:
 
     # one event per company ----------------------------------------------------------------
 
+    def _undone(self) -> set[str]:
+        """The companies whose listing the headline or the lede reports undone (postponed,
+        shelved, put on hold): the article's company when those sentences name no other."""
+        undone: set[str] = set()
+        for sentence in self.sentences:
+            if rules.UNDONE_LEDE.search(sentence.span.text):
+                named = {self.name(m) for m in sentence.mentions if self._eligible(m)}
+                undone |= named or ({self.focus} if self.focus else set())
+            if not sentence.title:
+                break
+        return undone
+
     def _merge(self) -> list[_Found]:
         best: dict[str, _Sighting] = {}
+        undone = set() if self.known else self._undone()
         for sighting in self.sightings:
+            if sighting.company in undone and STAGE_RANK[sighting.stage] < STAGE_RANK["debut"]:
+                continue  # "passed its listing hearing on Aug. 7" in a story of the postponement
             current = best.get(sighting.company)
             if current is None or STAGE_RANK[sighting.stage] > STAGE_RANK[current.stage]:
                 best[sighting.company] = sighting
@@ -581,6 +599,29 @@ class _ArticleReader:
                 if owner == company:
                     return code
         return None
+
+
+def _dashed_list(span: Span, before: int) -> tuple[int, int] | None:
+    """(first dash, second dash) token offsets of a list set off by dashes after a plural
+    noun and before the stage phrase: "Three firms - A, B and C - made their debuts"."""
+    if not any(dash in span.text for dash in ("-", "\u2013", "\u2014")):
+        return None
+    dashes = [t.i for t in span if t.i < before and t.text in ("-", "\u2013", "\u2014", "--")]
+    if len(dashes) >= 2 and dashes[0] > span.start and span.doc[dashes[0] - 1].tag_ == "NNS":
+        return dashes[0], dashes[1]
+    return None
+
+
+def _moved_on_the_day(head: Token) -> bool:
+    """The name (its last token) is the subject of a price move: "X jumped 27%", "Shares of
+    X (3120.HK) jumped 27%", or the gapped "X gained 12 per cent and Y 30 per cent"."""
+    while head.dep_ in ("compound", "flat", "appos", "conj") and head.head.i != head.i:
+        if head.dep_ == "conj" and head.head.pos_ == "VERB":
+            return head.pos_ == "PROPN" and head.head.lemma_.lower() in rules.PRICE_MOVE_LEMMAS
+        head = head.head
+    if head.dep_ == "pobj" and head.head.lower_ == "of" and head.head.head.lower_ in rules.SHARE_NOUNS:
+        head = head.head.head  # "Shares of X"
+    return head.dep_ in ("nsubj", "nsubjpass") and head.head.lemma_.lower() in rules.PRICE_MOVE_LEMMAS
 
 
 def _names_a_product(trigger: Span) -> bool:

@@ -288,6 +288,15 @@ HISTORICAL_WORDS = re.compile(r"\b(last year|years ago|back in|earlier this deca
 # A date more than this many days before the article is history, not news (a January
 # article may still report a December filing).
 HISTORY_DAYS = 60
+# A headline or lede that reports a listing undone: "Hanmo postpones Hong Kong IPO",
+# "has shelved its planned listing after its application lapsed". The filing, hearing or
+# pricing the same story recalls is background to that news, whatever its date.
+UNDONE_LEDE = re.compile(
+    r"(?<!after )(?<!following )(?<!despite )(?<!to )"
+    r"\b(?:postpon\w*|delay(?:s|ed|ing)?|shelv(?:e|es|ed|ing)|scrap(?:s|ped)?|"
+    r"call(?:s|ed)? off|put(?:s|ting)? (?:\w+ ){0,4}on hold|halt(?:s|ed)?|suspend(?:s|ed)?|abandon(?:s|ed)?|"
+    r"pull(?:s|ed)? (?:the plug|(?:its|their) (?:\w+ ){0,3}(?:IPO|listing|float|offering)))\b"
+    r"(?=.{0,80}\b(?:IPO|listing|float|offering|share sale)\b)", re.IGNORECASE)
 # A stage noun reached through these words is a reference, not a report: "after
 # Horizon's debut", "the biggest since SenseTime's listing", "ahead of its debut".
 REFERENCE_WORDS = {"after", "following", "since", "like", "than", "unlike", "before", "ahead", "until", "pending",
@@ -337,6 +346,8 @@ LIST_OPENERS = {":", "namely", "including", "include"}
 # Verbs under which a past perfect is what someone reports, not background.
 REPORTING_VERBS = {"say", "tell", "announce", "add", "state", "confirm", "disclose", "report", "show", "reveal",
                    "note", "write", "explain"}
+# "Shares of X jumped": the company whose shares moved.
+SHARE_NOUNS = {"shares", "stock", "stocks"}
 # Price moves of a roundup's companies on their first day: "X jumped 31 percent".
 PRICE_MOVE_LEMMAS = {"rise", "fall", "jump", "gain", "slide", "sink", "surge", "slump", "drop", "climb", "edge",
                      "close", "end", "open", "soar", "tumble", "plunge", "dip", "advance", "finish", "trade",

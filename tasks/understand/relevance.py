@@ -71,6 +71,11 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
                                  r"\bdevelop(?:s|er of|ers of)? (?:[\w-]+ ){0,3}robots\b|"
                                  r"\brobot(?:ic|ics)? (?:solutions?|stocks?|systems?|products?|technology)\b",
      ("robot",)),
+    # Chinese issuers' English names in Hong Kong listing news: "Kuaibu Technology landed on
+    # HKEX" (machine-translated 科技; the line of business was in earlier stories). Counts
+    # only in listing news on Hong Kong's exchange (see score_text), and only as a generic word.
+    ("ai:term:technology name", 0.3, r"\b(?!Hang\b|Seng\b)[A-Z][a-z]+ (?:Technology|Technologies|Tech)\b"
+                                     r"(?! (?:Index|index|stocks?|shares?))", ("tech",)),
     ("ai:term:robotics name", 0.5, r"\b[A-Z][a-z]+ Robot(?:ics)?\b", ("robot",)),
     ("ai:term:autonomous driving", 1.0, r"\bautonomous(?:[ -]driving| vehicles?| trucks?| cars?| minibus(?:es)?| buses| bus| shuttles?| delivery|"
                                         r" mobility| parking)\b|\bself-driving\b|\bdriverless\b|\brobo-?taxis?\b|"
@@ -97,7 +102,7 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
 ]
 # The AI terms that say only "AI": a rice cooker "with AI modes" has these and no other.
 GENERIC_AI = {"ai:term:AI", "ai:term:AI-powered", "ai:term:artificial intelligence", "ai:term:algorithm",
-              "ai:term:data centre"}
+              "ai:term:data centre", "ai:term:technology name"}
 # AI words that any modern company's story may carry in passing: with only these and
 # GENERIC_AI, an issuer described as a jewellery chain or a carmaker is not an AI company.
 INCIDENTAL_AI = {"ai:term:driver assistance", "ai:term:chatbot"}
@@ -180,12 +185,17 @@ HK_TERMS += [(f"hk:org:{name}", 1.0, _alias_pattern(aliases), tuple(a.lower() fo
 MARKET_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
     ("market:ipo", 0.5, r"\bIPOs?\b|initial public offerings?|\btrading debut\b|\bdebut(?:ed|s)?\b|"
                         r"\bprospectus\b|\bdual[ -]listing\b|\bsecondary listing\b|\blisting application\b|"
-                        r"\blisting hearing\b|\bplacing\b|\bplacement\b|上市|招股",
-     ("ipo", "public offering", "debut", "prospectus", "listing", "placing", "placement", "上市", "招股")),
+                        r"\blisting hearing\b|\bplacing\b|\bplacement\b|上市|招股|"
+                        # Machine-translated listing news: "was officially listed on the main
+                        # board", "landed on HKEX", "the net proceeds from the global offering".
+                        r"\b(?:listed|landed) on (?:the )?(?:main board|HKEX|Hong Kong|GEM)\b|\bglobal offering\b|"
+                        r"\bfirst day of (?:trading|listing)\b|\bon (?:its|the) first day\b",
+     ("ipo", "public offering", "debut", "prospectus", "listing", "placing", "placement", "上市", "招股",
+      "listed on", "landed on", "global offering", "first day")),
 ]
 
 _CASE_SENSITIVE = {"ai:term:AI", "ai:term:generative AI", "ai:term:AI chip", "ai:term:intelligent name",
-                   "ai:term:robotics name",
+                   "ai:term:robotics name", "ai:term:technology name",
                    "hk:place:HK", "hk:money:HK$",
                    "hk:exchange:HKEX", "hk:place:Greater Bay Area"}
 _CASE_SENSITIVE |= {f"ai:org:{name}" for name in AI_ORGS} | {f"hk:org:{name}" for name in HK_ORGS}
@@ -224,7 +234,12 @@ _OTHER_VENUE = re.compile(r"\bSTAR Market\b|\bShanghai Stock Exchange\b|\bShenzh
 # axis when no other market or country's listing is named anywhere in the article.
 _IMPLIED_LISTING = re.compile(r"\bIPOs?\b|initial public offerings?|\bprospectus\b|\blisting (?:application|hearing|"
                               r"ceremony|committee)\b|\b(?:trading|market) debuts?\b|\boffer price\b|"
-                              r"first day of trading|\bnewly listed\b|\bpost-hearing\b|\bglobal offering\b")
+                              r"first day of trading|\bnewly listed\b|\bpost-hearing\b|\bglobal offering\b|"
+                              # A listed company's shares told against its listing: "tripled since
+                              # its debut", "debuted in the city in December", "listed last month".
+                              r"\b(?:since|after|from) (?:its|their|the) (?:\w+ )?(?:debut|listing|float)\b|"
+                              r"\bdebuted in the city\b|\blisted (?:last|this|earlier this) (?:month|week|year)\b|"
+                              r"\bshare placing\b|\bafter (?:the |its )?float\b")
 _ELSEWHERE_LISTING = re.compile(r"\bSTAR Market\b|\bStock Exchange\b|\bShanghai\b|\bShenzhen\b|\bNasdaq\b|\bNYSE\b|"
                                 r"\bChiNext\b|\bU\.?S\.?\b|\bAmerican\b|\bNew York\b|\bWall Street\b|\bLondon\b|"
                                 r"\bTokyo\b|\bSingapore\b|\bTaiwan\b|\bKorea\b|\bA-shares?\b|\bADSs?\b")
@@ -306,7 +321,15 @@ def score_text(title: str, body: str) -> tuple[float, list[str]]:
         boost = ai_fired["ai:term:AI"] * (LISTING_AI_BOOST - 1)
         ai_fired["ai:term:AI"] += boost
         ai_evidence += boost
-    if (exchange or "hk:money:HK$" in hk_fired) and market_evidence:
+    if not (exchange or "hk:money:HK$" in hk_fired) or not market_evidence:
+        # A company's name says "Technology" and nothing else says AI: not enough outside
+        # listing news on Hong Kong's exchange.
+        ai_evidence -= ai_fired.pop("ai:term:technology name", 0.0)
+    # "HONG KONG, Feb 6 - X shares slipped ..., giving back gains from their debut": the
+    # city named in a story of a listing, with no other market named, is its exchange.
+    hk_market = exchange or "hk:money:HK$" in hk_fired or (
+        "hk:place:Hong Kong" in hk_fired and not _ELSEWHERE_LISTING.search(title + "\n" + body))
+    if hk_market and market_evidence:
         # A listing on the Hong Kong exchange: strengthens the Hong Kong axis only.
         hk_evidence += market_evidence
     else:
