@@ -5,7 +5,9 @@ Tests are classified here, so that a new test needs no marker of its own:
            starts one itself (`local_server`)
   cli      it runs the hkai command in a subprocess: it uses `hkai`, or `HKAI` (the command
            line) in its body, one of its fixtures or a helper of the tests they call
-  slow     either of those, or marked by hand; `make test-fast` runs everything else
+  servers  it starts a PostgreSQL server (`postgres`) or a Dask cluster (`DaskRunner`,
+           `LocalCluster`)
+  slow     any of those, or marked by hand; `make test-fast` runs everything else
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ HKAI = [sys.executable, "-m", "flows.cli"]
 # What marks a test: fixtures it uses, and names its code (or its fixtures' code) refers to.
 PREFECT_FIXTURES, PREFECT_NAMES = {"prefect_api"}, {"local_server"}
 CLI_FIXTURES, CLI_NAMES = {"hkai"}, {"HKAI"}
+SERVER_FIXTURES, SERVER_NAMES = {"postgres"}, {"DaskRunner", "LocalCluster"}
 
 
 def _names(function, seen: set) -> set[str]:
@@ -72,7 +75,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.prefect)
         if fixtures & CLI_FIXTURES or names & CLI_NAMES:
             item.add_marker(pytest.mark.cli)
-        if item.get_closest_marker("prefect") or item.get_closest_marker("cli"):
+        # A backend parameter "postgres" gets the server through request.getfixturevalue.
+        backends = {str(v) for v in getattr(getattr(item, "callspec", None), "params", {}).values()}
+        if fixtures & SERVER_FIXTURES or names & SERVER_NAMES or "postgres" in backends:
+            item.add_marker(pytest.mark.servers)
+        if any(item.get_closest_marker(m) for m in ("prefect", "cli", "servers")):
             item.add_marker(pytest.mark.slow)
 
 

@@ -3,7 +3,7 @@ fixtures they use and the names their code, their fixtures' and their helpers' r
 
 from __future__ import annotations
 
-from tests.conftest import CLI_NAMES, PREFECT_NAMES, _names
+from tests.conftest import CLI_NAMES, PREFECT_NAMES, SERVER_NAMES, _names
 
 # Test code to classify, compiled into a namespace of its own: written here as functions,
 # its names would make this module's tests look like CLI tests themselves.
@@ -27,6 +27,12 @@ def starts_a_prefect_server():
     with local_server():
         pass
 
+def starts_a_dask_cluster():
+    from schemas.config import DaskRunner
+    from tasks.runner import open_executor
+    with open_executor(DaskRunner(kind="dask", workers=2)):
+        pass
+
 def pure():
     return len([1, 2, 3])
 '''
@@ -47,7 +53,11 @@ def test_the_cli_is_seen_in_a_function_a_nested_function_and_a_helper_it_calls()
 def test_a_prefect_server_is_seen_and_a_pure_function_is_left_fast():
     code = examples()
     assert _names(code["starts_a_prefect_server"], set()) & PREFECT_NAMES
-    assert not _names(code["pure"], set()) & (CLI_NAMES | PREFECT_NAMES)
+    assert not _names(code["pure"], set()) & (CLI_NAMES | PREFECT_NAMES | SERVER_NAMES)
+
+
+def test_a_dask_cluster_is_seen():
+    assert _names(examples()["starts_a_dask_cluster"], set()) & SERVER_NAMES
 
 
 def test_the_collected_end_to_end_tests_are_marked_slow_and_the_unit_tests_not(request):
@@ -55,5 +65,7 @@ def test_the_collected_end_to_end_tests_are_marked_slow_and_the_unit_tests_not(r
         names = {mark.name for mark in item.iter_markers()}
         if item.nodeid.startswith(("tests/test_cli.py", "tests/test_crash.py", "tests/test_e2e_understanding.py")):
             assert {"cli", "prefect", "slow"} <= names, item.nodeid
+        if item.nodeid.startswith(("tests/test_runner.py::test_pages", "tests/test_ducklake.py::test_overlapping")):
+            assert {"servers", "slow"} <= names, item.nodeid
         if item.nodeid.startswith(("tests/test_listing_parsers.py", "tests/test_conftest.py")):
-            assert not {"cli", "prefect", "slow"} & names, item.nodeid
+            assert not {"cli", "prefect", "servers", "slow"} & names, item.nodeid

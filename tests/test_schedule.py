@@ -151,6 +151,7 @@ with local_server() as url:
 """
 
 
+@pytest.mark.prefect  # its server starts in a subprocess, where the markers cannot see it
 def test_a_killed_holder_takes_its_local_server_with_it(tmp_path):
     """SIGKILL gives the process that started the local server (`hkai serve`) no chance to
     stop it; the kernel stops it instead (it used to keep running, orphaned). A clean stop
