@@ -105,7 +105,8 @@ def is_public_address(ip: str) -> bool:
 
 
 class _HostGate:
-    """Per-host politeness: at most N requests at once and a minimum gap between starts."""
+    """Per-host politeness: at most N requests at once, and a minimum gap between the
+    moments requests to the host go on the wire."""
 
     def __init__(self, concurrency: int, delay_s: float):
         self.semaphore = asyncio.Semaphore(concurrency)
@@ -116,12 +117,16 @@ class _HostGate:
     async def wait_turn(self) -> None:
         if self.delay_s <= 0:
             return
-        async with self.lock:
-            now = time.monotonic()
-            wait = self.next_start - now
-            self.next_start = max(now, self.next_start) + self.delay_s
-        if wait > 0:
-            await asyncio.sleep(wait)
+        async with self.lock:  # FIFO: one waiter at a time, each re-checking after its sleep
+            while (wait := self.next_start - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            self.next_start = time.monotonic() + self.delay_s
+
+    async def trace(self, event: str, info: dict) -> None:
+        """httpcore's trace hook. A request can reach the wire later than its turn (a new
+        connection, a busy event loop): the next one's gap counts from when it was sent."""
+        if self.delay_s > 0 and event.endswith("send_request_headers.started"):
+            self.next_start = max(self.next_start, time.monotonic() + self.delay_s)
 
 
 class Fetcher:
@@ -253,7 +258,7 @@ class Fetcher:
         assert self._client is not None and self._global is not None
         async with self._global, gate.semaphore:
             await gate.wait_turn()
-            req = self._client.build_request("GET", url, headers=headers)
+            req = self._client.build_request("GET", url, headers=headers, extensions={"trace": gate.trace})
             # A hard deadline for each exchange, a server that trickles one byte a second
             # never trips the per-read timeout. It starts once this request holds its
             # slots: time queued behind the host's limit and delay is not the server's.
