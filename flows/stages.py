@@ -14,7 +14,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -42,7 +42,7 @@ from tasks.listings.exchange import join_records
 from tasks.listings.lifecycle import Watch
 from tasks.listings.registry import Registry
 from tasks.pool import submit_pages
-from tasks.runner import open_executor
+from tasks.runner import OnDemandExecutor
 from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.language import identify_languages
 from warehouse import issuers, loader, polls, signatures
@@ -119,7 +119,7 @@ class RunContext:
         self.observations = {}  # source name -> what its answer said (tasks/acquire/schedule.py)
         self.warehouse: Warehouse
         self.fetcher: Fetcher
-        self.pool: Executor
+        self.pool = OnDemandExecutor(config.runner)  # started by the first poll with new pages
         self.index: DedupIndex
         self.archive: WarcArchive | None = None
         # Unset: beside the warehouse file or a lake's SQLite catalog, else in the working directory.
@@ -181,7 +181,7 @@ class RunContext:
             if not offline:
                 run.archive = stack.enter_context(WarcArchive(run.archive_dir, run.run_id))
                 run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
-            run.pool = stack.enter_context(open_executor(config.runner))
+            stack.callback(run.pool.shutdown)
             run.index = DedupIndex.from_signatures(run.warehouse.read(signatures.load_signatures),
                                                    threshold=config.dedup.near_duplicate_threshold)
             yield run
@@ -381,6 +381,8 @@ def fetch_in_batches(run: RunContext, candidates: list) -> Iterator[FetchedBatch
     stop request ends them after the batch that is downloading then: the rest stay
     pending in `url_state` and the source's next poll fetches them."""
     batches = [candidates[i:i + BATCH_SIZE] for i in range(0, len(candidates), BATCH_SIZE)]
+    if batches:
+        run.pool.start()  # the workers start while the first batch downloads; none when nothing is new
     pending = fetch_batch.submit(run, batches[0]) if batches else None
     for i in range(len(batches)):
         current = pending.result()

@@ -13,6 +13,7 @@ work: Prefect tracks the run's stages, Dask carries the chunks.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor
 
@@ -41,8 +42,51 @@ class DaskExecutor(Executor):
         return max(1, len(self.client.scheduler_info().get("workers", {})))
 
 
+class OnDemandExecutor(Executor):
+    """The run's executor, started the first time it is needed: a poll that finds nothing
+    new starts no workers (starting two local workers costs ~1.5 CPU s, a Dask cluster
+    more). `start()` starts it ahead of the first chunk, so workers import their
+    libraries while pages download."""
+
+    def __init__(self, runner: LocalRunner | DaskRunner):
+        self.runner = runner
+        self._stack = contextlib.ExitStack()
+        self._executor: Executor | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    def start(self) -> Executor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = self._stack.enter_context(open_executor(self.runner))
+            return self._executor
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self.start().submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._stack.close()
+            self._executor = None
+
+
+@contextlib.contextmanager
+def executor_on_demand(runner: LocalRunner | DaskRunner) -> Iterator[OnDemandExecutor]:
+    """The run's executor, started when first needed and shut down after the run."""
+    executor = OnDemandExecutor(runner)
+    try:
+        yield executor
+    finally:
+        executor.shutdown()
+
+
 def executor_workers(executor: Executor) -> int:
     """How many chunks the executor runs at once."""
+    if isinstance(executor, OnDemandExecutor):
+        executor = executor.start()
     if isinstance(executor, DaskExecutor):
         return executor.workers
     return getattr(executor, "_max_workers", 1)
@@ -53,7 +97,7 @@ def open_executor(runner: LocalRunner | DaskRunner) -> Iterator[Executor]:
     """The run's executor, started for the run and shut down after it."""
     if isinstance(runner, LocalRunner):
         with make_pool(runner.workers) as pool:
-            warm_up(pool)  # workers import their libraries while discovery runs
+            warm_up(pool)  # workers import their libraries before the first chunk arrives
             yield pool
         return
     import dask

@@ -1,5 +1,6 @@
 """The runner: the same pages analysed on the local process pool and on a real Dask
-LocalCluster give the same articles, the same pages without one, the same failures."""
+LocalCluster give the same articles, the same pages without one, the same failures; a
+run's executor starts when first needed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from schemas.records import Page
 from tasks.acquire.archive import index_warc
 from tasks.acquire.urls import canonical_url
 from tasks.pool import analyse_warc_chunk, index_warc_file, submit_pages
-from tasks.runner import DaskExecutor, executor_workers, open_executor
+from tasks.runner import DaskExecutor, executor_on_demand, executor_workers, open_executor
 from tests.conftest import SHARED
 from tests.test_scale import aeb_pages, write_warc
 
@@ -78,3 +79,14 @@ def test_warc_chunks_and_damage_are_the_same_on_both(executors, tmp_path):
     assert [p.url for p in chunks["dask"].pages] == expected  # the file's pages 5 to 8
     assert all(p.html == "" for p in chunks["dask"].pages)  # the HTML stays on the worker
     assert len(chunks["dask"].articles) == 4
+
+
+def test_a_runs_executor_starts_when_first_needed_once_and_stops_with_the_run():
+    with executor_on_demand(LocalRunner(workers=1)) as pool:
+        assert not pool.started  # a poll that finds nothing new never gets further
+        assert pool.submit(pow, 2, 5).result() == 32
+        started = pool.start()
+        assert pool.start() is started and executor_workers(pool) == 1
+        workers = list(started._processes.values())
+        assert len(workers) == 1 and workers[0].is_alive()
+    assert not pool.started and not workers[0].is_alive()

@@ -224,7 +224,11 @@ def test_a_stop_request_ends_a_poll_after_the_batch_in_hand(site, config_file, p
                 run.stopping.set()  # the stop request arrives while the first batch is processed
         return batches
 
-    batches = fetch_while_stopping()
+    try:
+        batches = fetch_while_stopping()
+        assert run.pool.started  # the run's workers start while its first new pages download
+    finally:
+        run.pool.shutdown()
     assert [len(b.pages) for b in batches] == [2, 2] and run.interrupted
     assert {path for path in site.hits if path.startswith("/news/")} == {f"/news/{k}.html" for k in range(4)}
 
