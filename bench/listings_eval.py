@@ -121,19 +121,19 @@ class Score:
 
 def score_passages(nlp, items: list[dict]) -> Score:
     """Run relevance and detection over the passages and compare with their labels."""
-    from tasks.listings.detect import detect_listing_events
+    from tasks.listings.detect import detect_listing_events_by_article
     from tasks.understand.normalise import normalise_article
     from tasks.understand.relevance import score_relevance
 
     score = Score(passages=len(items))
     articles = [score_relevance(normalise_article(passage_article(item)), THRESHOLD) for item in items]
-    for item, article in zip(items, articles):
+    detected = detect_listing_events_by_article(nlp, articles)  # one batch: irrelevant ones get none
+    for item, article, events in zip(items, articles, detected):
         if bool(article.is_relevant) == item["relevant"]:
             score.relevance_agree += 1
         else:
             score.errors.append(f"{item['id']} relevance {article.relevance:.2f} (label {item['relevant']}): "
                                 f"{getattr(article, 'relevance_signals', [])[:6]}  {item['title'][:60]}")
-        events = detect_listing_events(nlp, [article]) if article.is_relevant else []
         labels = {(company_key(label["company"]), label["stage"]): label for label in item["events"]}
         found = set()
         for event in events:

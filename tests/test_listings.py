@@ -9,7 +9,7 @@ import pytest
 
 from bench.listings_eval import load_passages, score_passages
 from schemas.records import Article, Seed, listing_event_id
-from tasks.listings.detect import detect_listing_events, known_listings_from_seeds
+from tasks.listings.detect import detect_listing_events, detect_listing_events_by_article, known_listings_from_seeds
 from tasks.understand.nlp import load_nlp
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -458,3 +458,19 @@ def test_seed_mentions_in_live_mode_are_not_new_events(nlp):
         ("MiniMax", "debut"), ("Zhipu AI", "debut"), ("Biren Technology", "debut"),
         ("Iluvatar CoreX", "debut"), ("GigaDevice", "debut")}
     assert not {e.company for e in found_events} & {"SenseTime", "4Paradigm", "CATL", "Moonshot AI"}
+
+
+def test_articles_read_in_one_batch_give_each_the_events_it_gives_alone(nlp):
+    articles = [
+        article("Lumen Compute has filed a listing application with the Hong Kong Stock Exchange.", article_id="a"),
+        article("Qubit Harbour began trading in Hong Kong on Thursday under the stock code 2981.", article_id="b"),
+        article("Qubit Harbour began trading in Hong Kong on Thursday.", article_id="c", relevant=False),
+        article("Lumen Compute has filed a listing application with the Hong Kong Stock Exchange.", article_id="d",
+                duplicate_of="a"),
+        article("Tidewater Robotics priced its Hong Kong IPO at HK$12 per share, raising HK$2 billion.",
+                article_id="e"),
+    ]
+    batched = detect_listing_events_by_article(nlp, articles)
+    assert batched == [detect_listing_events(nlp, [a]) for a in articles]
+    assert [[(e.company, e.stage) for e in events] for events in batched] == [
+        [("Lumen Compute", "filing")], [("Qubit Harbour", "debut")], [], [], [("Tidewater Robotics", "pricing")]]
