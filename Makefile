@@ -32,8 +32,10 @@ browser:
 	  echo "WARNING: chromium could not be installed: the report's browser tests will be skipped"
 
 # One pytest worker per logical core (pytest-xdist), each module's tests on one worker so that a
-# module's shared first run happens once. Plain `.venv/bin/python -m pytest` runs serially.
-PARALLEL := -n logical --dist loadfile
+# module's shared first run happens once. Modules go out in the order tests/conftest.py gives
+# (those with slow tests first), not xdist's default of most tests first, which left the
+# one-test crash module for last. Plain `.venv/bin/python -m pytest` runs serially.
+PARALLEL := -n logical --dist loadfile --no-loadscope-reorder
 
 # PostgreSQL server binaries (Debian's package) for the tests' DuckLake catalogs: each test
 # session starts its own server on loopback (tests/postgres.py). Installed when missing and

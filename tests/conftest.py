@@ -81,6 +81,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.servers)
         if any(item.get_closest_marker(m) for m in ("prefect", "cli", "servers")):
             item.add_marker(pytest.mark.slow)
+    # Modules with slow tests first, each module's tests in their order: pytest-xdist hands
+    # out modules in this order, so the run ends on short modules rather than with one
+    # worker alone on a long one while the other idles.
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
 
 
 @pytest.fixture(autouse=True)
