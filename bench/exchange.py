@@ -335,7 +335,7 @@ def report(s: Scenario, polls: list[dict], warehouse: Path) -> int:
         print(f"  poll {p['name']}: {len(p['alerts'])} alerts, {p['requests']} list-file requests "
               f"({p['conditional']} conditional), flow {p['seconds']:.2f} s")
     print(f"  the exchange's share of the unchanged poll: {share:.2f} s (poll 4 minus poll 5; the rest is every"
-          f" run's own cost: opening the warehouse, the worker pool, alerts, summary)")
+          f" run's own cost: opening the warehouse, alerts, summary)")
     if unexpected or len(hit) < len(expected):
         print(f"  missed: {sorted(expected - hit)}; unexpected: {unexpected}")
     return 0  # like bench.harness: the verdicts are in the table; a failed run exits non-zero above
