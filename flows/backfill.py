@@ -15,7 +15,6 @@ import glob
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, task
@@ -55,10 +54,6 @@ def expand_paths(patterns: list[str]) -> list[str]:
         for path in files:
             found.setdefault(str(path.resolve()), None)
     return list(found)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -113,7 +108,7 @@ def start_files(run: RunContext, work: list[FileWork], pages_per_chunk: int) -> 
         except Exception as exc:  # the worker could not even open it
             _fail(run, item, f"{item.path}: {type(exc).__name__}: {exc}")
             continue
-        progress.start_file(run.warehouse, item.index, run.run_id, _now())
+        progress.start_file(run.warehouse, item.index, run.run_id, stages.utc_now())
         loaded = progress.file_states(run.warehouse, [item.path])[item.path]
         item.pending = [c for c in item.index.chunks if c.number not in loaded.loaded]
         item.loaded_pages = sum(c.pages for c in item.index.chunks if c.number in loaded.loaded)
@@ -130,7 +125,7 @@ def start_files(run: RunContext, work: list[FileWork], pages_per_chunk: int) -> 
 def _fail(run: RunContext, item: FileWork, error: str) -> None:
     counted = item.index is not None and item.index.error is None  # start_files counted it as read
     item.status, item.error, item.pending = "failed", error, []
-    progress.fail_file(run.warehouse, item.path, item.size, error, run.run_id, _now())
+    progress.fail_file(run.warehouse, item.path, item.size, error, run.run_id, stages.utc_now())
     if item.index is None:
         run.counts.sources += 1
     if item.index is None or counted:
@@ -172,7 +167,7 @@ def load_chunk(run: RunContext, item: FileWork, chunk: WarcChunk, analysed) -> N
 
     def record_progress(con, new_articles: int) -> None:
         finished[:] = [progress.record_chunk(con, item.path, chunk.number, chunk.start_offset, chunk.pages,
-                                             new_articles, run.run_id, _now())]
+                                             new_articles, run.run_id, stages.utc_now())]
 
     before = run.counts.new_articles
     stages.finish_analysed(run, batch, analysed.articles, record_progress=record_progress)

@@ -23,7 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from prefect import flow
@@ -43,10 +43,6 @@ STOP_CHECK_S = 0.2  # how often the scheduler looks at the stop flag while it wa
 # opens the file and replays the log, so a long log slows every poll.
 TIDY_IDLE_S = 60.0
 TIDY_BUSY_S = 300.0
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -107,7 +103,7 @@ def poll_due(config_path: str | None = None, warehouse_path: str | None = None) 
     config = load_config(config_path or DEFAULT_CONFIG)
     target = target_of(warehouse_path or config.warehouse)
     with writer_lock(target):  # taken again by the run: nobody writes between choosing and polling
-        now = _now()
+        now = stages.utc_now()
         polled = [s for s in config.sources if not isinstance(s, WarcSource)]
         warehouse = Warehouse(target)
         try:
@@ -155,7 +151,7 @@ class Scheduler:
         self.report_path = report_path
         self.wrote_since_tidy = False
         self.stored_since_tidy = True  # the board is drawn once at the start
-        self.tidied_at = _now() - timedelta(seconds=TIDY_BUSY_S)
+        self.tidied_at = stages.utc_now() - timedelta(seconds=TIDY_BUSY_S)
 
     def run(self, stop: threading.Event) -> None:
         """Until `stop` is set; then waits for the polls in flight (they stop early)."""
@@ -173,7 +169,7 @@ class Scheduler:
             self._collect()
 
     def _start_due(self) -> None:
-        now = _now()
+        now = stages.utc_now()
         for name in sorted(self.names, key=self.due.__getitem__):
             if len(self.in_flight) >= self.max_parallel or self.due[name] > now:
                 break
@@ -204,7 +200,7 @@ class Scheduler:
                 crashes = self.crashes[name] = self.crashes.get(name, 0) + 1
                 schedule_config = self.service.config.schedule
                 wait_s = min(schedule_config.min_interval_s * 2 ** crashes, schedule_config.max_interval_s)
-                self.due[name] = _now() + timedelta(seconds=wait_s)
+                self.due[name] = stages.utc_now() + timedelta(seconds=wait_s)
                 self.say(f"{name}: poll stopped by {type(result).__name__}: {str(result)[:200]}; "
                          f"retried in {wait_s:.0f} s")
                 continue
@@ -220,7 +216,7 @@ class Scheduler:
         waiting = [due for name, due in self.due.items() if name not in self.in_flight]
         if not waiting or len(self.in_flight) >= self.max_parallel:
             return STOP_CHECK_S
-        return max((min(waiting) - _now()).total_seconds(), 0.0)
+        return max((min(waiting) - stages.utc_now()).total_seconds(), 0.0)
 
     def tidy(self, now: bool = False) -> None:
         """Every TIDY_IDLE_S without polls in flight (TIDY_BUSY_S with), or `now`: what
@@ -228,7 +224,7 @@ class Scheduler:
         page), and the write-ahead log is folded into the file, which then holds everything."""
         if not (self.wrote_since_tidy or self.stored_since_tidy):
             return
-        since_s = (_now() - self.tidied_at).total_seconds()
+        since_s = (stages.utc_now() - self.tidied_at).total_seconds()
         if not now and since_s < (TIDY_BUSY_S if self.in_flight else TIDY_IDLE_S):
             return
         if self.stored_since_tidy:
@@ -237,7 +233,7 @@ class Scheduler:
                 refresh_board(self.service, self.report_path)
         self.service.warehouse.checkpoint()
         self.wrote_since_tidy = self.stored_since_tidy = False
-        self.tidied_at = _now()
+        self.tidied_at = stages.utc_now()
 
 
 def serve(config_path: str | None, warehouse_path: str | None, stop: threading.Event,
@@ -254,7 +250,7 @@ def serve(config_path: str | None, warehouse_path: str | None, stop: threading.E
         # lake, only this host's runs whose process is gone.
         service.warehouse.write(lambda con: loader.interrupt_unfinished_runs(con, service.warehouse.is_lake))
         stages.load_seeds.fn(service)
-        due = due_times(service.warehouse, service.config, stages.polled_sources(service), _now())
+        due = due_times(service.warehouse, service.config, stages.polled_sources(service), stages.utc_now())
         scheduler = Scheduler(service, names, due, say,
                               max_parallel=min(len(names), service.config.http.concurrency), report_path=report_path)
         schedule_config = service.config.schedule

@@ -56,7 +56,8 @@ class AnotherRunActive(Exception):
     """A second writer was started on the same warehouse."""
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """Now, timezone-aware in UTC: what every flow stamps runs, polls and events with."""
     return datetime.now(timezone.utc)
 
 
@@ -112,7 +113,7 @@ class RunContext:
         self.config = config
         self.target = target
         self.run_id = uuid.uuid4().hex[:12]
-        self.started_at = _now()
+        self.started_at = utc_now()
         self.counts = RunCounts()
         self.sources = select_sources(config, sources)  # what this run polls or reads
         self.source_urls = {s.name: getattr(s, "url", "") for s in config.sources}
@@ -195,10 +196,10 @@ class RunContext:
         try:
             yield
         except BaseException as exc:
-            loader.finish_run(self.warehouse, self.run_id, _now(), "failed", self.counts,
+            loader.finish_run(self.warehouse, self.run_id, utc_now(), "failed", self.counts,
                               error=f"{type(exc).__name__}: {exc}"[:500], checkpoint=not alongside_others)
             raise
-        loader.finish_run(self.warehouse, self.run_id, _now(), "completed", self.counts,
+        loader.finish_run(self.warehouse, self.run_id, utc_now(), "completed", self.counts,
                           checkpoint=not alongside_others)
 
     def for_sources(self, names: list[str]) -> "RunContext":
@@ -207,7 +208,7 @@ class RunContext:
             self.registry  # noqa: B018 - loaded once here, so every poll shares one registry
         run = copy.copy(self)
         run.run_id = uuid.uuid4().hex[:12]
-        run.started_at = _now()
+        run.started_at = utc_now()
         run.counts = RunCounts()
         run.sources = select_sources(self.config, names)
         run.observations = {}
@@ -253,7 +254,7 @@ def load_seeds(run: RunContext) -> int:
         loader.store_seeds(con, changed)
         signatures.save_signatures(con, run.index.unsaved())
         saved = lifecycle.save_registry(con, run.registry)
-        lifecycle.record_events(con, known, run.channels, _now())
+        lifecycle.record_events(con, known, run.channels, utc_now())
         return saved
 
     saved = run.warehouse.write(body)
@@ -274,7 +275,7 @@ def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
     """Twenty conditional GETs, then in one transaction: the fetches, the files' state, new
     issuers and documents, news rows the new issuers resolve, and the lifecycle's changes
     with their alerts. A broken file is recorded and skipped; the others go on."""
-    now = _now()
+    now = utc_now()
     results = hkexnews.poll_list_files(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
     applications = join_records(results)
 
@@ -353,11 +354,11 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
     for result in results:
         if result.source in run.observations:
             observation = run.observations[result.source]
-            recent, oldest = schedule.recent_publication((c.published_at for c in result.candidates), _now())
+            recent, oldest = schedule.recent_publication((c.published_at for c in result.candidates), utc_now())
             run.observations[result.source] = observation.model_copy(update={
                 "items_new": len({c.url for c in result.candidates} & unseen),
                 "recent_items": recent, "oldest_recent_at": oldest})
-    loader.save_discovery(run.warehouse, run.run_id, results, fetches, _now())
+    loader.save_discovery(run.warehouse, run.run_id, results, fetches, utc_now())
     return results
 
 
@@ -365,7 +366,7 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
 def select_new(run: RunContext, results: list[DiscoveryResult]) -> list:
     """Drop what is stored already or still backing off after a failure."""
     candidates = [c for r in results for c in r.candidates]
-    due, known = loader.select_due(run.warehouse, candidates, _now(),
+    due, known = loader.select_due(run.warehouse, candidates, utc_now(),
                                    sources=[s.name for s in discovered_sources(run)])
     run.counts.skipped_known += known
     return due
@@ -461,8 +462,8 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
     from tasks.understand.nlp import extract_entities
 
     articles = extract_entities(run.nlp, articles)
-    events = lifecycle.resolve_news_events(run.registry, detect_listing_events(run.nlp, articles), run.watch, _now())
-    run.registry.note_mentions(articles, _now())
+    events = lifecycle.resolve_news_events(run.registry, detect_listing_events(run.nlp, articles), run.watch, utc_now())
+    run.registry.note_mentions(articles, utc_now())
     return articles, events
 
 
@@ -474,7 +475,7 @@ def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: 
     `record_progress(con, new_articles)` (a backfill's chunk). A crash loses at most this
     batch; a retry writes all of it again, signatures and issuers included (they count as
     saved only after the commit)."""
-    now = _now()
+    now = utc_now()
     outcomes = batch.outcomes + [UrlOutcome(url=a.url, source=a.source, status=UrlStatus.STORED,
                                             article_id=a.article_id) for a in articles]
 
@@ -616,7 +617,7 @@ def write_report_page(board: Board, report_path: Path) -> None:
 @task(name="schedule-next", cache_policy=NO_CACHE)
 def schedule_next(run: RunContext) -> list[PollDecision]:
     """Record each polled source's poll in `polls`, with when it is due next."""
-    now = _now()
+    now = utc_now()
     sources = polled_sources(run)
     history = polls.recent_polls(run.warehouse, [s.name for s in sources], schedule.HISTORY_POLLS)
     done, decisions = [], []
