@@ -26,6 +26,7 @@ from tasks.report.page import default_report_path
 from tests.board_data import NOW as BOARD_NOW, build_sample_warehouse
 from tests.hkexnews_replica import Replica
 from tests.test_alerts import Receiver
+from tests.test_issuers import insert_listing_rows_of_before_the_exchange
 from tests.test_registry import application
 from tests.test_search import add_articles
 from warehouse import listings
@@ -116,6 +117,18 @@ def test_keyed_writes_behave_the_same_on_every_backend(warehouse):
             raise RuntimeError("crash mid-batch")
         warehouse.write(failing)
     assert warehouse.query("SELECT count(*) FROM url_state WHERE url = 'u9'") == [(0,)]
+
+
+def _deliver_at_once(handles: list[Warehouse], urls: list[str]) -> list[int]:
+    """Every writer delivers the pending alerts at the same moment; how many each sent."""
+    sent: list[int] = []
+    threads = [threading.Thread(target=lambda wh=wh: sent.append(deliver_pending(wh, urls, now_fn=lambda: T0).sent))
+               for wh in handles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return sent
 
 
 def _racing(lake: DuckLakeWarehouse, body, writers: int = 2) -> list[Warehouse]:
@@ -218,13 +231,7 @@ def test_two_writers_seeing_the_same_listing_alert_it_once(pg_lake):
             (1, listings.idempotency_key(event.event_id, labels[0]))]
 
         # Both writers deliver at once: the claim lets exactly one send it.
-        sent: list[int] = []
-        threads = [threading.Thread(target=lambda wh=wh: sent.append(deliver_pending(wh, urls, now_fn=lambda: T0).sent))
-                   for wh in handles]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
+        sent = _deliver_at_once(handles, urls)
         assert sorted(sent) == [0, 1]
         assert len(receiver.titles()) == 1
         assert check.query("SELECT status FROM alert_outbox") == [("sent",)]
@@ -245,11 +252,7 @@ def test_a_lake_made_before_the_exchange_record_upgrades_with_its_listing_rows(t
         if version != 10:
             con.execute(ducklake_sql(sql))
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-    con.execute("INSERT INTO listing_stages VALUES ('filing', 0), ('hearing', 1), ('pricing', 2), ('debut', 3)")
-    con.execute("INSERT INTO listing_events (event_id, company, exchange, stage, first_seen_at, known, stale) VALUES"
-                " ('e1', 'MiniMax', 'HKEX', 'debut', now(), TRUE, FALSE),"
-                " ('e2', 'Lumen', 'HKEX', 'filing', now(), FALSE, TRUE),"
-                " ('e3', 'Lumen', 'HKEX', 'debut', now(), FALSE, FALSE)")
+    insert_listing_rows_of_before_the_exchange(con)
     con.close()
     wh = Warehouse(lake)
     assert wh.query("SELECT company, stage, origin, suppressed, issuer_id, coalesce(aliases, []) FROM listing_events"
@@ -340,13 +343,7 @@ def test_two_writers_recording_the_same_issuer_stage_give_one_event_and_one_aler
             ("filing", "stale"), ("hearing", None)]
         assert check.query("SELECT count(*) FROM issuers") == [(1,)]
         assert check.query("SELECT count(*) FROM alert_outbox") == [(1,)]
-        sent: list[int] = []
-        threads = [threading.Thread(target=lambda wh=wh: sent.append(deliver_pending(wh, urls, now_fn=lambda: T0).sent))
-                   for wh in handles]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
+        sent = _deliver_at_once(handles, urls)
         assert sorted(sent) == [0, 1] and len(receiver.titles()) == 1
         assert "Quill Robotics" in receiver.titles()[0]
         check.close()

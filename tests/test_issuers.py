@@ -16,6 +16,16 @@ from warehouse.db import Warehouse, migration_files
 NOW = datetime(2026, 2, 3, 8, 0, tzinfo=timezone.utc)
 
 
+def insert_listing_rows_of_before_the_exchange(con) -> None:
+    """Listing events as a warehouse made before the exchange record held them: a known
+    debut, a stale filing and a new debut (migrations before 010, file or lake)."""
+    con.execute("INSERT INTO listing_stages VALUES ('filing', 0), ('hearing', 1), ('pricing', 2), ('debut', 3)")
+    con.execute("INSERT INTO listing_events (event_id, company, exchange, stage, first_seen_at, known, stale) VALUES"
+                " ('e1', 'MiniMax', 'HKEX', 'debut', now(), TRUE, FALSE),"
+                " ('e2', 'Lumen', 'HKEX', 'filing', now(), FALSE, TRUE),"
+                " ('e3', 'Lumen', 'HKEX', 'debut', now(), FALSE, FALSE)")
+
+
 def test_a_warehouse_before_the_exchange_upgrades_with_its_listing_rows(tmp_path):
     path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
@@ -24,11 +34,7 @@ def test_a_warehouse_before_the_exchange_upgrades_with_its_listing_rows(tmp_path
     for version, name, sql in [m for m in migration_files() if m[0] < 10]:
         con.execute(sql)
         con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-    con.execute("INSERT INTO listing_stages VALUES ('filing', 0), ('hearing', 1), ('pricing', 2), ('debut', 3)")
-    con.execute("INSERT INTO listing_events (event_id, company, exchange, stage, first_seen_at, known, stale) VALUES"
-                " ('e1', 'MiniMax', 'HKEX', 'debut', now(), TRUE, FALSE),"
-                " ('e2', 'Lumen', 'HKEX', 'filing', now(), FALSE, TRUE),"
-                " ('e3', 'Lumen', 'HKEX', 'debut', now(), FALSE, FALSE)")
+    insert_listing_rows_of_before_the_exchange(con)
     con.close()
     wh = Warehouse(path)
     assert wh.query("SELECT company, stage, origin, suppressed, issuer_id, aliases FROM listing_events"
