@@ -41,6 +41,13 @@ def _prefect_environment() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "ERROR")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "")
+    # With no PREFECT_API_URL a run starts Prefect's ephemeral API, which first migrates an
+    # empty database (~12 CPU s here). Prefect gives it 20 s: the first `make run` after
+    # `make test`, on a loaded 2-core machine, timed out. The same bound as `hkai serve`'s
+    # own server.
+    from flows.server import START_TIMEOUT_S
+
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(START_TIMEOUT_S))
     # glibc gives each thread its own heap arena; with Prefect's and the fetcher's threads
     # that multiplies resident memory for nothing. Inherited by the workers and the server.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
