@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from datetime import datetime, timezone
@@ -292,16 +291,3 @@ def test_a_failed_url_is_retried_when_its_backoff_ends_even_if_no_feed_lists_it_
     assert query(warehouse, "SELECT status FROM url_state WHERE url LIKE '%flaky%'") == [("stored",)]
     assert query(warehouse, "SELECT count(*) FROM articles") == [(3,)]
 
-
-def test_the_ephemeral_prefect_api_gets_time_to_migrate_a_fresh_database_unless_the_user_says(monkeypatch):
-    from flows.cli import _prefect_environment
-    from flows.server import START_TIMEOUT_S
-
-    setting = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
-    for given, expected in ((None, str(START_TIMEOUT_S)), ("45", "45")):
-        environment = {k: v for k, v in os.environ.items() if k != setting}  # this worker's stays as it is
-        if given:
-            environment[setting] = given
-        monkeypatch.setattr(os, "environ", environment)
-        _prefect_environment()
-        assert environment[setting] == expected

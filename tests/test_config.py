@@ -1,6 +1,9 @@
-"""Configuration: the contract's YAML, validated; every problem is one line naming file and key."""
+"""Configuration: the contract's YAML, validated; every problem is one line naming file and key;
+the defaults hkai gives Prefect."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -95,3 +98,17 @@ def test_alert_urls_take_secrets_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("HOOK_TOKEN")
     message = check_error(tmp_path, path.read_text())
     assert "alerts.urls: environment variable HOOK_TOKEN is not set" in message
+
+
+def test_the_ephemeral_prefect_api_gets_time_to_migrate_a_fresh_database_unless_the_user_says(monkeypatch):
+    from flows.cli import _prefect_environment
+    from flows.server import START_TIMEOUT_S
+
+    setting = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+    for given, expected in ((None, str(START_TIMEOUT_S)), ("45", "45")):
+        environment = {k: v for k, v in os.environ.items() if k != setting}  # this worker's stays as it is
+        if given:
+            environment[setting] = given
+        monkeypatch.setattr(os, "environ", environment)
+        _prefect_environment()
+        assert environment[setting] == expected
