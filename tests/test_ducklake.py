@@ -29,9 +29,9 @@ from tests.test_alerts import Receiver
 from tests.test_issuers import insert_listing_rows_of_before_the_exchange
 from tests.test_registry import application
 from tests.test_search import add_articles
-from warehouse import listings
+from warehouse import db, listings
 from warehouse.board import read_board
-from warehouse.db import NoWarehouse, Warehouse, connect, ducklake_sql, migration_files
+from warehouse.db import NoWarehouse, Warehouse, attach_read_only, connect, ducklake_sql, migration_files
 from warehouse.export import export_warehouse
 from warehouse.rows import insert_new, upsert
 from warehouse.search import index_dir_for, search
@@ -383,6 +383,32 @@ def test_the_board_search_and_export_read_a_lake_as_they_read_a_file(tmp_path, p
     assert default_report_path(targets["sqlite"]) == tmp_path / "report.html"
     database = pg_lake.ducklake.split("dbname=")[1].split()[0]
     assert index_dir_for(pg_lake) == Path.cwd() / f"{database}.search"
+
+
+def test_a_process_checks_the_signatures_of_the_lake_extensions_once(tmp_path, monkeypatch):
+    """DuckDB hashes a 34 MB extension file to check its signature on each load: a process
+    does it on its first lake connection, and not again for the files it has checked."""
+    import duckdb
+
+    monkeypatch.setattr(db, "_VERIFIED_EXTENSIONS", set())
+    lake = DuckLakeWarehouse(ducklake=f"sqlite:{tmp_path / 'lake.sqlite'}")
+    checks = []
+    for _ in range(3):
+        con = connect(lake)
+        checks.append(not con.execute("SELECT current_setting('allow_unsigned_extensions')").fetchone()[0])
+        con.close()
+    assert checks == [True, False, False]
+    # A connection that accepts unsigned extensions checks nothing, so vouches for no file.
+    monkeypatch.setattr(db, "_VERIFIED_EXTENSIONS", set())
+    Warehouse(lake).close()
+    monkeypatch.setattr(db, "_VERIFIED_EXTENSIONS", set())
+    con = duckdb.connect(config={"allow_unsigned_extensions": True})
+    attach_read_only(con, lake, "other")
+    con.close()
+    assert db._VERIFIED_EXTENSIONS == set()
+    con = connect(lake, read_only=True)
+    assert not con.execute("SELECT current_setting('allow_unsigned_extensions')").fetchone()[0]
+    con.close()
 
 
 def test_a_lake_whose_first_writer_has_not_made_the_tables_yet_is_no_warehouse_to_a_reader(tmp_path):
