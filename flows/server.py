@@ -47,16 +47,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def local_server(env: dict[str, str] | None = None, scheduler_loop_s: float | None = None,
-                 ui: bool = False) -> Iterator[str]:
+def local_server(env: dict[str, str] | None = None, ui: bool = False) -> Iterator[str]:
     """Run a Prefect server on 127.0.0.1 for the duration; yields its API URL. With `ui`
     it also serves Prefect's web UI at the same address without `/api`."""
     port = _free_port()
     server_env = {**os.environ, **(env or {}), "PREFECT_UI_ENABLED": "true" if ui else "false",
                   "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     server_env.pop("PREFECT_API_URL", None)
-    if scheduler_loop_s is not None:
-        server_env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = str(scheduler_loop_s)
     proc = subprocess.Popen(
         [sys.executable, "-c", _DIE_WITH_PARENT,
          "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--ui" if ui else "--no-ui"],

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import CodeType
@@ -24,7 +25,7 @@ from types import CodeType
 import pytest
 import yaml
 
-from flows.server import local_server
+from tests.prefect_api import SharedPrefectServer
 from tests.site import Site
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,11 @@ HKAI = [sys.executable, "-m", "flows.cli"]
 PREFECT_FIXTURES, PREFECT_NAMES = {"prefect_api"}, {"local_server"}
 CLI_FIXTURES, CLI_NAMES = {"hkai"}, {"HKAI"}
 SERVER_FIXTURES, SERVER_NAMES = {"postgres"}, {"DaskRunner", "LocalCluster"}
+
+# The session's shared Prefect server, made by pytest (or xdist's controller) and started by
+# the first test that needs it: (its directory, the pytest process) reach workers under this key.
+SHARED_PREFECT = "hkai_prefect"
+_SHARED_PREFECT = pytest.StashKey[SharedPrefectServer]()
 
 
 def _names(function, seen: set) -> set[str]:
@@ -88,6 +94,24 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.path not in slow_modules)
 
 
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # pytest itself, or xdist's controller
+        config.stash[_SHARED_PREFECT] = SharedPrefectServer(Path(tempfile.mkdtemp(prefix="hkai-prefect-")))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: every worker is told where the session's shared Prefect server is."""
+    node.workerinput[SHARED_PREFECT] = (str(node.config.stash[_SHARED_PREFECT].directory), os.getpid())
+
+
+def pytest_unconfigure(config):
+    shared = config.stash.get(_SHARED_PREFECT, None)
+    if shared is not None:
+        shared.stop()
+        shutil.rmtree(shared.directory, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _no_proxies(monkeypatch):
     # Like httpx's own suite: the machine's proxy settings must not reach loopback tests.
@@ -109,16 +133,13 @@ def module_site():
 
 
 @pytest.fixture(scope="session")
-def prefect_api(tmp_path_factory):
+def prefect_api(request):
     """A real Prefect server on loopback for the whole session (the one `hkai serve`
-    starts): each CLI run talks to it instead of starting its own ephemeral API. Its
-    scheduler looks for due deployments every second so schedule tests take seconds."""
-    home = tmp_path_factory.mktemp("prefect-home")
-    # A deployment `hkai serve` just created gets its runs from the scheduler's "recent
-    # deployments" loop (5 s by default).
-    env = {"PREFECT_HOME": str(home), "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1"}
-    with local_server(env, scheduler_loop_s=1) as url:
-        yield {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
+    starts): each CLI run talks to it instead of starting its own ephemeral API. Under
+    pytest-xdist one server serves every worker (tests/prefect_api.py)."""
+    directory, controller = getattr(request.config, "workerinput", {}).get(SHARED_PREFECT) or (
+        str(request.config.stash[_SHARED_PREFECT].directory), os.getpid())
+    return SharedPrefectServer(Path(directory)).api(controller)
 
 
 def cli_environment(prefect_api: dict, env: dict | None = None) -> dict:

@@ -117,12 +117,17 @@ def test_the_run_recorded_what_the_board_shows(ingested):
 # -- the artifact and the search index the run leaves ---------------------------------------
 
 def test_the_run_publishes_the_board_as_a_prefect_artifact(ingested):
-    _, _, prefect_api = ingested
-    response = httpx.post(f"{prefect_api['PREFECT_API_URL']}/artifacts/filter", trust_env=False, timeout=30,
-                          json={"artifacts": {"key": {"any_": ["listings-board"]}}, "sort": "CREATED_DESC"})
-    response.raise_for_status()
-    artifacts = response.json()
-    assert artifacts and artifacts[0]["type"] == "markdown"
+    _, warehouse, prefect_api = ingested
+    [(run_id,)] = query(warehouse, "SELECT run_id FROM runs")
+    # The session's server holds every test's runs: this run's board is the one its flow run made.
+    with httpx.Client(base_url=prefect_api["PREFECT_API_URL"] + "/", trust_env=False, timeout=30) as client:
+        summaries = client.post("artifacts/filter", json={"artifacts": {"key": {"any_": ["ingest-summary"]}},
+                                                          "limit": 200}).raise_for_status().json()
+        [flow_run] = [a["flow_run_id"] for a in summaries if f"# hkai run {run_id}" in (a.get("data") or "")]
+        artifacts = client.post("artifacts/filter", json={"artifacts": {"key": {"any_": ["listings-board"]},
+                                                                        "flow_run_id": {"any_": [flow_run]}}}
+                                ).raise_for_status().json()
+    assert len(artifacts) == 1 and artifacts[0]["type"] == "markdown"
     text = artifacts[0]["data"]
     assert "| Kowloon Neural Systems |" in text and "hearing" in text
     assert "**Peak Silicon** reached debut" in text
