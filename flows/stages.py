@@ -120,7 +120,7 @@ class RunContext:
         self.observations = {}  # source name -> what its answer said (tasks/acquire/schedule.py)
         self.warehouse: Warehouse
         self.fetcher: Fetcher
-        self.pool = OnDemandExecutor(config.runner)  # started by the first poll with new pages
+        self.pool = OnDemandExecutor(config.runner)  # started by the first poll with many new pages
         self.index: DedupIndex
         self.archive: WarcArchive | None = None
         # Unset: beside the warehouse file or a lake's SQLite catalog, else in the working directory.
@@ -383,7 +383,7 @@ def fetch_in_batches(run: RunContext, candidates: list) -> Iterator[FetchedBatch
     pending in `url_state` and the source's next poll fetches them."""
     batches = [candidates[i:i + BATCH_SIZE] for i in range(0, len(candidates), BATCH_SIZE)]
     if batches:
-        run.pool.start()  # the workers start while the first batch downloads; none when nothing is new
+        run.pool.expect(len(candidates))  # workers start while the first batch downloads, if they are worth it
     pending = fetch_batch.submit(run, batches[0]) if batches else None
     for i in range(len(batches)):
         current = pending.result()

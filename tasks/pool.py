@@ -5,7 +5,8 @@ A page goes through extraction, normalisation and relevance scoring in one worke
 NER and listing detection run later, in the main process while the workers extract the
 next batch: only on articles not stored yet (NER only on the relevant originals that
 deduplication lets through), and the models (py3langid's tables, datasketch, spaCy) are
-held by this one process rather than by every worker.
+held by this one process rather than by every worker. A poll with only a few new pages
+analyses them in the main process too, with no workers (tasks/runner.py, INLINE_PAGES).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from schemas.records import AnalysedChunk, Article, Page, WarcChunk, WarcIndex
 
 
 def analyse_page(page: Page, threshold: float) -> Article | None:
-    # Imported here, in the workers: the main process never needs trafilatura (~50 MB).
+    # Imported here: a process that analyses no page (a run's main process, unless a poll
+    # has only a few) never loads trafilatura (~50 MB).
     from tasks.understand.extract import extract_page
     from tasks.understand.normalise import normalise_article
     from tasks.understand.relevance import score_relevance

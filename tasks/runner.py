@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 
 from schemas.config import DaskRunner, LocalRunner
-from tasks.pool import make_pool, warm_up, worker_count, worker_ready
+from tasks.pool import ANALYSE_CHUNK, WORKER_MAX_TASKS, make_pool, warm_up, worker_count, worker_ready
 
 # Dask warns about task arguments over 10 MB (pages' HTML travels with their chunk).
 _DASK_CONFIG = {"distributed.admin.large-graph-warning-threshold": "1GB"}
@@ -42,17 +42,30 @@ class DaskExecutor(Executor):
         return max(1, len(self.client.scheduler_info().get("workers", {})))
 
 
+# A poll with at most this many new pages analyses them in this process, with no workers:
+# starting two local workers costs ~1.5 CPU s and half a second before the first page,
+# while a page takes ~25 ms; a scheduled poll mostly finds a handful. Past this many, the
+# workers' parallelism wins back their start.
+INLINE_PAGES = 32
+# ... and at most as many in its life as a worker analyses before it is replaced: parsers'
+# caches grow with every page, and `hkai serve` runs for weeks.
+INLINE_LIFETIME_PAGES = WORKER_MAX_TASKS * ANALYSE_CHUNK
+
+
 class OnDemandExecutor(Executor):
     """The run's executor, started the first time it is needed: a poll that finds nothing
     new starts no workers (starting two local workers costs ~1.5 CPU s, a Dask cluster
-    more). `start()` starts it ahead of the first chunk, so workers import their
-    libraries while pages download."""
+    more). `expect(pages)` starts it ahead of the first chunk, so workers import their
+    libraries while pages download, or, for a few pages and a local pool not running yet,
+    has them analysed here instead."""
 
     def __init__(self, runner: LocalRunner | DaskRunner):
         self.runner = runner
         self._stack = contextlib.ExitStack()
         self._executor: Executor | None = None
         self._lock = threading.Lock()
+        self._inline = False
+        self._analysed_here = 0  # pages expected to be analysed in this process so far
 
     @property
     def started(self) -> bool:
@@ -64,13 +77,37 @@ class OnDemandExecutor(Executor):
                 self._executor = self._stack.enter_context(open_executor(self.runner))
             return self._executor
 
+    def expect(self, pages: int) -> None:
+        """Pages are coming: start the workers now, or for at most INLINE_PAGES and a local
+        pool not started yet, analyse them in this process (a running pool is used as is)."""
+        with self._lock:
+            self._inline = (self._executor is None and isinstance(self.runner, LocalRunner) and pages <= INLINE_PAGES
+                            and self._analysed_here + pages <= INLINE_LIFETIME_PAGES)
+            if self._inline:
+                self._analysed_here += pages
+        if not self._inline:
+            self.start()
+
     def submit(self, fn, /, *args, **kwargs):
+        if self._inline:
+            return _run_here(fn, *args, **kwargs)
         return self.start().submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             self._stack.close()
             self._executor = None
+            self._inline = False
+
+
+def _run_here(fn, /, *args, **kwargs) -> Future:
+    """fn's result (or exception) as a done future, as a worker would have given it."""
+    future: Future = Future()
+    try:
+        future.set_result(fn(*args, **kwargs))
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
 
 
 @contextlib.contextmanager

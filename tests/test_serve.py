@@ -226,7 +226,7 @@ def test_a_stop_request_ends_a_poll_after_the_batch_in_hand(site, config_file, p
 
     try:
         batches = fetch_while_stopping()
-        assert run.pool.started  # the run's workers start while its first new pages download
+        assert not run.pool.started  # five pages are analysed in the run's own process
     finally:
         run.pool.shutdown()
     assert [len(b.pages) for b in batches] == [2, 2] and run.interrupted
