@@ -26,6 +26,7 @@ from typing import Callable
 
 LAST_MODIFIED = "Mon, 23 Nov 2026 00:00:00 GMT"
 FEED_PUBLISHED = "Fri, 20 Nov 2026 01:30:00 GMT"
+SHUTDOWN_POLL_S = 0.02  # how often a loopback server's loop checks for shutdown()
 
 
 @dataclass
@@ -190,7 +191,9 @@ class Site:
         self.lock = threading.Lock()
         self.server = SiteServer(self)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="loopback-site", daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default, paid by every test's site.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+                                       name="loopback-site", daemon=True)
 
     def start(self) -> "Site":
         self.thread.start()

@@ -17,6 +17,7 @@ from tasks.alerts.delivery import CLAIM_LEASE, _send, deliver_pending
 from tasks.alerts.message import alert_message
 from tasks.listings import lifecycle
 from warehouse.db import Warehouse
+from tests.site import SHUTDOWN_POLL_S
 from warehouse.listings import idempotency_key
 
 T0 = datetime(2026, 1, 9, 8, 0, tzinfo=timezone.utc)
@@ -46,7 +47,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+                                       daemon=True)
         self.thread.start()
 
     def url(self, path: str = "hook") -> str:

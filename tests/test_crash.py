@@ -29,6 +29,7 @@ from tasks.alerts.channels import redact_url
 from warehouse.listings import idempotency_key
 from schemas.records import listing_event_id
 from tests.conftest import HKAI, PROJECT, query
+from tests.site import SHUTDOWN_POLL_S
 
 SEED = 20261120  # the kill schedule and the generated texts are reproducible
 ARTICLES = 250
@@ -123,7 +124,8 @@ class SlowReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
+                                       daemon=True)
         self.thread.start()
 
     def snapshot(self) -> list[dict]:
