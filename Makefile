@@ -16,6 +16,15 @@ $(STAMP): pyproject.toml requirements.lock requirements-model.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# A migrated Prefect database for the tests' Prefect servers to start from: migrating an
+# empty one takes a server 12 CPU s of its 13 s start; from a copy it starts in 5 s.
+PREFECT_TEMPLATE := $(VENV)/prefect-template/prefect.db
+
+$(PREFECT_TEMPLATE): $(STAMP)
+	rm -rf $(VENV)/prefect-template
+	PREFECT_HOME=$(CURDIR)/$(VENV)/prefect-template PREFECT_SERVER_ANALYTICS_ENABLED=false \
+	  $(BIN)/prefect server database upgrade -y >/dev/null
+
 run: setup
 	$(BIN)/hkai ingest
 
@@ -46,7 +55,7 @@ postgres:
 	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
 	  echo "WARNING: PostgreSQL could not be installed: the DuckLake tests will fail (apt-get install postgresql)"
 
-test: setup browser postgres
+test: setup $(PREFECT_TEMPLATE) browser postgres
 	$(BIN)/python -m pytest $(PARALLEL)
 
 # Everything but the tests marked slow (tests/conftest.py marks every test that needs the

@@ -169,8 +169,9 @@ def test_concurrent_ingests_share_one_ducklake_and_alert_once(tmp_path, postgres
             reads.append(subprocess.run([*HKAI, "sql", "SELECT count(*) FROM runs", "--config", str(config_a),
                                          "--format", "csv"], cwd=PROJECT, env=_env(prefect_api),
                                         capture_output=True, text=True, timeout=120))
-            # Half a second between reads: back to back, their start-up took a core from the writers.
-            wait_for(lambda: all(w.poll() is not None for w in writers), timeout_s=0.5, every_s=0.05)
+            # A read every 1.5 s: each is a process (~0.8 CPU s to start); back to back, they
+            # took a core from the writers.
+            wait_for(lambda: all(w.poll() is not None for w in writers), timeout_s=1.5, every_s=0.05)
         outputs = [w.communicate() for w in writers]
         assert [w.returncode for w in writers] == [0, 0], [err[-3000:] for _, err in outputs]
         # Every read answered while they wrote, once the first writer had made the lake.

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HKAI, PROJECT, query, wait_for, write_config
+from tests.prefect_api import prefect_home
 from tests.site import rss
 
 
@@ -85,7 +86,7 @@ def serve_without_an_api(site, directory: Path, stop_signal: int) -> ServeAlone:
     feed = site.add_feed(f"/{directory.name}.xml", [])
     config = write_config(directory / "hkai.yaml", [{"name": "f", "kind": "feed", "url": feed}],
                           schedule={"min_interval_s": 1, "max_interval_s": 4})
-    home = directory / "prefect-home"
+    home = directory / "prefect-home"  # empty: the server a fresh clone's first serve starts, migrations and all
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(home)
     marker = f"PREFECT_HOME={home}".encode()
@@ -156,7 +157,7 @@ def test_a_killed_holder_takes_its_local_server_with_it(tmp_path):
     """SIGKILL gives the process that started the local server (`hkai serve`) no chance to
     stop it; the kernel stops it instead (it used to keep running, orphaned). A clean stop
     of serve and its server is checked above."""
-    home = tmp_path / "prefect-home"
+    home = prefect_home(tmp_path / "prefect-home")
     marker = f"PREFECT_HOME={home}".encode()
     holder = subprocess.Popen([sys.executable, "-c", HOLD_A_LOCAL_SERVER], cwd=PROJECT, text=True,
                               env={**os.environ, "PREFECT_HOME": str(home)}, stdin=subprocess.PIPE,
