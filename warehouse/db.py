@@ -429,9 +429,10 @@ def _bump_guard(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply pending migrations; each migration and its record commit together. On a
-    DuckLake each runs as `ducklake_sql` rewrites it; a migration another writer applied
-    first makes this one conflict, and running `migrate` again then skips it."""
+    """Apply the pending migrations and their records in one transaction: all or none (one
+    commit: on a new DuckLake each commit costs a catalog round of its own). On a DuckLake
+    each runs as `ducklake_sql` rewrites it; migrations another writer applied first make
+    this transaction conflict, and running `migrate` again then finds them applied."""
     lake = is_lake(con)
     adapt = ducklake_sql if lake else (lambda sql: sql)
     con.execute("BEGIN TRANSACTION")
@@ -442,24 +443,25 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         _rollback(con)
         raise
     applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    done = []
-    for version, name, sql in migration_files():
-        if version in applied:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if lake:
-                _bump_guard(con)
-                if con.execute("SELECT count(*) FROM schema_migrations WHERE version = ?", [version]).fetchone()[0]:
-                    con.execute("COMMIT")
-                    continue
+    pending = [(version, name, sql) for version, name, sql in migration_files() if version not in applied]
+    if not pending:
+        return []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if lake:
+            _bump_guard(con)
+            applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        done = []
+        for version, name, sql in pending:
+            if version in applied:
+                continue
             con.execute(adapt(sql))
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-            con.execute("COMMIT")
-        except Exception:
-            _rollback(con)
-            raise
-        done.append(name)
+            done.append(name)
+        con.execute("COMMIT")
+    except Exception:
+        _rollback(con)
+        raise
     return done
 
 
