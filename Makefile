@@ -1,6 +1,11 @@
 # `make run` and `make test` set everything up on a fresh clone; `make setup` alone is
 # idempotent (it reinstalls only when a requirements file changes).
 PYTHON ?= python3
+
+# Some machines set PYTHONDONTWRITEBYTECODE (this one does): then every process compiles
+# hkai's modules again, 0.5 s a process, and `make test` starts a hundred (and pytest
+# rewrites every test module on each run). Recipes here let Python keep its bytecode.
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hkai-installed
