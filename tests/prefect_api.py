@@ -1,14 +1,16 @@
 """One real Prefect server for a whole `make test`, shared by pytest-xdist's workers.
 
-A server costs about 12 CPU s to start and keeps its services running while it is up, so
-each worker starting its own cost a core for half a minute of a run that is short of CPU.
+A server costs several CPU seconds to start (12 migrating an empty database, 5 from the
+template below) and keeps its services running while it is up: one per worker was CPU a
+short-of-CPU run could not spare.
 The first worker that needs the API starts a holder process, which runs
 `flows.server.local_server()` (the server `hkai serve` starts) and keeps it up; the other
 workers find its address in a state file. The holder does not belong to any one worker (a
 worker that finishes early must not take the server with it): the controller stops it
 when the session ends, and it stops by itself if the controller is gone.
 
-Run without xdist, the session starts its own server as before (tests/conftest.py).
+Run without xdist, pytest's own process plays the controller: the same holder, stopped
+at the end of the session.
 """
 
 from __future__ import annotations
