@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import importlib
 import importlib.util
 import os
@@ -163,6 +164,7 @@ _LAKE_EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres": "duckdb
                     "sqlite": "duckdb_extension_sqlite_scanner", "httpfs": "duckdb_extension_httpfs"}
 
 
+@functools.cache  # the installed file: found once per process, not on every lake session
 def extension_file(name: str) -> Path:
     """The extension file a `duckdb-extension-*` package installed, for `LOAD '<file>'`
     (any DuckDB client can `INSTALL` the same file to read a lake)."""
