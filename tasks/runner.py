@@ -57,7 +57,7 @@ class OnDemandExecutor(Executor):
     new starts no workers (starting two local workers costs ~1.5 CPU s, a Dask cluster
     more). `expect(pages)` starts it ahead of the first chunk, so workers import their
     libraries while pages download, or, for a few pages and a local pool not running yet,
-    has them analysed here instead."""
+    has them analysed here instead. Like any Executor, a `with` block shuts it down."""
 
     def __init__(self, runner: LocalRunner | DaskRunner):
         self.runner = runner
@@ -81,11 +81,12 @@ class OnDemandExecutor(Executor):
         """Pages are coming: start the workers now, or for at most INLINE_PAGES and a local
         pool not started yet, analyse them in this process (a running pool is used as is)."""
         with self._lock:
-            self._inline = (self._executor is None and isinstance(self.runner, LocalRunner) and pages <= INLINE_PAGES
-                            and self._analysed_here + pages <= INLINE_LIFETIME_PAGES)
-            if self._inline:
+            inline = (self._executor is None and isinstance(self.runner, LocalRunner) and pages <= INLINE_PAGES
+                      and self._analysed_here + pages <= INLINE_LIFETIME_PAGES)
+            self._inline = inline
+            if inline:
                 self._analysed_here += pages
-        if not self._inline:
+        if not inline:
             self.start()
 
     def submit(self, fn, /, *args, **kwargs):
@@ -108,16 +109,6 @@ def _run_here(fn, /, *args, **kwargs) -> Future:
     except Exception as exc:
         future.set_exception(exc)
     return future
-
-
-@contextlib.contextmanager
-def executor_on_demand(runner: LocalRunner | DaskRunner) -> Iterator[OnDemandExecutor]:
-    """The run's executor, started when first needed and shut down after the run."""
-    executor = OnDemandExecutor(runner)
-    try:
-        yield executor
-    finally:
-        executor.shutdown()
 
 
 def executor_workers(executor: Executor) -> int:

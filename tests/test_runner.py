@@ -9,12 +9,12 @@ import os
 import pytest
 
 from schemas.config import DaskRunner, LocalRunner, parse_config
-from tasks import runner
 from schemas.records import Page
+from tasks import runner
 from tasks.acquire.archive import index_warc
 from tasks.acquire.urls import canonical_url
 from tasks.pool import analyse_pages, analyse_warc_chunk, index_warc_file, submit_pages
-from tasks.runner import INLINE_PAGES, DaskExecutor, executor_on_demand, executor_workers, open_executor
+from tasks.runner import INLINE_PAGES, DaskExecutor, OnDemandExecutor, executor_workers, open_executor
 from tests.conftest import SHARED
 from tests.test_scale import aeb_pages, write_warc
 
@@ -86,7 +86,7 @@ def test_warc_chunks_and_damage_are_the_same_on_both(executors, tmp_path):
 
 def test_a_poll_with_a_few_new_pages_analyses_them_without_starting_workers(pages):
     pages = pages[:3]
-    with executor_on_demand(LocalRunner(workers=1)) as pool:
+    with OnDemandExecutor(LocalRunner(workers=1)) as pool:
         pool.expect(len(pages))
         here = pool.submit(analyse_pages, pages, THRESHOLD).result()
         assert not pool.started
@@ -96,7 +96,7 @@ def test_a_poll_with_a_few_new_pages_analyses_them_without_starting_workers(page
         assert [a.canonical_url for a in here if a] and len(here) == 3
         pool.expect(1)  # once running, the workers take every poll's pages
         assert pool.submit(os.getpid).result() != os.getpid()
-    with executor_on_demand(LocalRunner(workers=1)) as pool:
+    with OnDemandExecutor(LocalRunner(workers=1)) as pool:
         pool.expect(1)
         with pytest.raises(ZeroDivisionError):  # a failure reaches the caller as a worker's would
             pool.submit(divmod, 1, 0).result()
@@ -105,7 +105,7 @@ def test_a_poll_with_a_few_new_pages_analyses_them_without_starting_workers(page
 
 def test_the_runs_own_process_analyses_no_more_pages_in_its_life_than_a_worker(monkeypatch):
     monkeypatch.setattr(runner, "INLINE_LIFETIME_PAGES", 5)
-    with executor_on_demand(LocalRunner(workers=1)) as pool:
+    with OnDemandExecutor(LocalRunner(workers=1)) as pool:
         pool.expect(3)
         assert pool.submit(os.getpid).result() == os.getpid()
         pool.expect(3)  # 6 pages would be past the budget: the workers take them
@@ -113,7 +113,7 @@ def test_the_runs_own_process_analyses_no_more_pages_in_its_life_than_a_worker(m
 
 
 def test_a_runs_executor_starts_when_first_needed_once_and_stops_with_the_run():
-    with executor_on_demand(LocalRunner(workers=1)) as pool:
+    with OnDemandExecutor(LocalRunner(workers=1)) as pool:
         assert not pool.started  # a poll that finds nothing new never gets further
         assert pool.submit(pow, 2, 5).result() == 32
         started = pool.start()
