@@ -38,9 +38,10 @@ CLI_FIXTURES, CLI_NAMES = {"hkai"}, {"HKAI"}
 SERVER_FIXTURES, SERVER_NAMES = {"postgres"}, {"DaskRunner", "LocalCluster"}
 
 # The session's shared Prefect server, made by pytest (or xdist's controller) and started by
-# the first test that needs it: (its directory, the pytest process) reach workers under this key.
-SHARED_PREFECT = "hkai_prefect"
-_SHARED_PREFECT = pytest.StashKey[SharedPrefectServer]()
+# the first test that needs it; (its directory, the pytest process) reach xdist's workers
+# in their `workerinput` under _PREFECT_FOR_WORKERS.
+_PREFECT_SERVER = pytest.StashKey[SharedPrefectServer]()
+_PREFECT_FOR_WORKERS = "hkai_prefect"
 
 
 def _names(function, seen: set) -> set[str]:
@@ -96,17 +97,17 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # pytest itself, or xdist's controller
-        config.stash[_SHARED_PREFECT] = SharedPrefectServer(Path(tempfile.mkdtemp(prefix="hkai-prefect-")))
+        config.stash[_PREFECT_SERVER] = SharedPrefectServer(Path(tempfile.mkdtemp(prefix="hkai-prefect-")))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
     """pytest-xdist: every worker is told where the session's shared Prefect server is."""
-    node.workerinput[SHARED_PREFECT] = (str(node.config.stash[_SHARED_PREFECT].directory), os.getpid())
+    node.workerinput[_PREFECT_FOR_WORKERS] = (str(node.config.stash[_PREFECT_SERVER].directory), os.getpid())
 
 
 def pytest_unconfigure(config):
-    shared = config.stash.get(_SHARED_PREFECT, None)
+    shared = config.stash.get(_PREFECT_SERVER, None)
     if shared is not None:
         shared.stop()
         shutil.rmtree(shared.directory, ignore_errors=True)
@@ -137,8 +138,8 @@ def prefect_api(request):
     """A real Prefect server on loopback for the whole session (the one `hkai serve`
     starts): each CLI run talks to it instead of starting its own ephemeral API. Under
     pytest-xdist one server serves every worker (tests/prefect_api.py)."""
-    directory, controller = getattr(request.config, "workerinput", {}).get(SHARED_PREFECT) or (
-        str(request.config.stash[_SHARED_PREFECT].directory), os.getpid())
+    directory, controller = getattr(request.config, "workerinput", {}).get(_PREFECT_FOR_WORKERS) or (
+        str(request.config.stash[_PREFECT_SERVER].directory), os.getpid())
     return SharedPrefectServer(Path(directory)).api(controller)
 
 

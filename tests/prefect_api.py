@@ -63,13 +63,12 @@ class SharedPrefectServer:
         starting the server if no worker has yet. Workers wait on one lock meanwhile."""
         with open(self.directory / "lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if self.state.exists():
-                state = json.loads(self.state.read_text())
-                if _answers(state["url"]):
-                    return {"PREFECT_API_URL": state["url"], "PREFECT_HOME": str(self.home)}
-            url, pid = self._start_holder(controller_pid)
-            self.state.write_text(json.dumps({"url": url, "holder": pid}))
-            return {"PREFECT_API_URL": url, "PREFECT_HOME": str(self.home)}
+            state = json.loads(self.state.read_text()) if self.state.exists() else None
+            if state is None or not _answers(state["url"]):
+                url, pid = self._start_holder(controller_pid)
+                state = {"url": url, "holder": pid}
+                self.state.write_text(json.dumps(state))
+        return {"PREFECT_API_URL": state["url"], "PREFECT_HOME": str(self.home)}
 
     def _start_holder(self, controller_pid: int) -> tuple[str, int]:
         prefect_home(self.home)

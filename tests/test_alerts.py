@@ -16,8 +16,8 @@ from tasks.alerts.channels import channel_labels, redact_text, redact_url
 from tasks.alerts.delivery import CLAIM_LEASE, _send, deliver_pending
 from tasks.alerts.message import alert_message
 from tasks.listings import lifecycle
-from warehouse.db import Warehouse
 from tests.site import SHUTDOWN_POLL_S
+from warehouse.db import Warehouse
 from warehouse.listings import idempotency_key
 
 T0 = datetime(2026, 1, 9, 8, 0, tzinfo=timezone.utc)
