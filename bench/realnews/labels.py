@@ -1,0 +1,85 @@
+"""The labelled real news passages: loading, their texts and the dev/test split by story."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LABELS = HERE / "labels"
+TEXTS = HERE / "texts"
+HELD_OUT_FILE = HERE.parents[2] / "shared" / "realnews-heldout.sha1"
+
+STAGES = ("filing", "hearing", "pricing", "debut")
+STYLES_EN = ("wire", "hk-local", "mainland-english", "tech-press", "financial-site", "aggregator",
+             "press-release", "advisory")
+STYLES_ZH = ("hk-chinese-press", "mainland-chinese-press", "financial-site", "tech-press", "tw-press",
+             "aggregator", "press-release", "advisory")
+LISTING_KINDS = ("ipo", "introduction", "dual-primary", "secondary", "de-spac")
+# About three stories in ten go to the test split (see split_of).
+TEST_SHARE = 3
+
+
+def split_of(story: str) -> str:
+    """"test" or "dev", by a hash of the story key, so every copy of a story lands together."""
+    return "test" if int(hashlib.sha1(story.encode("utf-8")).hexdigest(), 16) % 10 < TEST_SHARE else "dev"
+
+
+def url_sha1(url: str) -> str:
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()
+
+
+def text_sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def held_out_urls(path: Path = HELD_OUT_FILE) -> set[str]:
+    """SHA-1s of the URLs the maintainers keep back (empty when the file is absent)."""
+    if not path.exists():
+        return set()
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")}
+
+
+@dataclass(frozen=True)
+class Passage:
+    label: dict
+    text: str | None  # None: not collected on this machine (see README.md)
+
+    @property
+    def id(self) -> str:
+        return self.label["id"]
+
+    @property
+    def split(self) -> str:
+        return split_of(self.label["story"])
+
+
+def load_labels(directory: Path = LABELS) -> list[dict]:
+    labels = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    labels.append(json.loads(line))
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"{path.name}:{number}: not JSON ({error.msg})") from None
+    return labels
+
+
+def read_text(label: dict, texts: Path = TEXTS) -> str | None:
+    path = texts / f"{label['id']}.txt"
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def load_passages(directory: Path = LABELS, texts: Path = TEXTS) -> list[Passage]:
+    """Every labelled passage whose text is here and unchanged (others are left out;
+    `python -m bench.realnews.check` names them)."""
+    passages = []
+    for label in load_labels(directory):
+        text = read_text(label, texts)
+        if text is not None and text_sha1(text) == label["sha1"]:
+            passages.append(Passage(label, text))
+    return passages
