@@ -1,0 +1,113 @@
+"""Chinese text: its script, one form for matching (simplified, through OpenCC), and its
+words (jieba, whose dictionary ships in its package: nothing is downloaded).
+
+Traditional and simplified writings of one word must meet, in search, dedup and names, so
+every comparison is made on the simplified form, while what is stored and shown stays as
+written. OpenCC's character tables map one character to one character, so offsets found
+in the simplified form are offsets in the original too.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import warnings
+from collections.abc import Iterable
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A token worth indexing or comparing: Han characters, Latin letters or digits.
+_WORDLIKE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]", re.UNICODE)
+# Below this many Han characters whose form differs between the scripts, a text has no
+# script worth recording (a name or two in an English text).
+MIN_SCRIPT_EVIDENCE = 3
+
+_lock = threading.Lock()
+
+
+def han_count(text: str) -> int:
+    return len(HAN.findall(text))
+
+
+def is_chinese(text: str) -> bool:
+    """Mostly Chinese: more Han characters than Latin words."""
+    han = han_count(text)
+    return han > 0 and han >= len(re.findall(r"[A-Za-z]+", text))
+
+
+@functools.cache
+def _converter(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """The text in simplified characters (character for character: offsets are kept)."""
+    if not HAN.search(text):
+        return text
+    converted = _converter("t2s").convert(text)
+    # OpenCC's phrase tables can change a phrase's length; keep offsets stable then by
+    # converting character by character.
+    if len(converted) != len(text):
+        converted = "".join(_converter("t2s").convert(c) if HAN.match(c) else c for c in text)
+    return converted
+
+
+def to_traditional(text: str) -> str:
+    return _converter("s2t").convert(text) if HAN.search(text) else text
+
+
+def script_of(text: str) -> str | None:
+    """"Hant" or "Hans" for a Chinese text, by which characters only one script has; None
+    when the text has too few such characters to tell."""
+    sample = "".join(HAN.findall(text[:20000]))
+    if not sample:
+        return None
+    traditional_only = sum(a != b for a, b in zip(sample, _converter("t2s").convert(sample)))
+    simplified_only = sum(a != b for a, b in zip(sample, _converter("s2t").convert(sample)))
+    if max(traditional_only, simplified_only) < MIN_SCRIPT_EVIDENCE:
+        return None
+    return "Hant" if traditional_only > simplified_only else "Hans"
+
+
+@functools.cache
+def _tokenizer():
+    with warnings.catch_warnings():  # jieba imports pkg_resources, which warns on import
+        warnings.simplefilter("ignore")
+        import jieba
+
+    jieba.setLogLevel(60)  # its dictionary-loading messages are not the user's business
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def add_words(words: Iterable[str]) -> None:
+    """Teach the segmenter names it should keep whole (companies' Chinese names), in
+    either script."""
+    tokenizer = _tokenizer()
+    with _lock:
+        for word in words:
+            word = to_simplified(word.strip())
+            if len(word) >= 2 and HAN.search(word):
+                tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word, tune=False), 1000))
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """(word in simplified form, start, end) of every word of the text, offsets into the
+    text as written; punctuation and spaces are not words."""
+    simplified = to_simplified(text)
+    spans = []
+    position = 0
+    for token in _tokenizer().cut(simplified):
+        start, position = position, position + len(token)
+        if _WORDLIKE.search(token):
+            spans.append((token.strip().lower(), start, position))
+    return [s for s in spans if s[0]]
+
+
+def words(text: str) -> list[str]:
+    """The words of a Chinese (or mixed) text, simplified and lower-cased, for indexing and
+    matching: "優必選通過聆訊" and "优必选通过聆讯" give the same words."""
+    return [word for word, _, _ in word_spans(text)]
