@@ -35,8 +35,10 @@ from spacy.tokens import Doc, Span, Token
 
 from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_event_id
 from tasks.listings import clauses, parsers, rules
+from tasks.listings.detect_zh import read_chinese_article
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
 from tasks.listings.names import ESTABLISHED
+from tasks.understand.chinese import is_chinese
 from tasks.understand.normalise import is_boilerplate
 
 # A wire dateline, "HONG KONG, Oct 29 (Reuters) - ": the small model reads it into the
@@ -715,13 +717,29 @@ def detect_listing_events_by_article(nlp: Language, articles: list[Article]) -> 
 def _events_by_article(nlp: Language, articles: list[Article]) -> list[list[ListingEvent]]:
     _require_parser(nlp)
     chosen = [a.is_relevant is True and a.duplicate_of is None for a in articles]
+    chinese = [wanted and is_chinese_article(a) for a, wanted in zip(articles, chosen)]
     items = []
-    for article in (a for a, wanted in zip(articles, chosen) if wanted):
-        paragraphs, has_title = _paragraphs(article.title, article.text)
-        items.append((paragraphs, has_title, article.published_at or article.fetched_at))
+    for article, wanted, zh in zip(articles, chosen, chinese):
+        if wanted and not zh:
+            paragraphs, has_title = _paragraphs(article.title, article.text)
+            items.append((paragraphs, has_title, article.published_at or article.fetched_at))
     found = iter(_read(nlp, items, known=False))
-    return [_to_events(next(found), article.article_id, known=False) if wanted else []
-            for article, wanted in zip(articles, chosen)]
+    events = []
+    for article, wanted, zh in zip(articles, chosen, chinese):
+        if not wanted:
+            events.append([])
+        elif zh:
+            events.append(_to_events([_Found(f.company, f.stage, f.stock_code, f.amount, f.currency, f.event_date,
+                                              f.evidence, f.aliases) for f in read_chinese_article(article)],
+                                     article.article_id, known=False))
+        else:
+            events.append(_to_events(next(found), article.article_id, known=False))
+    return events
+
+
+def is_chinese_article(article: Article) -> bool:
+    """Read by the Chinese rules: identified as Chinese, or mostly Han characters."""
+    return article.language == "zh" or (article.language is None and is_chinese(article.text[:2000]))
 
 
 def _first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:

@@ -12,77 +12,80 @@ from __future__ import annotations
 
 import re
 
-# canonical name -> (spaCy label, aliases as written in articles)
+from tasks.understand.chinese import HAN, to_simplified
+
+# canonical name -> (spaCy label, aliases as written in articles; Chinese ones in simplified
+# characters, which is how canonical_name looks them up)
 KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     # AI models and software
     "Zhipu AI": ("ORG", ("Zhipu", "Zhipu AI", "Knowledge Atlas", "Knowledge Atlas Technology",
                          "Knowledge Atlas Technology Joint Stock Company", "Knowledge Atlas Technology Joint Stock Co",
-                         "Beijing Zhipu Huazhang")),
-    "MiniMax": ("ORG", ("MiniMax", "MiniMax Group", "Shanghai MiniMax")),
-    "Moonshot AI": ("ORG", ("Moonshot AI", "Moonshot", "Kimi maker Moonshot AI")),
-    "SenseTime": ("ORG", ("SenseTime", "SenseTime Group")),
+                         "Beijing Zhipu Huazhang", "智谱", "智谱华章", "北京智谱华章", "智谱AI")),
+    "MiniMax": ("ORG", ("MiniMax", "MiniMax Group", "Shanghai MiniMax", "稀宇科技", "稀宇极智", "上海稀宇")),
+    "Moonshot AI": ("ORG", ("Moonshot AI", "Moonshot", "Kimi maker Moonshot AI", "月之暗面")),
+    "SenseTime": ("ORG", ("SenseTime", "SenseTime Group", "商汤", "商汤科技", "商汤集团")),
     "4Paradigm": ("ORG", ("4Paradigm", "Fourth Paradigm", "Beijing Fourth Paradigm",
-                          "Beijing Fourth Paradigm Technology")),
-    "DeepSeek": ("ORG", ("DeepSeek",)),
-    "StepFun": ("ORG", ("StepFun",)),
-    "Baichuan": ("ORG", ("Baichuan", "Baichuan AI")),
-    "Unisound": ("ORG", ("Unisound", "Unisound AI Technology")),
-    "Mobvoi": ("ORG", ("Mobvoi",)),
-    "iFlytek": ("ORG", ("iFlytek", "iFLYTEK")),
-    "Megvii": ("ORG", ("Megvii",)),
-    "CloudWalk": ("ORG", ("CloudWalk",)),
-    "Deepexi": ("ORG", ("Deepexi", "Beijing Deepexi Technology", "Deepexi Technology")),
+                          "Beijing Fourth Paradigm Technology", "第四范式")),
+    "DeepSeek": ("ORG", ("DeepSeek", "深度求索")),
+    "StepFun": ("ORG", ("StepFun", "阶跃星辰")),
+    "Baichuan": ("ORG", ("Baichuan", "Baichuan AI", "百川智能")),
+    "Unisound": ("ORG", ("Unisound", "Unisound AI Technology", "云知声")),
+    "Mobvoi": ("ORG", ("Mobvoi", "出门问问")),
+    "iFlytek": ("ORG", ("iFlytek", "iFLYTEK", "科大讯飞")),
+    "Megvii": ("ORG", ("Megvii", "旷视", "旷视科技")),
+    "CloudWalk": ("ORG", ("CloudWalk", "云从科技", "云从")),
+    "Deepexi": ("ORG", ("Deepexi", "Beijing Deepexi Technology", "Deepexi Technology", "滴普科技", "滴普")),
     # AI chips and semiconductors
     "Biren Technology": ("ORG", ("Biren", "Biren Technology", "Shanghai Biren Technology",
-                                 "Shanghai Biren Technology Co", "Shanghai Biren Intelligent Technology")),
+                                 "Shanghai Biren Technology Co", "Shanghai Biren Intelligent Technology", "壁仞科技", "壁仞")),
     "Iluvatar CoreX": ("ORG", ("Iluvatar CoreX", "Iluvatar", "Shanghai Iluvatar CoreX",
-                               "Shanghai Iluvatar CoreX Semiconductor", "Shanghai Iluvatar CoreX Semiconductor Co")),
-    "Moore Threads": ("ORG", ("Moore Threads", "Moore Threads Technology")),
-    "MetaX": ("ORG", ("MetaX", "MetaX Integrated Circuits")),
-    "Enflame": ("ORG", ("Enflame", "Enflame Technology")),
-    "Kunlunxin": ("ORG", ("Kunlunxin", "Kunlun Chip", "Kunlunxin Technology")),
-    "Cambricon": ("ORG", ("Cambricon", "Cambricon Technologies")),
-    "Axera": ("ORG", ("Axera", "Axera Semiconductor", "Aixin Yuanzhi")),
-    "Montage Technology": ("ORG", ("Montage Technology",)),
-    "GigaDevice": ("ORG", ("GigaDevice", "GigaDevice Semiconductor")),
+                               "Shanghai Iluvatar CoreX Semiconductor", "Shanghai Iluvatar CoreX Semiconductor Co", "天数智芯")),
+    "Moore Threads": ("ORG", ("Moore Threads", "Moore Threads Technology", "摩尔线程")),
+    "MetaX": ("ORG", ("MetaX", "MetaX Integrated Circuits", "沐曦", "沐曦股份")),
+    "Enflame": ("ORG", ("Enflame", "Enflame Technology", "燧原科技", "燧原")),
+    "Kunlunxin": ("ORG", ("Kunlunxin", "Kunlun Chip", "Kunlunxin Technology", "昆仑芯")),
+    "Cambricon": ("ORG", ("Cambricon", "Cambricon Technologies", "寒武纪")),
+    "Axera": ("ORG", ("Axera", "Axera Semiconductor", "Aixin Yuanzhi", "爱芯元智")),
+    "Montage Technology": ("ORG", ("Montage Technology", "澜起科技", "澜起")),
+    "GigaDevice": ("ORG", ("GigaDevice", "GigaDevice Semiconductor", "兆易创新")),
     "SMIC": ("ORG", ("SMIC", "Semiconductor Manufacturing International",
-                     "Semiconductor Manufacturing International Corp")),
-    "Hua Hong Semiconductor": ("ORG", ("Hua Hong Semiconductor", "Hua Hong")),
-    "Nvidia": ("ORG", ("Nvidia", "NVIDIA")),
+                     "Semiconductor Manufacturing International Corp", "中芯国际")),
+    "Hua Hong Semiconductor": ("ORG", ("Hua Hong Semiconductor", "Hua Hong", "华虹半导体", "华虹")),
+    "Nvidia": ("ORG", ("Nvidia", "NVIDIA", "英伟达")),
     # Autonomous driving, lidar
-    "Horizon Robotics": ("ORG", ("Horizon Robotics",)),
+    "Horizon Robotics": ("ORG", ("Horizon Robotics", "地平线机器人", "地平线机械人", "地平线")),
     "Black Sesame Technologies": ("ORG", ("Black Sesame", "Black Sesame Technologies",
-                                          "Black Sesame Intelligent Technology")),
-    "Pony AI": ("ORG", ("Pony AI", "Pony.ai")),
-    "WeRide": ("ORG", ("WeRide",)),
-    "Minieye": ("ORG", ("Minieye", "MINIEYE", "Minieye Technology")),
-    "Hesai Group": ("ORG", ("Hesai", "Hesai Group", "Hesai Technology")),
-    "RoboSense": ("ORG", ("RoboSense", "Robosense", "RoboSense Technology")),
-    "Seyond": ("ORG", ("Seyond",)),
+                                          "Black Sesame Intelligent Technology", "黑芝麻智能", "黑芝麻")),
+    "Pony AI": ("ORG", ("Pony AI", "Pony.ai", "小马智行")),
+    "WeRide": ("ORG", ("WeRide", "文远知行")),
+    "Minieye": ("ORG", ("Minieye", "MINIEYE", "Minieye Technology", "佑驾创新")),
+    "Hesai Group": ("ORG", ("Hesai", "Hesai Group", "Hesai Technology", "禾赛", "禾赛科技")),
+    "RoboSense": ("ORG", ("RoboSense", "Robosense", "RoboSense Technology", "速腾聚创")),
+    "Seyond": ("ORG", ("Seyond", "图达通")),
     # Robotics
-    "UBTech Robotics": ("ORG", ("UBTech", "UBTech Robotics", "UBTECH", "UBTECH Robotics")),
-    "Unitree Robotics": ("ORG", ("Unitree", "Unitree Robotics")),
-    "AgiBot": ("ORG", ("AgiBot",)),
-    "Dobot": ("ORG", ("Dobot", "Dobot Robotics")),
-    "Geek+": ("ORG", ("Geek+", "Geekplus", "Geekplus Technology", "Beijing Geekplus Technology")),
+    "UBTech Robotics": ("ORG", ("UBTech", "UBTech Robotics", "UBTECH", "UBTECH Robotics", "优必选", "优必选科技")),
+    "Unitree Robotics": ("ORG", ("Unitree", "Unitree Robotics", "宇树科技", "宇树")),
+    "AgiBot": ("ORG", ("AgiBot", "智元机器人", "智元")),
+    "Dobot": ("ORG", ("Dobot", "Dobot Robotics", "越疆", "越疆科技")),
+    "Geek+": ("ORG", ("Geek+", "Geekplus", "Geekplus Technology", "Beijing Geekplus Technology", "极智嘉")),
     # AI drug discovery
-    "XtalPi": ("ORG", ("XtalPi", "XtalPi Holdings", "QuantumPharm")),
-    "Insilico Medicine": ("ORG", ("Insilico Medicine", "Insilico")),
+    "XtalPi": ("ORG", ("XtalPi", "XtalPi Holdings", "QuantumPharm", "晶泰科技", "晶泰")),
+    "Insilico Medicine": ("ORG", ("Insilico Medicine", "Insilico", "英矽智能")),
     # Groups that appear next to issuers as parents, investors, customers or peers
     "CATL": ("ORG", ("CATL", "Contemporary Amperex Technology", "Contemporary Amperex Technology Co",
-                     "Contemporary Amperex Technology Co. Limited")),
-    "Alibaba": ("ORG", ("Alibaba", "Alibaba Group", "Alibaba Group Holding")),
-    "Tencent": ("ORG", ("Tencent", "Tencent Holdings")),
-    "Baidu": ("ORG", ("Baidu", "Baidu Group")),
-    "Xiaomi": ("ORG", ("Xiaomi", "Xiaomi Group")),
-    "Meituan": ("ORG", ("Meituan",)),
+                     "Contemporary Amperex Technology Co. Limited", "宁德时代")),
+    "Alibaba": ("ORG", ("Alibaba", "Alibaba Group", "Alibaba Group Holding", "阿里巴巴", "阿里")),
+    "Tencent": ("ORG", ("Tencent", "Tencent Holdings", "腾讯")),
+    "Baidu": ("ORG", ("Baidu", "Baidu Group", "百度")),
+    "Xiaomi": ("ORG", ("Xiaomi", "Xiaomi Group", "小米", "小米集团")),
+    "Meituan": ("ORG", ("Meituan", "美团")),
     "Alphabet": ("ORG", ("Alphabet",)),
     "Google": ("ORG", ("Google",)),
     "Toyota": ("ORG", ("Toyota",)),
     # Venues, regulators and Hong Kong institutions
     "HKEX": ("ORG", ("HKEX", "HKEx", "Hong Kong Stock Exchange", "Hong Kong stock exchange",
                      "Hong Kong Exchanges and Clearing", "Hong Kong Exchanges & Clearing",
-                     "Stock Exchange of Hong Kong", "Hong Kong Exchanges")),
+                     "Stock Exchange of Hong Kong", "Hong Kong Exchanges", "港交所", "香港交易所", "香港联交所", "联交所", "香港联合交易所")),
     "SFC": ("ORG", ("Securities and Futures Commission", "SFC")),
     "HKMA": ("ORG", ("Hong Kong Monetary Authority", "HKMA")),
     "Cyberport": ("ORG", ("Cyberport", "Hong Kong Cyberport")),
@@ -145,10 +148,21 @@ _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 def canonical_name(name: str) -> str:
     """The canonical name for a known alias; otherwise the name, tidied."""
     cleaned = " ".join(name.split()).strip(" .,'\u2019\"")
+    if HAN.search(cleaned):  # the table holds Chinese names in simplified characters
+        simplified = to_simplified(cleaned)
+        return _ALIASES.get(simplified.lower(), cleaned)
     key = _LEGAL_SUFFIX.sub("", cleaned).strip(" .,")
     if key.lower() in _ALIASES:
         return _ALIASES[key.lower()]
     return _ALIASES.get(cleaned.lower(), cleaned)
+
+
+def known_name(name: str) -> str | None:
+    """The canonical name of a known organisation written this way, else None."""
+    cleaned = " ".join(name.split()).strip(" .,'\u2019\"")
+    if HAN.search(cleaned):
+        return _ALIASES.get(to_simplified(cleaned).lower())
+    return _ALIASES.get(_LEGAL_SUFFIX.sub("", cleaned).strip(" .,").lower()) or _ALIASES.get(cleaned.lower())
 
 
 def issuer_name(text: str) -> str:
