@@ -139,7 +139,7 @@ def is_subordinate(verb: Token, rule: str) -> bool:
                 if any(t.lower_ in rules.LONG_AGO for t in child.subtree) or any(
                         t.lower_ in rules.LONG_AGO for t in child.children):
                     return True
-            if child.dep_ == "aux" and child.tag_ == "TO" and rule not in ("schedule", "launch") \
+            if child.dep_ == "aux" and child.tag_ == "TO" and rule not in ("schedule", "launch", "headline_raise") \
                     and clause_verb.i == verb.i and not is_latest_to(verb):
                 return True
         if clause_verb.dep_ == "pcomp" and clause_verb.head.lower_ in rules.REFERENCE_WORDS:

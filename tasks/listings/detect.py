@@ -37,7 +37,7 @@ from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_eve
 from tasks.listings import clauses, parsers, rules
 from tasks.listings.detect_zh import read_chinese_article
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
-from tasks.listings.names import ESTABLISHED
+from tasks.listings.names import ESTABLISHED, LISTED_ELSEWHERE
 from tasks.understand.chinese import is_chinese
 from tasks.understand.normalise import is_boilerplate
 
@@ -51,6 +51,11 @@ _CITY_IN_NAME = re.compile(r"\s*\((?:[A-Z][a-z]+)\)(?=\s+(?:[A-Z][\w&-]*\s+)*(?:
                            r"Technology|Technologies|Group|Holdings|Intelligent|Intelligence))")
 # A body sentence in the present tense reports the day's news only with these words.
 _TODAY = re.compile(r"\b(?:today|this (?:morning|afternoon)|in early trade|in morning trade)\b", re.IGNORECASE)
+# A price, a size or a range of an offering: "HK$3.73 to HK$3.99", "17,000,000 Class B
+# ordinary shares", "price range".
+_OFFERING_TERMS = re.compile(r"(?:HK|US|S)?\$\s?\d|\b(?:HKD|USD|RMB|CNY)\s?\d|\d\s?(?:yuan|Hong Kong dollars)\b|"
+                             r"\d[\d,.]*\s*(?:million|billion|mln|bln|m|bn)?\s+(?:[A-Za-z-]+\s+){0,3}shares\b|"
+                             r"\boffer(?:ing)? price\b|\bprice range\b|\bper share\b", re.IGNORECASE)
 _SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "when", "because", "although",
                    "though", "since", "before"}
 
@@ -200,14 +205,21 @@ class _ArticleReader:
         return mention.eligible and mention.name not in self.role_names
 
     def _focus(self) -> str | None:
-        """The article's company: the headline's, else the first body sentence's."""
+        """The article's company: the headline's, else the first body sentence's, else
+        (a story that opens with "The company, backed by Intel, is selling ...") the one it
+        names most often."""
         for sentence in self.sentences[:2]:
             for mention in sentence.mentions:
                 if self._eligible(mention):
                     return self.name(mention)
             if not sentence.title:
                 break
-        return None
+        counts: dict[str, int] = {}
+        for sentence in self.sentences:
+            for mention in sentence.mentions:
+                if self._eligible(mention):
+                    counts[self.name(mention)] = counts.get(self.name(mention), 0) + 1
+        return max(counts, key=counts.__getitem__) if counts else None
 
     def _default_venue(self) -> str | None:
         """The exchange of a stage phrase whose sentence names none: Hong Kong when the
@@ -289,6 +301,8 @@ class _ArticleReader:
                 return "a product debut"  # "debuted its new model", "debuts reasoning model"
         if noun_trigger and any(t.lower_ in rules.SCHEDULED_WORDS for t in span.doc[trigger.end: trigger.end + 3]):
             return "scheduled"  # "debut set for Dec 29"
+        if noun_trigger and trigger.root.tag_ == "NNS" and any(c.dep_ == "nummod" for c in trigger.root.children):
+            return "a count"  # "The six debuts make it the busiest week": no one company's
         looks_away = clauses.is_reference(trigger, verb) if noun_trigger else clauses.is_subordinate(verb, rule)
         if not self.known and looks_away:
             return "a reference"
@@ -298,6 +312,8 @@ class _ArticleReader:
             return "background"
         if rules.RUMOUR.search(text):
             return "a rumour"
+        if stage == "hearing" and rules.MAINLAND_REGULATOR.search(text):
+            return "the mainland regulator's step"
         clause = clauses.clause_tokens(verb, trigger)
         clause_text = " ".join(t.text for t in clause)
         if not self.known:
@@ -305,8 +321,10 @@ class _ArticleReader:
                 return "undone or not a new listing"
             if any(clauses.is_aside(v) for v in clauses.clause_chain(verb)):
                 return "an aside"
-            if self._is_historical(verb, clause):
+            if self._is_historical(verb, clause, rule):
                 return "history"
+        if rule == "headline_raise" and not (sentence.title or sentence.number == 0):
+            return "a plan"  # "X to raise $1 billion" in a body sentence
         if rule in ("schedule", "launch") and not self._offering_terms(sentence, rule):
             return "no offering terms"
         if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title \
@@ -314,9 +332,16 @@ class _ArticleReader:
                 and (rule != "debut_word" or verb.lemma_ == "debut" and not _TODAY.search(text)):
             return "present tense"  # "trading starts on Friday", "debuts on Wednesday": the future
         venue = parsers.venue_of(text, trigger.start_char - span.start_char, trigger.end_char - span.start_char)
+        if venue is None and sentence.number > 0:
+            # "Hua Hong made a stellar debut on the Star Market ... It opened at 58.88 yuan
+            # when trading began": the market the sentence before named.
+            earlier = parsers.venue_mentions(self.sentences[sentence.number - 1].span.text)
+            venue = earlier[-1][0] if earlier and not self.sentences[sentence.number - 1].title else None
         if (venue or self.default_venue) != parsers.HKEX:
             return f"on {venue or self.default_venue}"
         kind, named = self._issuers(sentence, trigger, verb)
+        if venue is None and named and all(LISTED_ELSEWHERE.get(self.name(m)) for m in named):
+            return f"on {LISTED_ELSEWHERE[self.name(named[0])]}"  # a STAR Market company's debut told in passing
         if kind == "roundup" or _dashed_list(span, trigger.start):
             return "roundup"
         companies: list[tuple[str, Mention | None]] = [(self.name(m), m) for m in named]
@@ -348,6 +373,12 @@ class _ArticleReader:
                 return "names", named
             if in_core:
                 return "none", []  # "its rival Lingxi listed ...": someone else's stage
+            if subject.lower_ == "they":
+                # "Pony.ai and WeRide ... as they began trading", "SenseTime shares jumped as
+                # they debuted": the companies the sentence's subject named before it.
+                earlier = [m for m in sentence.subjects if m.end <= subject.i and not m.role]
+                if earlier:
+                    return "names", earlier
             if clauses.is_plural(subject):
                 return "roundup", []
             if clauses.refers_back(subject, core, sentence.title):
@@ -462,11 +493,16 @@ class _ArticleReader:
 
     # checks -------------------------------------------------------------------------
 
-    def _is_historical(self, verb: Token, clause: list[Token]) -> bool:
-        """The stage's clause dates it weeks back, or says "last year", "for the first time"."""
+    def _is_historical(self, verb: Token, clause: list[Token], rule: str) -> bool:
+        """The stage's clause dates it weeks back, or says "last year", "for the first time"
+        (which for trading that began is the debut itself). A scheduled or launched offering
+        looks forward: its dates are not history."""
         text = " ".join(t.text for t in clause)
-        if rules.HISTORICAL_WORDS.search(text):
+        found = rules.HISTORICAL_WORDS.search(text)
+        if found and not (rules.RULE_STAGE[rule] == "debut" and "first time" in found.group(0).lower()):
             return True
+        if rule in ("schedule", "launch", "headline_raise"):
+            return False
         indices = {t.i for t in clause}
         for ent in verb.doc.ents:
             if ent.label_ != "DATE" or ent.root.i not in indices:
@@ -488,8 +524,7 @@ class _ArticleReader:
         if rule == "schedule" and not any(e.label_ == "DATE" and parsers.is_specific_date(e.text) for e in span.ents):
             return False
         around = [s.span.text for s in self.sentences if abs(s.number - sentence.number) <= 2 and not s.title]
-        return any(re.search(r"(?:HK|US)?\$\s?\d|\d\s?(?:yuan|shares)\b|offer price|price range", t, re.I)
-                   for t in around)
+        return any(_OFFERING_TERMS.search(t) for t in around)
 
     def _event_date(self, sentence: _Sentence, verb: Token, rule: str) -> datetime | None:
         event_date = None
@@ -722,7 +757,7 @@ def _events_by_article(nlp: Language, articles: list[Article]) -> list[list[List
     for article, wanted, zh in zip(articles, chosen, chinese):
         if wanted and not zh:
             paragraphs, has_title = _paragraphs(article.title, article.text)
-            items.append((paragraphs, has_title, article.published_at or article.fetched_at))
+            items.append((paragraphs, has_title, reference_date(article)))
     found = iter(_read(nlp, items, known=False))
     events = []
     for article, wanted, zh in zip(articles, chosen, chinese):
@@ -735,6 +770,12 @@ def _events_by_article(nlp: Language, articles: list[Article]) -> list[list[List
         else:
             events.append(_to_events(next(found), article.article_id, known=False))
     return events
+
+
+def reference_date(article: Article) -> datetime | None:
+    """The day an article's "yesterday" and "in March" are counted from: its publication,
+    else the day its own text tells of (tasks/listings/parsers.story_date)."""
+    return article.published_at or parsers.story_date((article.title or "") + "\n" + article.text, article.fetched_at)
 
 
 def is_chinese_article(article: Article) -> bool:

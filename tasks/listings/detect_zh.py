@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 from schemas.records import STAGE_RANK, Article
 from tasks.listings.names import ESTABLISHED, KNOWN_ORGS, known_name
+from tasks.listings.parsers import story_date
 from tasks.understand.chinese import fold
 
 # --- the words of the rules (simplified forms) -------------------------------------------------
@@ -575,24 +576,9 @@ def parse_amount_zh(folded: str) -> tuple[float | None, str | None]:
 
 # --- articles --------------------------------------------------------------------------------------
 
-def story_date(text: str, fallback: datetime | None) -> datetime | None:
-    """The latest full date (year, month, day) a Chinese text gives, not after `fallback`
-    (when it was fetched): the day of the story for a page that states no date."""
-    latest = None
-    for match in re.finditer(r"(20\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})", fold(text)):
-        try:
-            found = datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)), tzinfo=timezone.utc)
-        except ValueError:
-            continue
-        if fallback is not None and found > fallback:
-            continue
-        latest = found if latest is None or found > latest else latest
-    return latest or fallback
-
-
 def read_chinese_article(article: Article) -> list[Found]:
     """One Chinese article's events: one per company, its latest stage."""
-    reference = article.published_at or story_date(article.text, article.fetched_at)
+    reference = article.published_at or story_date((article.title or "") + "\n" + fold(article.text), article.fetched_at)
     return _Reader(_sentences(article.title, article.text), reference).read()
 
 

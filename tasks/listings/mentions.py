@@ -57,10 +57,15 @@ def sentence_mentions(sentence: Span, english: frozenset[str] = frozenset(), kno
     4Paradigm") ignores comparisons as roles. A headline in title case ("Lidar Maker Hesai
     Slips ...") yields only the names the model or the known-organisation table recognises."""
     words = [t for t in sentence if t.is_alpha and not t.is_stop]
-    title_case = headline and len(words) >= 4 and sum(t.text[:1].isupper() for t in words) >= 0.7 * len(words)
+    # A headline, or a line that is one though the page did not mark it so (no full stop).
+    looks_like_headline = headline or not sentence.text.rstrip().endswith((".", "?", "!", '"', "\u201d"))
+    title_case = looks_like_headline and len(words) >= 4 \
+        and sum(t.text[:1].isupper() for t in words) >= 0.7 * len(words)
     spans = [ent for ent in sentence.ents if ent.label_ not in rules.NEVER_NAMES]
     if title_case:
-        spans = [ent for ent in spans if ent.label_ == "ORG"]
+        # Every word is capitalised, so the model calls words names ("Hong Kong Debut",
+        # "Semiconductor Firms Surge"): only a known name or one with a coined word counts.
+        spans = [ent for ent in spans if ent.label_ == "ORG" and (ent.ent_id_ or not _all_english(ent, english))]
     covered = {t.i for ent in spans for t in ent}
     run: list[Token] = []
     for token in list(sentence) + [None]:
@@ -78,6 +83,10 @@ def sentence_mentions(sentence: Span, english: frozenset[str] = frozenset(), kno
         if mention is not None:
             found.append(mention)
     return found
+
+
+def _all_english(span: Span, english: frozenset[str]) -> bool:
+    return bool(english) and all(t.lower_ in english or t.lemma_.lower() in english or not t.is_alpha for t in span)
 
 
 def _is_name_token(token: Token, english: frozenset[str]) -> bool:

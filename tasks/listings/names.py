@@ -82,6 +82,19 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Alphabet": ("ORG", ("Alphabet",)),
     "Google": ("ORG", ("Google",)),
     "Toyota": ("ORG", ("Toyota",)),
+    "OpenAI": ("ORG", ("OpenAI",)),
+    "Microsoft": ("ORG", ("Microsoft",)),
+    "Meta": ("ORG", ("Meta Platforms",)),
+    "Apple": ("ORG", ("Apple", "Apple Inc")),
+    "Amazon": ("ORG", ("Amazon",)),
+    "Intel": ("ORG", ("Intel", "Intel Corp")),
+    "Qualcomm": ("ORG", ("Qualcomm",)),
+    "AMD": ("ORG", ("AMD", "Advanced Micro Devices")),
+    "Tesla": ("ORG", ("Tesla",)),
+    "Samsung": ("ORG", ("Samsung", "Samsung Electronics")),
+    "TSMC": ("ORG", ("TSMC", "Taiwan Semiconductor Manufacturing")),
+    "Huawei": ("ORG", ("Huawei", "华为")),
+    "BYD": ("ORG", ("BYD", "比亚迪")),
     # Venues, regulators and Hong Kong institutions
     "HKEX": ("ORG", ("HKEX", "HKEx", "Hong Kong Stock Exchange", "Hong Kong stock exchange",
                      "Hong Kong Exchanges and Clearing", "Hong Kong Exchanges & Clearing",
@@ -115,7 +128,12 @@ SECTORS: dict[str, str] = {
 # Large groups already listed for years: in listing news they are a new issuer's parent,
 # investor, customer or rival, so "the company" never refers back to them.
 ESTABLISHED = frozenset({"Alibaba", "Tencent", "Baidu", "Xiaomi", "Meituan", "Alphabet", "Google", "Nvidia",
-                         "Toyota", "SMIC", "Hua Hong Semiconductor", "CATL"})
+                         "Toyota", "SMIC", "Hua Hong Semiconductor", "CATL", "OpenAI", "Microsoft", "Meta", "Apple",
+                         "Amazon", "Intel", "Qualcomm", "AMD", "Tesla", "Samsung", "TSMC", "Huawei", "BYD"})
+# Companies listed on another market, whose debut a Hong Kong story may recall without
+# naming the market ("Moore Threads and MetaX surged more than 400 per cent"): a stage of
+# theirs counts for Hong Kong only where the sentence names Hong Kong.
+LISTED_ELSEWHERE = {"Moore Threads": "STAR", "MetaX": "STAR", "Cambricon": "STAR", "iFlytek": "Shenzhen"}
 
 
 def alias_index() -> dict[str, str]:

@@ -6,8 +6,10 @@ Pure and picklable: `extract_page` runs in worker processes.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import trafilatura
+from htmldate import find_date
 from lxml import etree
 
 from schemas.records import Article, Page
@@ -75,13 +77,23 @@ def extract_page(page: Page, identify_language: bool = True) -> Article | None:
         source=page.source,
         title=document.title or None,
         author=document.author or None,
-        published_at=parse_timestamp(document.date),
+        published_at=_publication_date(document.date, page.html),
         fetched_at=page.fetched_at,
         language=_language(text, declared.group(1) if declared else document.language, identify_language),
         site_name=document.sitename or None,
         text=text,
         word_count=len(text.split()),
     )
+
+
+def _publication_date(found: str | None, html: str) -> datetime | None:
+    """The page's date as trafilatura found it, unless it is htmldate's guess from a bare
+    year in the text ("© 2023", "in 2021" -> January 1): then only a date in the page's
+    markup counts. On bench/realnews's dateless pages 157 of 352 got such a January 1;
+    none of the dated pages of ../shared/corpus/pages-meta loses its date."""
+    if found and found[5:19] == "01-01T00:00:00":
+        found = find_date(html, extensive_search=False, original_date=True, outputformat=DATE_PARAMS["outputformat"])
+    return parse_timestamp(found)
 
 
 def _language(text: str, declared: str | None, identify: bool) -> str | None:
