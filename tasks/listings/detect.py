@@ -37,7 +37,7 @@ from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_eve
 from tasks.listings import clauses, parsers, rules
 from tasks.listings.detect_zh import read_chinese_article
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
-from tasks.listings.names import ESTABLISHED, LISTED_ELSEWHERE
+from tasks.names import ESTABLISHED, LISTED_ELSEWHERE
 from tasks.understand.chinese import is_chinese
 from tasks.understand.normalise import is_boilerplate
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from schemas.records import STAGE_RANK, Article
-from tasks.listings.names import ESTABLISHED, KNOWN_ORGS, known_name
 from tasks.listings.parsers import story_date
+from tasks.names import ESTABLISHED, KNOWN_ORGS, known_name
 from tasks.understand.chinese import fold
 
 # --- the words of the rules (simplified forms) -------------------------------------------------

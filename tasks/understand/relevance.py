@@ -27,7 +27,7 @@ import math
 import re
 
 from schemas.records import Article
-from tasks.listings.names import KNOWN_ORGS, SECTORS
+from tasks.names import KNOWN_ORGS, SECTORS
 from tasks.understand.chinese import HAN, fold
 
 # (signal name, weight per mention, pattern, triggers). Patterns are case-insensitive
