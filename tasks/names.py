@@ -123,6 +123,7 @@ SECTORS: dict[str, str] = {
     **dict.fromkeys(("Hesai Group", "RoboSense", "Seyond"), "lidar"),
     **dict.fromkeys(("UBTech Robotics", "Unitree Robotics", "AgiBot", "Dobot", "Geek+"), "robotics"),
     **dict.fromkeys(("XtalPi", "Insilico Medicine"), "ai drug discovery"),
+    "Baidu": "ai software",  # Ernie, Apollo Go and Kunlunxin: an AI company by its own account
 }
 
 # Large groups already listed for years: in listing news they are a new issuer's parent,

@@ -156,7 +156,9 @@ HK_ORGS: dict[str, tuple[str, ...]] = {
 # Companies whose business is one of the AI topics, from the known-organisation table
 # (one signal per company, e.g. "ai:org:Zhipu AI"), and Chinese names of a few of them.
 AI_ORGS: dict[str, tuple[str, ...]] = {
-    name: tuple(dict.fromkeys((name, *KNOWN_ORGS[name][1]))) for name in SECTORS
+    name: tuple(dict.fromkeys(alias for written in (name, *KNOWN_ORGS[name][1])
+                              for alias in (written, written.upper() if written.isascii() else written)))
+    for name in SECTORS
 }
 
 
@@ -191,27 +193,27 @@ MARKET_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
 ]
 
 # Chinese, matched in simplified characters (a traditional text is read through OpenCC):
-# the same topics and the same weights as the English terms above.
+# the same topics and the same weights as the English terms above. Only words with Chinese
+# characters: the English terms already count "AI", "GPU" or "IPO" wherever they occur.
 AI_TERMS += [
-    ("ai:term:人工智能", 0.9, r"人工智能|人工智慧|生成式AI|AIGC|智能体|AI(?:技术|应用|公司|企业|独角兽|芯片|制药|模型|赛道|产业|股)",
+    ("ai:term:人工智能", 0.9, r"人工智能|人工智慧|生成式AI|智能体|AI(?:技术|应用|公司|企业|独角兽|芯片|制药|模型|赛道|产业|股)",
      ("人工智", "ai", "智能体")),
-    ("ai:term:大模型", 1.0, r"大模型|大语言模型|基础模型|多模态模型|通用人工智能|AGI", ("模型", "人工智能", "agi")),
-    ("ai:term:芯片", 0.9, r"芯片|晶片|GPU|半导体|集成电路|晶圆|处理器|存储器", ("芯片", "晶片", "gpu", "半导体", "集成电路",
-                                                                    "晶圆", "处理器", "存储器")),
+    ("ai:term:大模型", 1.0, r"大模型|大语言模型|基础模型|多模态模型|通用人工智能", ("模型", "人工智能")),
+    ("ai:term:芯片", 0.9, r"芯片|晶片|半导体|集成电路|晶圆|处理器|存储器", ("芯片", "晶片", "半导体", "集成电路", "晶圆", "处理器", "存储器")),
     ("ai:term:算力", 0.6, r"算力|数据中心|超算|智算|云计算", ("算力", "数据中心", "超算", "智算", "云计算")),
     ("ai:term:机器人", 0.9, r"机器人|机械人|具身智能|机械臂|四足|无人机", ("机器人", "机械人", "具身", "机械臂", "四足", "无人机")),
-    ("ai:term:自动驾驶", 1.0, r"自动驾驶|智能驾驶|智驾|无人驾驶|辅助驾驶|Robotaxi|激光雷达|毫米波雷达|ADAS|车载芯片",
-     ("驾驶", "智驾", "robotaxi", "雷达", "adas", "车载芯片")),
+    ("ai:term:自动驾驶", 1.0, r"自动驾驶|智能驾驶|智驾|无人驾驶|辅助驾驶|激光雷达|毫米波雷达|车载芯片",
+     ("驾驶", "智驾", "雷达", "车载芯片")),
     ("ai:term:AI制药", 0.8, r"AI制药|AI药物|药物发现|AI\+药物|AI驱动的药物", ("制药", "药物")),
     ("ai:term:技术", 0.9, r"计算机视觉|机器视觉|语音识别|自然语言处理|深度学习|机器学习|神经网络", ("视觉", "语音识别", "自然语言",
                                                                               "深度学习", "机器学习", "神经网络")),
-    ("ai:term:特专科技", 0.8, r"特专科技|18C|科企专线|硬科技", ("特专", "18c", "科企", "硬科技")),
+    ("ai:term:特专科技", 0.8, r"特专科技|18C(?:章|公司|企业|上市)|科企专线|硬科技", ("特专", "18c", "科企", "硬科技")),
     ("ai:term:科技企业", 0.3, r"科技(?:企业|公司|股|巨头|独角兽)|科企", ("科技", "科企")),
     ("ai:term:算法", 0.2, r"算法", ("算法",)),
 ]
 GENERIC_AI |= {"ai:term:科技企业", "ai:term:算法", "ai:term:算力"}
 HK_TERMS += [
-    ("hk:exchange:港交所", 1.5, r"港交所|香港交易所|联交所|香港联合交易所|港股|恒生指数|恒指|恒生科技|\bH股|股份代号|香港主板",
+    ("hk:exchange:港交所", 1.5, r"港交所|香港交易所|联交所|香港联合交易所|港股|恒生指数|恒指|恒生科技|H股|股份代号|香港主板",
      ("港交所", "香港交易所", "联交所", "联合交易所", "港股", "恒生", "恒指", "h股", "股份代号", "香港主板")),
     ("hk:place:香港", 0.6, r"香港|本港|港府|特区政府|港人", ("香港", "本港", "港府", "特区政府", "港人")),
     ("hk:money:港元", 0.6, r"港元|港币", ("港元", "港币")),
@@ -222,7 +224,7 @@ HK_TERMS += [
      ("数码港", "科学园", "科技园", "大湾区", "北部都会区", "河套", "投资推广署", "金管局", "创新科技署", "数字政策")),
 ]
 MARKET_TERMS += [
-    ("market:上市", 0.5, r"上市|IPO|新股|挂牌|首日|发售|募资|集资|敲锣|递表|聆讯|招股", ("上市", "ipo", "新股", "挂牌", "首日",
+    ("market:上市", 0.5, r"上市|新股|挂牌|首日|发售|募资|集资|敲锣|递表|聆讯|招股", ("上市", "新股", "挂牌", "首日",
                                                                                       "发售", "募资", "集资", "敲锣",
                                                                                       "递表", "聆讯", "招股")),
 ]
@@ -255,7 +257,8 @@ _INDEX_MOVE = re.compile(
 _OTHER_SECTOR = re.compile(
     r"\b(?:jewell?ery|bubble tea|tea chain|restaurant|noodle|dumpling|hotpot|brewer(?:y)?|beer|dairy|snack|cosmetics|"
     r"skincare|make-up|sportswear|apparel|fashion|retailer|supermarket|property developer|developer of homes|"
-    r"property manager|carmaker|car maker|automaker|electric-car maker|ev maker|battery maker|bank|insurer|"
+    r"property manager|carmaker|car maker|automaker|electric-car maker|ev maker|battery (?:maker|giant|manufacturer|producer)|"
+    r"bank|insurer|"
     r"brokerage|hotel|airline|casino|pharmaceutical|drugmaker|tobacco|liquor|baijiu|toy maker|pet food|"
     r"tea brand|tea shop|milk tea|coffee (?:chain|brand|shop)|fast[- ]food|catering|caterer|bakery|"
     r"logistics (?:company|firm|group|provider|operator)|courier|express delivery)\b",
