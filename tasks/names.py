@@ -95,6 +95,15 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "TSMC": ("ORG", ("TSMC", "Taiwan Semiconductor Manufacturing")),
     "Huawei": ("ORG", ("Huawei", "华为")),
     "BYD": ("ORG", ("BYD", "比亚迪")),
+    "JD.com": ("ORG", ("JD.com", "JD")),
+    "NetEase": ("ORG", ("NetEase",)),
+    "Yum China": ("ORG", ("Yum China",)),
+    "Trip.com": ("ORG", ("Trip.com",)),
+    "Bilibili": ("ORG", ("Bilibili",)),
+    "Kuaishou": ("ORG", ("Kuaishou",)),
+    "China Mobile": ("ORG", ("China Mobile",)),
+    "China Telecom": ("ORG", ("China Telecom",)),
+    "China Unicom": ("ORG", ("China Unicom",)),
     # Venues, regulators and Hong Kong institutions
     "HKEX": ("ORG", ("HKEX", "HKEx", "Hong Kong Stock Exchange", "Hong Kong stock exchange",
                      "Hong Kong Exchanges and Clearing", "Hong Kong Exchanges & Clearing",
@@ -130,7 +139,9 @@ SECTORS: dict[str, str] = {
 # investor, customer or rival, so "the company" never refers back to them.
 ESTABLISHED = frozenset({"Alibaba", "Tencent", "Baidu", "Xiaomi", "Meituan", "Alphabet", "Google", "Nvidia",
                          "Toyota", "SMIC", "Hua Hong Semiconductor", "CATL", "OpenAI", "Microsoft", "Meta", "Apple",
-                         "Amazon", "Intel", "Qualcomm", "AMD", "Tesla", "Samsung", "TSMC", "Huawei", "BYD"})
+                         "Amazon", "Intel", "Qualcomm", "AMD", "Tesla", "Samsung", "TSMC", "Huawei", "BYD", "JD.com",
+                         "NetEase", "Yum China", "Trip.com", "Bilibili", "Kuaishou", "China Mobile", "China Telecom",
+                         "China Unicom"})
 # Companies listed on another market, whose debut a Hong Kong story may recall without
 # naming the market ("Moore Threads and MetaX surged more than 400 per cent"): a stage of
 # theirs counts for Hong Kong only where the sentence names Hong Kong.

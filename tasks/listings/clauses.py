@@ -149,6 +149,19 @@ def is_subordinate(verb: Token, rule: str) -> bool:
     return False
 
 
+def is_hedged_by_intent(verb: Token) -> bool:
+    """Hedged only by a word of intent ("seeking to raise", "plans to offer"), not by a
+    modal, a negation or a failure: with the offering's price range given, that is how a
+    launched deal is often announced."""
+    for clause_verb in clause_chain(verb):
+        for child in clause_verb.children:
+            if child.dep_ == "neg" or child.lower_ in rules.HEDGE_WORDS - {"yet"}:
+                return False
+        if clause_verb.lemma_.lower() in rules.HEDGE_LEMMAS - rules.INTENT_LEMMAS:
+            return False
+    return True
+
+
 def is_past_perfect(verb: Token) -> bool:
     """"The company had launched the offering": background to the story, unless someone
     says so ("X said it had filed")."""

@@ -56,6 +56,11 @@ _TODAY = re.compile(r"\b(?:today|this (?:morning|afternoon)|in early trade|in mo
 _OFFERING_TERMS = re.compile(r"(?:HK|US|S)?\$\s?\d|\b(?:HKD|USD|RMB|CNY)\s?\d|\d\s?(?:yuan|Hong Kong dollars)\b|"
                              r"\d[\d,.]*\s*(?:million|billion|mln|bln|m|bn)?\s+(?:[A-Za-z-]+\s+){0,3}shares\b|"
                              r"\boffer(?:ing)? price\b|\bprice range\b|\bper share\b", re.IGNORECASE)
+# A debut's own day told as a move after it: "dropped 12% after its debut on the exchange".
+_MOVE_AFTER_DEBUT = re.compile(r"\b(?:fell|dropped|slumped|sank|jumped|rose|surged|soared|climbed|gained|tumbled|plunged|"
+                               r"drop|fall|rise|jump|surge|slump)\b[^.;]{0,60}\bafter\s+(?:its|their)\s+(?:\w+\s+){0,2}debut\b|"
+                               r"\bafter\s+(?:its|their)\s+(?:\w+\s+){0,2}debut\b[^.;]{0,40}\d+(?:\.\d+)?\s?(?:%|per ?cent)",
+                               re.IGNORECASE)
 _SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "when", "because", "although",
                    "though", "since", "before"}
 
@@ -79,12 +84,15 @@ class _Sentence:
     title: bool
     mentions: list[Mention]
     subjects: list[Mention] = field(default_factory=list)  # the mentions that are a verb's subject
+    plural_subject: bool = False  # its main subject is several companies ("three start-ups")
 
     def __post_init__(self) -> None:
         core: set[int] = set()
         for token in self.span:
             if token.dep_ in ("nsubj", "nsubjpass") or token.dep_ == "ROOT" and token.pos_ in ("PROPN", "NOUN"):
                 core |= clauses.core(token)
+            if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT" and clauses.is_plural(token):
+                self.plural_subject = True
         first = self.mentions[0] if self.mentions else None
         self.subjects = [m for m in self.mentions
                          if any(i in core for i in range(m.start, m.end)) or m is first and self.title]
@@ -142,11 +150,11 @@ class _ArticleReader:
         company in full ("Skyrun raised ..." after "Skyrun Robotics") or starts two
         sentences with it ("Ridelink jumps ...", "Ridelink shares jumped ...")."""
         full = {m.name.split()[0] for s in self.sentences for m in s.mentions if not m.weak}
-        weak = [m.name for s in self.sentences for m in s.mentions if m.weak]
-        full |= {name for name in weak if weak.count(name) > 1}
+        weak = [m.name for s in self.sentences for m in s.mentions if m.weak and not m.word]
+        repeated = {name for name in weak if weak.count(name) > 1}  # English words need the full name
         for sentence in self.sentences:
-            sentence.mentions = [m for m in sentence.mentions if not m.weak or m.name in full]
-            sentence.subjects = [m for m in sentence.subjects if not m.weak or m.name in full]
+            sentence.mentions = [m for m in sentence.mentions if not m.weak or m.name in full or m.name in repeated]
+            sentence.subjects = [m for m in sentence.subjects if not m.weak or m.name in full or m.name in repeated]
 
     def _canonical_names(self) -> dict[str, str]:
         """Short names to the full name the article also uses: "Lanyue" -> "Lanyue Robotics"."""
@@ -229,17 +237,23 @@ class _ArticleReader:
             return parsers.HKEX
         return venues[0]
 
-    def refer_back(self, sentence: _Sentence, before: int) -> str | None:
+    def refer_back(self, sentence: _Sentence, before: int, pronoun: bool = False) -> str | None:
         """The company "it" or "the company" stands for: the last one that was the subject
         of this or the previous few sentences (not an investor, parent or rival), else the
         article's."""
         for earlier in reversed(self.sentences[: sentence.number + 1]):
             if sentence.number - earlier.number > 3:
                 break
+            if earlier.number != sentence.number and (len({m.name for m in earlier.subjects if not m.role}) > 1
+                                                      or earlier.plural_subject):
+                continue  # "Li Auto, Nio and Xpeng plan to list": "the company" is none of several
             for mention in reversed(earlier.subjects):
                 if earlier.number == sentence.number and mention.start >= before:
                     continue
-                if self._eligible(mention):
+                # "Baidu underwhelmed investors when trading began for its newly listed shares":
+                # a large group is "its" within its own sentence (but "the company" there is
+                # still the issuer the article is about).
+                if self._eligible(mention) or pronoun and earlier.number == sentence.number and not mention.role:
                     return self.name(mention)
         return self.focus
 
@@ -299,14 +313,21 @@ class _ArticleReader:
                 return "not a market debut"
             if verb.lemma_ == "debut" and any(c.dep_ == "dobj" for c in verb.children) or _names_a_product(trigger):
                 return "a product debut"  # "debuted its new model", "debuts reasoning model"
-        if noun_trigger and any(t.lower_ in rules.SCHEDULED_WORDS for t in span.doc[trigger.end: trigger.end + 3]):
+        after = span.doc[trigger.end: trigger.end + 4]
+        if noun_trigger and any(t.lower_ in rules.SCHEDULED_WORDS and (t.lower_ != "set" or t.nbor().lower_ in ("for", "to"))
+                                for t in after if t.i + 1 < len(span.doc)):
             return "scheduled"  # "debut set for Dec 29"
+        if rule == "first_open" and not rules.OFFER_PRICE.search(text):
+            return "not the first day"  # "opened at HK$5.39" with no price it was sold at
         if noun_trigger and trigger.root.tag_ == "NNS" and any(c.dep_ == "nummod" for c in trigger.root.children):
             return "a count"  # "The six debuts make it the busiest week": no one company's
         looks_away = clauses.is_reference(trigger, verb) if noun_trigger else clauses.is_subordinate(verb, rule)
+        if looks_away and rule == "debut_word" and _MOVE_AFTER_DEBUT.search(text) and not rules.HISTORICAL_WORDS.search(text):
+            looks_away = False  # "shares fell 12% after its debut on the Hong Kong exchange": the day's move
         if not self.known and looks_away:
             return "a reference"
-        if clauses.is_hedged(verb, rule):
+        if clauses.is_hedged(verb, rule) and not (rule == "launch" and clauses.is_hedged_by_intent(verb)
+                                                   and rules.PRICE_RANGE.search(text)):
             return "hedged"
         if not self.known and clauses.is_past_perfect(verb):
             return "background"
@@ -327,7 +348,7 @@ class _ArticleReader:
             return "a plan"  # "X to raise $1 billion" in a body sentence
         if rule in ("schedule", "launch") and not self._offering_terms(sentence, rule):
             return "no offering terms"
-        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title \
+        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title and not _TODAY.search(text) \
                 and not (verb.lower_.endswith("ed") or verb.lower_ in rules.PAST_FORMS) \
                 and (rule != "debut_word" or verb.lemma_ == "debut" and not _TODAY.search(text)):
             return "present tense"  # "trading starts on Friday", "debuts on Wednesday": the future
@@ -346,7 +367,7 @@ class _ArticleReader:
             return "roundup"
         companies: list[tuple[str, Mention | None]] = [(self.name(m), m) for m in named]
         if kind == "coref":
-            company = self.refer_back(sentence, trigger.start)
+            company = self.refer_back(sentence, trigger.start, pronoun=_pronoun_owner(span, trigger, stage))
             if company:
                 companies = [(company, None)]
         if stage == "debut" and kind != "none":
@@ -371,6 +392,8 @@ class _ArticleReader:
             named = [m for m in in_core if not m.role]
             if named:
                 return "names", named
+            if in_core and subject.lemma_.lower() in rules.GENERIC_SUBJECTS:
+                return "coref", []  # "The Tencent-backed firm is offering ...": the backer names no issuer
             if in_core:
                 return "none", []  # "its rival Lingxi listed ...": someone else's stage
             if subject.lower_ == "they":
@@ -636,6 +659,18 @@ class _ArticleReader:
                 if owner == company:
                     return code
         return None
+
+
+def _pronoun_owner(span: Span, trigger: Span, stage: str) -> bool:
+    """The stage is told of "it" ("it began trading", "when trading began for its newly
+    listed shares"), not of "the company", which may be a different one than the sentence's
+    subject ("Alibaba's shares rose after the company filed")."""
+    doc = span.doc
+    if any(t.lower_ in rules.PRONOUNS for t in doc[max(span.start, trigger.start - 2): trigger.start]):
+        return True
+    after = doc[trigger.end: min(span.end, trigger.end + 6)]
+    return stage == "debut" and any(t.lower_ in ("its", "their") and any(
+        u.lemma_.lower() in rules.SHARE_NOUNS | {"share"} for u in doc[t.i + 1: t.i + 5]) for t in after)
 
 
 def _dashed_list(span: Span, before: int) -> tuple[int, int] | None:

@@ -96,6 +96,10 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["ipo", "offering", "books", "bookbuilding", "book-building", "subscription",
                            "subscriptions"]}}],
         [{"LEMMA": {"IN": ["take", "accept"]}}, {"LOWER": "orders"}],
+        # The subscription itself: "when the books closed", "the retail tranche was oversubscribed"
+        [{"LOWER": "books"}, {"LEMMA": "close", "TAG": {"IN": ["VBD", "VBZ", "VBP", "VBN"]}}],
+        [{"LOWER": {"IN": ["tranche", "portion", "offering", "ipo", "offer", "float"]}}, {"OP": "{0,3}"},
+         {"LOWER": {"IN": ["oversubscribed", "over-subscribed"]}}],
         # "is offering 86 million shares at HK$38 to HK$45": books open now (the past, "sold
         # shares at HK$30", is an attribute of a pricing or a debut the sentence reports)
         [{"LEMMA": {"IN": ["offer", "sell", "market"]}, "TAG": {"IN": ["VBG", "VBZ", "VBP", "VB"]}}, {"LIKE_NUM": True},
@@ -149,6 +153,10 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "complete", "TAG": {"IN": ["VBD", "VBN", "VBZ"]}}, {"OP": "{0,4}"},
          {"LOWER": {"IN": ["listing", "ipo", "float"]}}],
     ]),
+    # "opened at HK$5.39" in a sentence that gives the offer price (detection checks).
+    ("first_open", "debut", [
+        [{"LEMMA": "open", "TAG": {"IN": ["VBD", "VBZ"]}}, {"LOWER": {"IN": ["at", "up", "down", "higher", "lower"]}}],
+    ]),
     # The first day told by its moves: "surged in Hong Kong after an initial public
     # offering", "slumps 26% in IPO", "opened 3.3% higher than its offer price".
     ("first_trade", "debut", [
@@ -158,8 +166,9 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"OP": "{0,3}"}, {"LOWER": {"IN": ["ipo", "offering", "listing", "float"]}}],
         [{"LEMMA": {"IN": ["surge", "soar", "jump", "rise", "climb", "gain", "rally", "fall", "slump", "sink", "drop",
                            "tumble", "plunge", "slide", "double", "triple"]}, "TAG": {"IN": ["VBD", "VBZ", "VBN"]}},
-         {"OP": "{0,4}"}, {"LOWER": {"IN": ["in", "on"]}}, {"LOWER": {"IN": ["its", "their", "the", "hong"]}, "OP": "?"},
-         {"LOWER": "kong", "OP": "?"}, {"LOWER": {"IN": ["ipo", "float"]}}],
+         {"OP": "{0,4}"}, {"LOWER": {"IN": ["in", "on", "at"]}}, {"LOWER": {"IN": ["its", "their", "the", "hong", "secondary"]},
+                                                                 "OP": "{0,2}"},
+         {"LOWER": {"IN": ["kong", "hk"]}, "OP": "?"}, {"LOWER": {"IN": ["ipo", "float"]}}],
         [{"LEMMA": {"IN": ["open", "start", "begin", "debut"]}, "TAG": {"IN": ["VBD", "VBZ", "VBN"]}}, {"OP": "{0,6}"},
          {"LOWER": {"IN": ["higher", "lower", "above", "below", "up", "down"]}}, {"OP": "{0,4}"},
          {"LOWER": {"IN": ["offer", "ipo", "listing", "offering", "issue"]}}, {"LOWER": "price"}],
@@ -219,8 +228,15 @@ def stage_matcher(nlp: Language) -> Matcher:
 
 RULE_STAGE = {name: stage for name, stage, _ in RULES} | {TRADING_RULE: "debut"}
 
-# Words after a stage noun that put it in the future: "debut set for Dec 29".
+# Words after a stage noun that put it in the future: "debut set for Dec 29" ("the final
+# offer price was set at" is past: "set" counts before "for" or "to" only).
 SCHEDULED_WORDS = {"set", "scheduled", "slated", "due", "expected", "planned", "pencilled", "penciled"}
+# A marketed price range in a sentence: an offering launched, however the verb hedges
+# ("is still seeking to raise ..., offering 1.5 billion shares at $0.49 to $0.51 apiece").
+PRICE_RANGE = re.compile(r"(?:HK|US)?\$\s?\d[\d.,]*\s*(?:to|-|\u2013|and)\s*(?:HK|US)?\$?\s?\d[\d.,]*", re.IGNORECASE)
+# Words in a sentence that make it the first day's: "opened at HK$5.39" next to the price
+# it was sold at.
+OFFER_PRICE = re.compile(r"\b(?:offer|ipo|offering|listing|issue)\s+price\b|\bpriced\s+at\b", re.IGNORECASE)
 # Nouns after "debut" that keep it a market debut: "debuts on HKEX", "debut trading".
 MARKET_NOUNS = {"trading", "shares", "share", "stock", "session", "day", "market", "hkex", "exchange", "board",
                 "gem", "ipo", "listing", "debut", "yesterday", "today", "week", "morning", "afternoon"}
@@ -277,6 +293,9 @@ HEDGE_LEMMAS = {
     "suspend", "cancel", "withdraw", "deny", "speculate", "rumor", "rumour", "expect",
     "may", "might", "could", "would", "should", "can", "need", "require", "choose", "decide",
 }
+# Of those, the words of intent a launched deal is announced with ("seeking to raise up to
+# HK$1.1 billion, offering shares at HK$5.01 to HK$5.28").
+INTENT_LEMMAS = {"plan", "seek", "aim", "intend", "hope", "target", "look", "eye", "expect"}
 HEDGE_WORDS = {"may", "might", "could", "would", "should", "can", "reportedly", "potentially",
                "possibly", "rumoured", "rumored", "yet", "not", "never", "n't", "if"}
 # A rule that speaks of the future by nature: its own verb may be "expect" or "will".
@@ -313,12 +332,14 @@ NOT_REPORTED = re.compile(
     r"\bfiling\s+(?:notice|procedures|materials)\b|\boverseas\s+listing\s+filing\b|"
     r"\b(?:pre-?(?:IPO|listing)|IPO|listing)\s+(?:tutoring|counsell?ing)\b|\b(?:tutoring|counsell?ing)\s+(?:with|by|"
     r"agreement|process)\b|"
-    r"\b(?:updated|revised|amended|supplementary|refreshed)\s+(?:\w+\s+)?(?:documents?|prospectus|filings?)\b|"
+    r"\b(?:updated|revised|amended|supplementary|refreshed)\s+(?:\w+\s+)?(?:documents?|prospectus|filings?|listing|"
+    r"applications?)\b|"
     r"\bpre-IPO\b|\block-up\b|\bprivati[sz]|\bnot\s+yet\b|\byet\s+to\b|\bhas\s+not\b|\bhave\s+not\b|"
     r"\bsecond\s+(?:day|session)\b|\bsince\s+(?:its|their|the)\b",
     re.IGNORECASE)
 # Words that make a stage history, not news, when they are in its clause.
-HISTORICAL_WORDS = re.compile(r"\b(last year|years ago|back in|earlier this decade|"
+HISTORICAL_WORDS = re.compile(r"\b(last year|years ago|back in|earlier this decade|(?:of|in) that (?:year|month)|"
+                              r"the same year|"
                               r"(?:in|over) (?:recent|the past(?: few)?|the last(?: few)?) (?:weeks|months|years)|"
                               r"so far this year|earlier this year|"
                               r"for the first time|first time|the previous|earlier attempt|in the past|"
