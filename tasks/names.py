@@ -35,6 +35,12 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Megvii": ("ORG", ("Megvii", "旷视", "旷视科技")),
     "CloudWalk": ("ORG", ("CloudWalk", "云从科技", "云从")),
     "Deepexi": ("ORG", ("Deepexi", "Beijing Deepexi Technology", "Deepexi Technology", "滴普科技", "滴普")),
+    "Mininglamp Technology": ("ORG", ("Mininglamp", "Mininglamp Technology", "Minglue Tech", "明略科技", "明略")),
+    "Haizhi Technology": ("ORG", ("Haizhi Technology", "Haizhi", "海致科技", "海致科技集团")),
+    "Manycore Tech": ("ORG", ("Manycore", "Manycore Tech", "Qunhe", "群核科技")),
+    "AInnovation": ("ORG", ("AInnovation", "Innovation Qizhi", "创新奇智")),
+    "Zhixing Technology": ("ORG", ("Zhixing Technology", "iMotion", "知行汽车科技", "知行科技")),
+    "ADA Space": ("ORG", ("ADA Space", "Adaspace", "国星宇航", "成都国星宇航")),
     # AI chips and semiconductors
     "Biren Technology": ("ORG", ("Biren", "Biren Technology", "Shanghai Biren Technology",
                                  "Shanghai Biren Technology Co", "Shanghai Biren Intelligent Technology", "壁仞科技", "壁仞")),
@@ -67,6 +73,20 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Unitree Robotics": ("ORG", ("Unitree", "Unitree Robotics", "宇树科技", "宇树")),
     "AgiBot": ("ORG", ("AgiBot", "智元机器人", "智元")),
     "Dobot": ("ORG", ("Dobot", "Dobot Robotics", "越疆", "越疆科技")),
+    "Yunji Technology": ("ORG", ("Yunji", "Yunji Technology", "云迹科技", "云迹")),
+    "Youibot": ("ORG", ("Youibot", "优艾智合")),
+    "Megarobo": ("ORG", ("Megarobo", "镁伽科技", "镁伽")),
+    "Standard Robots": ("ORG", ("Standard Robots", "斯坦德机器人", "斯坦德")),
+    "Seer Robotics": ("ORG", ("Seer Robotics", "仙工智能")),
+    "SwitchBot": ("ORG", ("SwitchBot", "卧安机器人")),
+    "LDRobot": ("ORG", ("LDRobot", "乐动机器人")),
+    "Estun": ("ORG", ("Estun", "Estun Automation", "埃斯顿")),
+    "Roborock": ("ORG", ("Roborock", "石头科技")),
+    "Keenon Robotics": ("ORG", ("Keenon", "Keenon Robotics", "擎朗智能")),
+    "Pudu Robotics": ("ORG", ("Pudu", "Pudu Robotics", "普渡机器人", "普渡科技")),
+    "CiDi": ("ORG", ("CiDi", "希迪智驾")),
+    "UISEE": ("ORG", ("UISEE", "驭势科技")),
+    "Momenta": ("ORG", ("Momenta",)),
     "Geek+": ("ORG", ("Geek+", "Geekplus", "Geekplus Technology", "Beijing Geekplus Technology", "极智嘉")),
     # AI drug discovery
     "XtalPi": ("ORG", ("XtalPi", "XtalPi Holdings", "QuantumPharm", "晶泰科技", "晶泰")),
@@ -82,6 +102,11 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Alphabet": ("ORG", ("Alphabet",)),
     "Google": ("ORG", ("Google",)),
     "Toyota": ("ORG", ("Toyota",)),
+    "Li Auto": ("ORG", ("Li Auto", "理想汽车", "理想")),
+    "XPeng": ("ORG", ("XPeng", "Xpeng", "小鹏汽车", "小鹏")),
+    "NIO": ("ORG", ("NIO", "Nio", "蔚来")),
+    "Mixue": ("ORG", ("Mixue", "Mixue Group", "蜜雪冰城", "蜜雪集团")),
+    "Chagee": ("ORG", ("Chagee", "霸王茶姬")),
     "OpenAI": ("ORG", ("OpenAI",)),
     "Microsoft": ("ORG", ("Microsoft",)),
     "Meta": ("ORG", ("Meta Platforms",)),
@@ -132,6 +157,10 @@ SECTORS: dict[str, str] = {
     **dict.fromkeys(("Hesai Group", "RoboSense", "Seyond"), "lidar"),
     **dict.fromkeys(("UBTech Robotics", "Unitree Robotics", "AgiBot", "Dobot", "Geek+"), "robotics"),
     **dict.fromkeys(("XtalPi", "Insilico Medicine"), "ai drug discovery"),
+    **dict.fromkeys(("Mininglamp Technology", "Haizhi Technology", "Manycore Tech", "AInnovation"), "ai software"),
+    **dict.fromkeys(("Yunji Technology", "Youibot", "Megarobo", "Standard Robots", "Seer Robotics", "SwitchBot",
+                     "LDRobot", "Estun", "Keenon Robotics", "Pudu Robotics"), "robotics"),
+    **dict.fromkeys(("Zhixing Technology", "CiDi", "UISEE", "Momenta"), "autonomous driving"),
     "Baidu": "ai software",  # Ernie, Apollo Go and Kunlunxin: an AI company by its own account
 }
 
@@ -187,11 +216,28 @@ def canonical_name(name: str) -> str:
     return _ALIASES.get(cleaned.lower(), cleaned)
 
 
+# What the Chinese press puts around a company's short name: a city before it, a legal
+# form after it ("上海天数智芯半导体股份有限公司" is 天数智芯).
+_ZH_PLACE = re.compile(r"^(?:北京|上海|深圳|广州|杭州|苏州|南京|武汉|成都|重庆|天津|合肥|厦门|西安|青岛|宁波|无锡|珠海|东莞|"
+                       r"佛山|长沙|郑州|济南|福州|香港)(?:市)?")
+_ZH_LEGAL = re.compile(r"(?:股份有限公司|有限责任公司|集团有限公司|控股有限公司|有限公司|集团|控股|股份)$")
+_ZH_TRADE = re.compile(r"(?:半导体|科技|技术|智能|智能科技|机器人|医疗|医药)$")
+
+
 def known_name(name: str) -> str | None:
     """The canonical name of a known organisation written this way, else None."""
-    cleaned = " ".join(name.split()).strip(" .,'\u2019\"")
+    cleaned = re.sub(r"\s*-\s*[WBSPwbsp]{1,2}$", "", " ".join(name.split()).strip(" .,'\u2019\""))
     if HAN.search(cleaned):
-        return _ALIASES.get(to_simplified(cleaned).lower())
+        key = to_simplified(cleaned).lower()
+        for form in (key, _ZH_LEGAL.sub("", _ZH_PLACE.sub("", key))):
+            while form:
+                if form in _ALIASES:
+                    return _ALIASES[form]
+                shorter = _ZH_TRADE.sub("", form)
+                if shorter == form or len(shorter) < 2:
+                    break
+                form = shorter
+        return None
     return _ALIASES.get(_LEGAL_SUFFIX.sub("", cleaned).strip(" .,").lower()) or _ALIASES.get(cleaned.lower())
 
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 from schemas.records import STAGE_RANK, Article
 from tasks.listings.parsers import story_date
-from tasks.names import ESTABLISHED, KNOWN_ORGS, known_name
+from tasks.names import ESTABLISHED, KNOWN_ORGS, LISTED_ELSEWHERE, known_name
 from tasks.understand.chinese import fold
 
 # --- the words of the rules (simplified forms) -------------------------------------------------
@@ -41,12 +41,17 @@ STAGE_PHRASES: list[tuple[str, str]] = [
     ("filing", rf"(?:向|于|在)?{_HK_VENUE}?{_BOARD}(?:递交|提交|呈交|送交)(?:了)?(?:H股)?(?:的)?"
                r"(?:主板)?(?:上市|发行上市|首次公开发行)?(?:申请(?:书|材料|文件)?|招股(?:书|说明书)(?:申请版本)?)"),
     ("filing", r"(?:以)?保密(?:形式|方式)(?:递交|提交)"),
+    ("filing", r"上载(?:了)?(?:其)?上市申请(?:档|文件|资料|材料)?|上市(?:申请)?材料(?:已)?被(?:正式)?受理|(?:递交|提交)(?:了)?A1(?:表格)?"),
     ("hearing", rf"通过(?:了)?{_AT_HK}?(?:的)?(?:上市)?聆讯"),
     ("hearing", r"(?:刊发|披露|发布|公布|刊登)(?:了)?(?:其)?聆讯后资料集"),
     ("pricing", r"(?:开启|启动|重启|正式|今日|今天|今起|明起|明日起|开始|展开|进行)(?:其)?(?:香港|港股)?(?:IPO)?(?:公开)?招股"),
     ("pricing", r"(?:今|今日|明|明日|即日)?起(?:至[^，,。；;]{0,16})?(?:招股|公开发售|认购)|至[^，,。；;]{0,12}日招股|"
                 r"招股(?:首日|次日|期间|期内|期|截止|结束|至|中|将于|已于|首天)"),
-    ("pricing", r"(?:开启|启动|正式启动|展开)(?:全球发售|香港公开发售|公开发售|认购|IPO认购|发行)"),
+    ("pricing", r"(?:开启|启动|正式启动|展开)(?:H股)?(?:全球发售|香港公开发售|公开发售|认购|IPO认购|发行)"),
+    # The offering's terms or its subscription as facts: "每股发售价116.20港元", "招股价格:151.00港元",
+    # "全球发售13.55亿股", "公开发售获33.83倍认购", "刊发H股招股说明书".
+    ("pricing", r"(?<!较)(?<!低于)(?<!高于)(?<!跌破)(?:最终)?(?:每股)?(?:发售价|发行价|招股价)(?:格)?(?:上限)?(?:定价)?(?:为|:)?\s?\d"),
+    ("pricing", r"全球发售\s?\d|获\s?\d[\d.,]*\s?倍(?:超额)?认购|超额认购\s?\d|超购\s?\d|录得超购|刊发(?:了)?(?:H股)?(?:招股说明书|招股章程)"),
     ("pricing", r"(?:最终)?(?:发售价|发行价|招股价|定价)(?:已|最终)?(?:定为|厘定为|确定为|定于|落在|为每股|每股)"),
     ("pricing", r"(?:厘定|确定|公布)(?:了)?(?:最终)?(?:发售价|发行价|定价)"),
     ("pricing", r"(?:以|按)(?:招股价)?(?:区间)?(?:上限|下限|顶部|底部|中间价)定价|定价(?:于|在)(?:招股价)?(?:区间)?(?:上限|下限|顶部|底部|中间)"),
@@ -68,9 +73,10 @@ _NOT_DONE_BEFORE = re.compile(
     r"拟|计划|准备|筹备|筹划|打算|有意|寻求|谋求|考虑|研究|将于|将在|将会|将|即将|预计|预期|有望|或将|或于|可能|冲刺|"
     r"传出|传闻|据传|市场传|消息称|消息人士|知情人士|未能|尚未|并未|未|没有|暂缓|推迟|延迟|押后|搁置|中止|终止|撤回|放弃|"
     r"失效|告吹|等待|若|如果|一旦|能否|是否|何时|希望|目标|争取|力争|申请|要求|规定|须|必须|应|需要|需|正在|进行|推进|"
-    r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋")
+    r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若")
 _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一事|事宜|前|之前|时间表|预期|规则|门槛|条件|指引|委员会|"
-                             r"制度|机制|规定|标准|要求|部|科|地|地位|资格|平台|渠道|通道)|^[^，,。；;]{0,6}失效")
+                             r"制度|机制|规定|标准|要求|部|科|地|地位|资格|平台|渠道|通道|将|会|可|能|有望|或|预计|后|以来|之后|"
+                             r"采用|选择|模式|方式|架构|结构|热|潮|浪潮|步伐|进度)|^[^，,。；;]{0,6}失效")
 # A stage phrase that describes a noun rather than reporting: "已递表企业", "港股上市AI企业".
 _ATTRIBUTIVE = re.compile(r"(?:的|之)|[A-Za-z\u4e00-\u9fff]{0,5}?(?:企业|公司|科技股|新股|个股|标的|AI股|概念股)")
 # Things that happened long ago, or words that set the clause in the past of the story.
@@ -114,10 +120,19 @@ _TAIL_ADVERBS = re.compile(r"(?:今日|今天|昨日|昨天|日前|近日|正式
                            r"\d{1,2}月\d{1,2}日|\d{1,2}日|[(（][^)）]{0,12}[)）]|[\s,，、])+$")
 # "以下简称“智谱”", "简称“智谱”": the short name the article uses from then on.
 _SHORT_NAME = re.compile(r"(?:以下)?简称[为:：]?\s*[“\"「『]([^”\"」』]{2,16})[”\"」』]")
-_NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9.·&+\-]+$")
+_NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9.·&+\-_]+$")
+# A city in brackets inside a registered name, kept as part of the name.
+_PLACE_IN_NAME = re.compile(r"[(（](?:北京|上海|深圳|广州|杭州|苏州|南京|武汉|成都|重庆|天津|合肥|厦门|西安|青岛|宁波|无锡|"
+                            r"珠海|东莞|佛山|长沙|郑州|济南|福州|香港)[)）]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _COUNTED = re.compile(r"(?:\d+|[两二三四五六七八九十几多数])(?:只|家|个|间|名)[\u4e00-\u9fffA-Za-z]{0,6}?"
                       r"(?:新股|公司|企业|科技股|中概股|概念股|玩家|选手|独角兽|股)")
+_COUNT_END = re.compile(r"(?:\d+|[两二三四五六七八九十几多数])(?:家|只|间|个)(?:已|已经|均|都|先后|陆续|相继)?$|"
+                        r"(?:\d+|[两二三四五六七八九十几多数])(?:家|只|间)[\u4e00-\u9fff]{0,4}$")
+# Page furniture that quotes other stories: "相关阅读:X招股中".
+_RELATED = re.compile(r"^(?:相关阅读|延伸阅读|推荐阅读|相关新闻|热门资讯|相关文章|往期回顾|更多)")
+# Unnamed sources make a whole sentence a rumour.
+_RUMOUR = re.compile(r"消息称|消息人士|知情人士|据悉.{0,6}传|传出|传闻|据传|市场传言|引述消息|援引消息|彭博.{0,4}报道称")
 _LIST_SPLIT = re.compile(r"[、和及与]|以及")
 
 # The shape of a company's name in the press: its line of business or legal form last.
@@ -196,12 +211,14 @@ def _valid(folded: str) -> bool:
 
 # Words after which a subject's name starts: verbs and prepositions that make what follows
 # their object ("这让地平线", "市场对小马智行"), determiners, conjunctions of clauses.
-_BREAK_WORDS = frozenset({"让", "使", "令", "对", "由", "被", "把", "随着", "成为", "作为", "迎来", "宣布", "表示", "称",
+_BREAK_WORDS = frozenset({"让", "使", "令", "对", "由", "被", "把", "随着", "成为", "作为", "迎来", "宣布", "表示", "称", "公布",
+                          "的", "为", "旗下", "之一的", "披露", "披露了", "显示", "官网显示", "获悉", "距离", "距", "因",
+                          "因为", "由于",
                           "据", "根据", "关于", "对于", "其中", "包括", "例如", "比如", "如", "像", "这", "那", "继", "紧随", "之后", "后", "看", "看好", "认为", "指", "显示", "消息",
                           "报道", "获悉", "了解", "注意到", "获", "带动", "推动", "助力", "而", "但", "但是", "不过",
                           "同时", "此外", "另外", "以及", "其后", "随后", "当", "时", "在", "于", "从", "自", "向"})
 # What may follow a name in its subject: "MiniMax此次IPO定价为...", "智谱股价".
-_TAIL_WORDS = frozenset({"此次", "本次", "今次", "这次", "的", "今", "明", "即日", "今起", "明起", "IPO", "ipo", "股价", "股票", "股份", "H股", "新股", "招股",
+_TAIL_WORDS = frozenset({"此次", "本次", "今次", "这次", "的", "即日", "今起", "明起", "今日起", "明日起", "IPO", "ipo", "股价", "股票", "股份", "H股", "新股", "招股",
                          "将", "已", "已经", "正式", "成功", "顺利", "今日", "今天", "昨日", "昨天", "日前", "近日", "终于",
                          "也", "亦", "则", "并", "再次", "首次", "即", "于", "在", "已于", "曾", "还", "就", "都", "均"})
 # A subject that ends with one of these names no company of its own: "大模型第一股", "该公司".
@@ -225,7 +242,7 @@ def _blank_brackets(folded: str) -> tuple[str, list[str], str | None]:
             aliases.append(short.group(1))
         elif not found and 2 <= len(inner) <= 20 and not re.search(r"\d|年|月|日|股份代号|港股|美股|纳斯达克|纽交所", inner):
             aliases.append(inner)
-    blanked = _BRACKETS.sub(lambda m: " " * len(m.group(0)), folded)
+    blanked = _BRACKETS.sub(lambda m: ("_" if _PLACE_IN_NAME.fullmatch(m.group(0)) else " ") * len(m.group(0)), folded)
     return blanked, aliases, code
 
 
@@ -233,19 +250,29 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
     """The company (or companies) a clause's subject names: ("names", mentions), ("coref",
     []) for a pronoun, a description or an empty subject, ("roundup", []) for "三家公司"."""
     blanked, aliases, code = _blank_brackets(sentence.folded[start:end])
-    if _COUNTED.search(blanked):
-        return "roundup", []
+    # A heading before the story: "上市概况与交易表现 - 上海天数智芯...于...上市".
+    heading = None
+    for heading in re.finditer(r"\s[-\u2014\u2013|]\s|[-\u2014\u2013]{2}", blanked):
+        pass
+    if heading is not None:
+        blanked = " " * heading.end() + blanked[heading.end():]
+    count = _COUNTED.search(blanked) or _COUNT_END.search(blanked.rstrip())
+    if count:
+        return _listed_before(sentence, start, blanked, count.start())
     # Words, and where each starts in the clause.
     tokens, position = [], 0
     for word in _words(blanked):
         tokens.append((word, position))
         position += len(word)
-    # The name starts after the last word that makes what follows an object or a new part,
-    # and ends before a verb that reports what it did ("商汤公布其拟...").
-    first = 0
-    for index, (word, _) in enumerate(tokens):
-        if word in _BREAK_WORDS:
-            first = index + 1
+    # The name starts after the last word that makes what follows an object or a new part
+    # (but "第四范式宣布正式开始招股": after a word of saying with nothing named after it, the
+    # name is the one before it), and ends before a verb that reports what it did.
+    breaks = [index for index, (word, _) in enumerate(tokens) if word in _BREAK_WORDS]
+    first = breaks[-1] + 1 if breaks else 0
+    if breaks and tokens[breaks[-1]][0] in _SAYING and not any(
+            w.strip() and w not in _TAIL_WORDS and w not in _AFTER_NAME for w, _ in tokens[first:]):
+        first = breaks[-2] + 1 if len(breaks) > 1 else 0
+        tokens = tokens[: breaks[-1]]
     kept = []
     for word, at in tokens[first:]:
         if word in _AFTER_NAME and kept:
@@ -296,10 +323,27 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
                               introduced or whole)]
 
 
+# Words of saying: "X宣布..." names X before them; "港交所官网披露了X..." names X after them.
+_SAYING = frozenset({"宣布", "表示", "称", "公布", "公告", "披露", "披露了", "显示"})
+
+
+def _listed_before(sentence: _Sentence, start: int, blanked: str, count_at: int) -> tuple[str, list[_Mention]]:
+    """A roundup's companies, listed before their count: "蓝思科技(HK06613)、极智嘉-W(HK02590)...共5家公司";
+    ("roundup", []) when the count stands alone ("三家公司今日上市")."""
+    listed = blanked[:count_at]
+    mentions = []
+    for item in re.finditer(r"[^、,，和及与共\s]+(?:\s[^、,，和及与共\s]+)?", listed):
+        name = re.sub(r"-[WBSP]{1,2}$", "", item.group(0).strip())
+        if _valid(name) and not _TIME_WORD.fullmatch(name):
+            at = start + item.start()
+            mentions.append(_Mention(sentence.text[at: at + len(name)], name, at, at + len(name), placed=True))
+    return ("names", mentions) if len(mentions) >= 2 else ("roundup", [])
+
+
 # Verbs that follow a subject's name: the name ends before them.
-_AFTER_NAME = frozenset({"募", "募资", "集资", "筹资", "涨", "跌", "大涨", "大跌", "股价", "首日", "上市", "公布", "宣布", "表示", "发布", "公告", "披露", "称", "指", "预计", "计划", "拟", "将", "正", "正在",
+_AFTER_NAME = frozenset({"募资", "集资", "筹资", "大涨", "大跌", "股价", "首日", "上市", "公布", "宣布", "表示", "发布", "公告", "披露", "称", "指", "预计", "计划", "拟", "将", "正", "正在",
                          "已", "已经", "于", "在", "以", "获", "获得", "通过", "完成", "启动", "开启", "重启", "再度",
-                         "再次", "首次", "正式", "成功", "顺利", "今日", "今天", "昨日", "日前", "近日", "今", "明", "即"})
+                         "再次", "首次", "正式", "成功", "顺利", "今日", "今天", "昨日", "日前", "近日", "今起", "明起", "即日"})
 
 
 _TIME_WORD = re.compile(r"\d{1,4}(?:年|月|日|号)?|\d{1,2}月\d{1,2}日|今年|去年|本周|上周|周[一二三四五六日]|星期[一二三四五六日]|"
@@ -368,6 +412,8 @@ class _Reader:
 
     def _read_sentence(self, sentence: _Sentence) -> None:
         folded = sentence.folded
+        if _RELATED.match(folded.strip()):
+            return
         sentence_company: str | None = None
         carried: str | None = None  # a plan or a regulator's step the next "并..." clause shares
         for clause_start, clause_end in _clauses(folded):
@@ -382,6 +428,8 @@ class _Reader:
             if kind == "names" and not organisations:
                 kind = "coref"  # "每股招股价定为...", "最终以...定价": no company of its own
             named = [(self.company_name(m), m) for m in organisations]
+            if hits and named and not re.search(_HK_VENUE, clause) and all(LISTED_ELSEWHERE.get(n) for n, _ in named):
+                hits = []  # "摩尔线程上市首日大涨": a STAR Market company's debut
             if not _CONTINUES.match(clause.strip()):
                 carried = None
             for start, end, stage in hits:
@@ -389,7 +437,7 @@ class _Reader:
                 if verdict == "event":
                     companies = named if kind == "names" else []
                     if kind == "coref":
-                        company = sentence_company or self.focus
+                        company = sentence_company or self._next_subject(sentence, clause_end) or self.focus
                         companies = [(company, None)] if company else []
                     if not companies:
                         verdict = f"no company ({kind})"
@@ -405,6 +453,16 @@ class _Reader:
             if _NOT_DONE_BEFORE.search(_BRACKETS.sub("", clause)) or _REGULATOR.search(clause):
                 carried = carried or "not done"  # "...拟发行H股,并在联交所上市"
 
+    def _next_subject(self, sentence: _Sentence, after: int) -> str | None:
+        """The company the next clause opens with, for a sentence that opens with the stage
+        ("上市首日,速腾聚创平开")."""
+        for start, end in _clauses(sentence.folded):
+            if start > after:
+                kind, mentions = _subject_names(sentence, start, end)
+                organisations = [m for m in mentions if self.is_organisation(m)]
+                return self.company_name(organisations[0]) if kind == "names" and organisations else None
+        return None
+
     def _judge(self, sentence: _Sentence, clause_start: int, start: int, end: int, stage: str) -> str:
         """"event", or why the stage phrase at folded[start:end] reports none."""
         folded = sentence.folded
@@ -418,7 +476,12 @@ class _Reader:
             return "a description"  # "在港交所挂牌的公司", "已递表企业"
         if _REGULATOR.search(folded) or _NOT_A_STAGE.search(clause):
             return "not a stage"
+        if _RUMOUR.search(folded):
+            return "a rumour"
         venue = self._venue(folded, start, end)
+        if venue is None and sentence.number > 0 and not sentence.title:
+            earlier = self.sentences[sentence.number - 1].folded
+            venue = self._venue(earlier, len(earlier), len(earlier))
         if venue == "other":
             return "another market"
         if stage == "debut" and not venue and not self._hong_kong_story():
@@ -447,6 +510,16 @@ class _Reader:
     def _dated_long_ago(self, clause: str) -> bool:
         if self.reference is None:
             return False
+        # "今年8月", "去年12月", "1月27日": months counted back from the story's day.
+        for match in re.finditer(r"(?<![\d年])(今年|去年)?(\d{1,2})月", clause):
+            month = int(match.group(2))
+            if not 1 <= month <= 12:
+                continue
+            year = self.reference.year - (1 if match.group(1) == "去年" or (
+                match.group(1) is None and month > self.reference.month + 1) else 0)
+            last_day = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=timezone.utc) - timedelta(days=1)
+            if (self.reference - last_day).days > HISTORY_DAYS:
+                return True
         for match in re.finditer(r"(20\d{2})年(?:(\d{1,2})月)?", clause):
             year, month = int(match.group(1)), int(match.group(2) or 12)
             try:
