@@ -814,8 +814,9 @@ def reference_date(article: Article) -> datetime | None:
 
 
 def is_chinese_article(article: Article) -> bool:
-    """Read by the Chinese rules: identified as Chinese, or mostly Han characters."""
-    return article.language == "zh" or (article.language is None and is_chinese(article.text[:2000]))
+    """Read by the Chinese rules: identified as Chinese, or mostly Han characters (a
+    Chinese story with English paragraphs may be identified as English)."""
+    return article.language == "zh" or is_chinese(article.text[:3000])
 
 
 def _first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:

@@ -73,14 +73,14 @@ _NOT_DONE_BEFORE = re.compile(
     r"拟|计划|准备|筹备|筹划|打算|有意|寻求|谋求|考虑|研究|将于|将在|将会|将|即将|预计|预期|有望|或将|或于|可能|冲刺|"
     r"传出|传闻|据传|市场传|消息称|消息人士|知情人士|未能|尚未|并未|未|没有|暂缓|推迟|延迟|押后|搁置|中止|终止|撤回|放弃|"
     r"失效|告吹|等待|若|如果|一旦|能否|是否|何时|希望|目标|争取|力争|申请|要求|规定|须|必须|应|需要|需|正在|进行|推进|"
-    r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若")
+    r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若|没能|无法|不能|难以")
 _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一事|事宜|前|之前|时间表|预期|规则|门槛|条件|指引|委员会|"
                              r"制度|机制|规定|标准|要求|部|科|地|地位|资格|平台|渠道|通道|将|会|可|能|有望|或|预计|后|以来|之后|"
-                             r"采用|选择|模式|方式|架构|结构|热|潮|浪潮|步伐|进度)|^[^，,。；;]{0,6}失效")
+                             r"采用|选择|模式|方式|架构|结构|热|潮|浪潮|步伐|进度|提供|带来|铺路|奠定|做准备|创造)|^[^，,。；;]{0,6}失效")
 # A stage phrase that describes a noun rather than reporting: "已递表企业", "港股上市AI企业".
 _ATTRIBUTIVE = re.compile(r"(?:的|之)|[A-Za-z\u4e00-\u9fff]{0,5}?(?:企业|公司|科技股|新股|个股|标的|AI股|概念股)")
 # Things that happened long ago, or words that set the clause in the past of the story.
-_HISTORY_WORDS = re.compile(r"此前|早在|曾于|曾经|曾|当年|去年|前年|往年|过去|以来|上一次|首次递表时|早前")
+_HISTORY_WORDS = re.compile(r"此前|早在|曾于|曾经|曾|当年|去年|前年|往年|过去|以来|上一次|首次递表时|早前|先后")
 _FUTURE_DATE = re.compile(r"(?:将|预计|预期|计划|拟)于?[^，,。；;]{0,12}(?:上市|挂牌|招股)")
 # Markets other than Hong Kong's.
 _OTHER_VENUE = re.compile(r"科创板|创业板|上交所|深交所|北交所|上海证券交易所|深圳证券交易所|北京证券交易所|A股|沪市|深市|"
@@ -425,8 +425,12 @@ class _Reader:
             venue = re.search(rf"(?:在|于|登陆|向|赴|到|以)?{_HK_VENUE}{_BOARD}(?:的)?$", folded[clause_start:subject_end])
             kind, mentions = _subject_names(sentence, clause_start, clause_start + venue.start() if venue else subject_end)
             organisations = [m for m in mentions if self.is_organisation(m)]
-            if kind == "names" and not organisations:
-                kind = "coref"  # "每股招股价定为...", "最终以...定价": no company of its own
+            if kind in ("names", "none") and not organisations:
+                # "成立仅四年的MiniMax(0100.HK)以每股165港元的定价上限正式挂牌": the subject's words
+                # end in a description, but a known or coded company stands in it.
+                subject_at = clause_start + venue.start() if venue else subject_end
+                organisations = _named_in(sentence, clause_start, subject_at)[-1:]
+                kind = "names" if organisations else "coref"  # "每股招股价定为...": the article's company
             named = [(self.company_name(m), m) for m in organisations]
             if hits and named and not re.search(_HK_VENUE, clause) and all(LISTED_ELSEWHERE.get(n) for n, _ in named):
                 hits = []  # "摩尔线程上市首日大涨": a STAR Market company's debut
@@ -486,9 +490,19 @@ class _Reader:
             return "another market"
         if stage == "debut" and not venue and not self._hong_kong_story():
             return "no market"
-        if _HISTORY_WORDS.search(before) or self._dated_long_ago(clause):
+        if _HISTORY_WORDS.search(before) or self._dated_long_ago(clause + self._time_clause_before(folded, clause_start)):
             return "history"
         return "event"
+
+    @staticmethod
+    def _time_clause_before(folded: str, clause_start: int) -> str:
+        """The clause before, when it only dates this one: "今年8月,商汤向港交所提交招股书"."""
+        before = [(s, e) for s, e in _clauses(folded) if e <= clause_start]
+        if before:
+            text = folded[before[-1][0]: before[-1][1]].strip()
+            if len(text) <= 12 and re.search(r"\d{1,2}月|\d{4}年", text):
+                return " " + text
+        return ""
 
     def _venue(self, folded: str, start: int, end: int) -> str | None:
         """"hk", "other" or None: the market named in the stage phrase, else the nearest
@@ -586,6 +600,15 @@ def _known_pattern() -> re.Pattern[str]:
 def _known_mentions(sentence: _Sentence) -> list[_Mention]:
     return [_Mention(sentence.text[m.start():m.end()], m.group(0), m.start(), m.end())
             for m in _known_pattern().finditer(sentence.folded)]
+
+
+def _named_in(sentence: _Sentence, start: int, end: int) -> list[_Mention]:
+    """Known companies and names written with a stock code between two offsets."""
+    found = [m for m in _known_mentions(sentence) if start <= m.start and m.end <= end]
+    for code in _CODED.finditer(sentence.folded, start, end):
+        kind, mentions = _subject_names(sentence, start, code.end())
+        found += [m for m in mentions if m.code] if kind == "names" else []
+    return sorted(found, key=lambda m: m.start)
 
 
 def _clauses(folded: str) -> list[tuple[int, int]]:
