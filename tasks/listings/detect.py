@@ -125,9 +125,11 @@ class _Found:
 class _ArticleReader:
     """Reads one article's parsed sentences and returns its events."""
 
-    def __init__(self, sentences: list[_Sentence], reference: datetime | None, known: bool, matcher: Matcher):
+    def __init__(self, sentences: list[_Sentence], reference: datetime | None, known: bool, matcher: Matcher,
+                 exact: bool = True):
         self.sentences = sentences
         self.reference = reference
+        self.exact = exact  # the reference is a day the page or its text gives, not a year's end
         self.known = known
         self.matcher = matcher
         self.text = "\n".join(dict.fromkeys(s.span.doc.text for s in sentences))
@@ -535,7 +537,7 @@ class _ArticleReader:
                 latest = datetime(max(years), 12, 31, tzinfo=timezone.utc)
                 if (self.reference - latest).days > rules.HISTORY_DAYS:
                     return True
-            found = parsers.parse_date(ent.text, self.reference)
+            found = parsers.parse_date(ent.text, self.reference) if self.exact or years else None
             if self.reference and found and (self.reference - found).days > rules.HISTORY_DAYS:
                 return True
         return False
@@ -743,7 +745,8 @@ def _english_words(nlp: Language) -> frozenset[str]:
     return frozenset(word for words in index.values() for word in words)
 
 
-def _read(nlp: Language, items: list[tuple[list[str], bool, datetime | None]], known: bool) -> list[list[_Found]]:
+def _read(nlp: Language, items: list[tuple[list[str], bool, tuple[datetime | None, bool]]],
+          known: bool) -> list[list[_Found]]:
     """Events of several texts, parsed in one batch: (paragraphs, has headline, date) each."""
     matcher = rules.stage_matcher(nlp)
     english = _english_words(nlp)
@@ -752,14 +755,14 @@ def _read(nlp: Language, items: list[tuple[list[str], bool, datetime | None]], k
     for (n, _, _), doc in zip(flat, nlp.pipe([p for _, _, p in flat], batch_size=64)):
         docs.setdefault(n, []).append(doc)
     results = []
-    for n, (_, has_title, reference) in enumerate(items):
+    for n, (_, has_title, (reference, exact)) in enumerate(items):
         sentences: list[_Sentence] = []
         for index, doc in enumerate(docs.get(n, [])):
             for span in doc.sents:
                 headline = index == 0 and has_title
                 sentences.append(_Sentence(span, len(sentences), headline,
                                            sentence_mentions(span, english, known_mode=known, headline=headline)))
-        results.append(_ArticleReader(sentences, reference, known, matcher).read() if sentences else [])
+        results.append(_ArticleReader(sentences, reference, known, matcher, exact).read() if sentences else [])
     return results
 
 
@@ -807,10 +810,12 @@ def _events_by_article(nlp: Language, articles: list[Article]) -> list[list[List
     return events
 
 
-def reference_date(article: Article) -> datetime | None:
-    """The day an article's "yesterday" and "in March" are counted from: its publication,
-    else the day its own text tells of (tasks/listings/parsers.story_date)."""
-    return article.published_at or parsers.story_date((article.title or "") + "\n" + article.text, article.fetched_at)
+def reference_date(article: Article) -> tuple[datetime | None, bool]:
+    """(the day an article's "yesterday" and "in March" are counted from, whether it is a
+    known day): its publication, else the day its own text tells of (parsers.story_day)."""
+    if article.published_at:
+        return article.published_at, True
+    return parsers.story_day((article.title or "") + "\n" + article.text, article.fetched_at)
 
 
 def is_chinese_article(article: Article) -> bool:
@@ -839,7 +844,7 @@ def _first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:
 def known_listings_from_seeds(nlp: Language, seeds: list[Seed]) -> list[ListingEvent]:
     """Listings the seed documents already report (finished or in progress): known=True."""
     _require_parser(nlp)
-    items = [(_paragraphs(None, seed.text)[0], False, None) for seed in seeds]
+    items = [(_paragraphs(None, seed.text)[0], False, (None, False)) for seed in seeds]
     events: list[ListingEvent] = []
     for found in _read(nlp, items, known=True):
         events.extend(_to_events(found, None, known=True))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from schemas.records import STAGE_RANK, Article
-from tasks.listings.parsers import story_date
+from tasks.listings.parsers import story_day
 from tasks.names import ESTABLISHED, KNOWN_ORGS, LISTED_ELSEWHERE, known_name
 from tasks.understand.chinese import fold
 
@@ -73,7 +73,8 @@ _NOT_DONE_BEFORE = re.compile(
     r"拟|计划|准备|筹备|筹划|打算|有意|寻求|谋求|考虑|研究|将于|将在|将会|将|即将|预计|预期|有望|或将|或于|可能|冲刺|"
     r"传出|传闻|据传|市场传|消息称|消息人士|知情人士|未能|尚未|并未|未|没有|暂缓|推迟|延迟|押后|搁置|中止|终止|撤回|放弃|"
     r"失效|告吹|等待|若|如果|一旦|能否|是否|何时|希望|目标|争取|力争|申请|要求|规定|须|必须|应|需要|需|正在|进行|推进|"
-    r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若|没能|无法|不能|难以")
+    r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若|没能|无法|不能|难以|"
+    r"最快|最早|奔赴|赴$")
 _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一事|事宜|前|之前|时间表|预期|规则|门槛|条件|指引|委员会|"
                              r"制度|机制|规定|标准|要求|部|科|地|地位|资格|平台|渠道|通道|将|会|可|能|有望|或|预计|后|以来|之后|"
                              r"采用|选择|模式|方式|架构|结构|热|潮|浪潮|步伐|进度|提供|带来|铺路|奠定|做准备|创造)|^[^，,。；;]{0,6}失效")
@@ -146,6 +147,8 @@ _CONTINUES = re.compile(r"^(?:并|并于|并在|及|以及|且|同时|随后并|
 # The mainland regulator's filing or approval of an overseas listing: never a stage.
 _REGULATOR = re.compile(r"证监会|备案|通知书")
 _CODED = re.compile(r"[(（][^()（）]{0,20}\d{4,5}[^()（）]{0,6}[)）]")
+# Pinyin glosses some sites put after characters: "天数(shù)智芯", "聆讯(língxùn)".
+_PINYIN = re.compile(r"[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,12}[)）]")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|\n")
 HISTORY_DAYS = 60
@@ -360,9 +363,10 @@ def _words(text: str) -> list[str]:
 class _Reader:
     """One article's sentences and the events they report."""
 
-    def __init__(self, sentences: list[_Sentence], reference: datetime | None):
+    def __init__(self, sentences: list[_Sentence], reference: datetime | None, exact: bool = True):
         self.sentences = sentences
         self.reference = reference
+        self.exact = exact  # a day the page or its text gives: months without a year count from it
         self.short_names: dict[str, str] = {}  # folded short name -> folded full name
         self.organisations = _organisations(sentences)
         self.focus: str | None = None
@@ -525,7 +529,7 @@ class _Reader:
         if self.reference is None:
             return False
         # "今年8月", "去年12月", "1月27日": months counted back from the story's day.
-        for match in re.finditer(r"(?<![\d年])(今年|去年)?(\d{1,2})月", clause):
+        for match in [] if not self.exact else re.finditer(r"(?<![\d年])(今年|去年)?(\d{1,2})月", clause):
             month = int(match.group(2))
             if not 1 <= month <= 12:
                 continue
@@ -674,8 +678,12 @@ def parse_amount_zh(folded: str) -> tuple[float | None, str | None]:
 
 def read_chinese_article(article: Article) -> list[Found]:
     """One Chinese article's events: one per company, its latest stage."""
-    reference = article.published_at or story_date((article.title or "") + "\n" + fold(article.text), article.fetched_at)
-    return _Reader(_sentences(article.title, article.text), reference).read()
+    if article.published_at:
+        reference, exact = article.published_at, True
+    else:
+        reference, exact = story_day((article.title or "") + "\n" + fold(article.text), article.fetched_at)
+    text = _PINYIN.sub("", article.text)
+    return _Reader(_sentences(article.title and _PINYIN.sub("", article.title), text), reference, exact).read()
 
 
 def parse_date_zh(text: str, reference: datetime | None) -> datetime | None:

@@ -240,11 +240,18 @@ def _month(value: str) -> int | None:
 
 
 def story_date(text: str, fallback: datetime | None) -> datetime | None:
-    """The day a story tells of, for a page that gives no publication date: its first full
-    date (a dateline comes first), else the end of the latest month or year it names, never
-    after `fallback` (when it was fetched), which is the answer when the text names none.
-    Measured on the real passages of bench/realnews: the first full date is the labelled
-    publication day for 90 of 112, within a week for 10 more."""
+    """The day a story tells of, for a page that gives no publication date (see story_day)."""
+    return story_day(text, fallback)[0]
+
+
+def story_day(text: str, fallback: datetime | None) -> tuple[datetime | None, bool]:
+    """(the day a story tells of, whether it is a day the text gives) for a page that gives
+    no publication date: its first full date (a dateline comes first), else the end of the
+    latest month or year it names, never after `fallback` (when it was fetched), which is
+    the answer when the text names none. Only an exact day dates "in March" or "6月30日":
+    a story placed by a bare year could be in any of its months. Measured on the real
+    passages of bench/realnews: the first full date is the labelled publication day for 90
+    of 112, within a week for 10 more."""
     found = []
     for pattern, (y, m, d) in _FULL_DATES:
         for match in pattern.finditer(text):
@@ -256,7 +263,7 @@ def story_date(text: str, fallback: datetime | None) -> datetime | None:
             if day and (fallback is None or day <= fallback):
                 found.append((match.start(), day))
     if found:
-        return min(found)[1]
+        return min(found)[1], True
     ends = []
     for match in _MONTH_YEAR.finditer(text):
         year, month = (match.group(2), _month(match.group(1))) if match.group(1) else (match.group(3), int(match.group(4)))
@@ -265,4 +272,4 @@ def story_date(text: str, fallback: datetime | None) -> datetime | None:
     if not ends:
         ends = [datetime(int(year), 12, 31, tzinfo=timezone.utc) for year in _BARE_YEAR.findall(text)]
     ends = [end if fallback is None or end <= fallback else fallback for end in ends]
-    return max(ends) if ends else fallback
+    return (max(ends), False) if ends else (fallback, False)
