@@ -61,7 +61,7 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     # Autonomous driving, lidar
     "Horizon Robotics": ("ORG", ("Horizon Robotics", "地平线机器人", "地平线机械人", "地平线")),
     "Black Sesame Technologies": ("ORG", ("Black Sesame", "Black Sesame Technologies",
-                                          "Black Sesame Intelligent Technology", "黑芝麻智能", "黑芝麻")),
+                                          "Black Sesame Intelligent Technology", "Black Sesame International Holding", "黑芝麻智能", "黑芝麻")),
     "Pony AI": ("ORG", ("Pony AI", "Pony.ai", "小马智行")),
     "WeRide": ("ORG", ("WeRide", "文远知行")),
     "Minieye": ("ORG", ("Minieye", "MINIEYE", "Minieye Technology", "佑驾创新")),

@@ -56,6 +56,10 @@ _TODAY = re.compile(r"\b(?:today|this (?:morning|afternoon)|in early trade|in mo
 _OFFERING_TERMS = re.compile(r"(?:HK|US|S)?\$\s?\d|\b(?:HKD|USD|RMB|CNY)\s?\d|\d\s?(?:yuan|Hong Kong dollars)\b|"
                              r"\d[\d,.]*\s*(?:million|billion|mln|bln|m|bn)?\s+(?:[A-Za-z-]+\s+){0,3}shares\b|"
                              r"\boffer(?:ing)? price\b|\bprice range\b|\bper share\b", re.IGNORECASE)
+# A tally of many companies, not a roundup of a day's: "10 companies (41.66%) saw ...",
+# "24 companies listed between August and October".
+_TALLY = re.compile(r"\b(?:\d{2,}|six|seven|eight|nine|ten|eleven|twelve|dozens?)\s+(?:\w+\s+){0,2}"
+                    r"(?:companies|firms|issuers|listings|ipos|stocks)\b(?:\s*\(\d+(?:\.\d+)?%\))?", re.IGNORECASE)
 # A debut's own day told as a move after it: "dropped 12% after its debut on the exchange".
 _MOVE_AFTER_DEBUT = re.compile(r"\b(?:fell|dropped|slumped|sank|jumped|rose|surged|soared|climbed|gained|tumbled|plunged|"
                                r"drop|fall|rise|jump|surge|slump)\b[^.;]{0,60}\bafter\s+(?:its|their)\s+(?:\w+\s+){0,2}debut\b|"
@@ -323,6 +327,8 @@ class _ArticleReader:
             return "not the first day"  # "opened at HK$5.39" with no price it was sold at
         if noun_trigger and trigger.root.tag_ == "NNS" and any(c.dep_ == "nummod" for c in trigger.root.children):
             return "a count"  # "The six debuts make it the busiest week": no one company's
+        if _TALLY.search(text):
+            return "a count"  # "10 companies (41.66%) saw their shares surge over 100% on debut"
         looks_away = clauses.is_reference(trigger, verb) if noun_trigger else clauses.is_subordinate(verb, rule)
         if looks_away and rule == "debut_word" and _MOVE_AFTER_DEBUT.search(text) and not rules.HISTORICAL_WORDS.search(text):
             looks_away = False  # "shares fell 12% after its debut on the Hong Kong exchange": the day's move

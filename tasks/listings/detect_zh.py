@@ -74,10 +74,15 @@ _NOT_DONE_BEFORE = re.compile(
     r"传出|传闻|据传|市场传|消息称|消息人士|知情人士|未能|尚未|并未|未|没有|暂缓|推迟|延迟|押后|搁置|中止|终止|撤回|放弃|"
     r"失效|告吹|等待|若|如果|一旦|能否|是否|何时|希望|目标|争取|力争|申请|要求|规定|须|必须|应|需要|需|正在|进行|推进|"
     r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若|没能|无法|不能|难以|"
-    r"最快|最早|奔赴|赴$")
+    r"最快|最早|奔赴|赴$|原本|本可|本应|本来|不管|无论|不论|继")
 _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一事|事宜|前|之前|时间表|预期|规则|门槛|条件|指引|委员会|"
                              r"制度|机制|规定|标准|要求|部|科|地|地位|资格|平台|渠道|通道|将|会|可|能|有望|或|预计|后|以来|之后|"
                              r"采用|选择|模式|方式|架构|结构|热|潮|浪潮|步伐|进度|提供|带来|铺路|奠定|做准备|创造)|^[^，,。；;]{0,6}失效")
+# "港股上市", "在港交所上市" with nothing saying it happened: as often a noun ("本次香港上市无需
+# ...") as a report; a report says when or that it is done.
+_BARE_LISTING = re.compile(r"(?:在|于|登陆|向|赴|到)?" + _HK_VENUE + r"(?:主板|GEM)?上市")
+_DONE = re.compile(r"正式|成功|顺利|今日|今天|昨日|昨天|日前|已|终于|当天|首日|\d{1,2}日|\d{1,2}月\d{1,2}日|周[一二三四五]|"
+                   r"星期[一二三四五]|上午|下午")
 # A stage phrase that describes a noun rather than reporting: "已递表企业", "港股上市AI企业".
 _ATTRIBUTIVE = re.compile(r"(?:的|之)|[A-Za-z\u4e00-\u9fff]{0,5}?(?:企业|公司|科技股|新股|个股|标的|AI股|概念股)")
 # Things that happened long ago, or words that set the clause in the past of the story.
@@ -261,6 +266,8 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
         blanked = " " * heading.end() + blanked[heading.end():]
     count = _COUNTED.search(blanked) or _COUNT_END.search(blanked.rstrip())
     if count:
+        if re.search(r"(?:已|均已|都已|已经)$", blanked.rstrip()):
+            return "count", []  # "优必选、地平线、越疆科技、极智嘉4家已挂牌上市": a tally of the past
         return _listed_before(sentence, start, blanked, count.start())
     # Words, and where each starts in the clause.
     tokens, position = [], 0
@@ -480,8 +487,12 @@ class _Reader:
         clause = folded[clause_start: clause_end.start() if clause_end else len(folded)]
         if _NOT_DONE_BEFORE.search(before) or _NOT_DONE_AFTER.search(after):
             return "not done"
-        if (stage != "debut" or folded[end - 1] in "市牌表锣钟") and _ATTRIBUTIVE.match(after):
-            return "a description"  # "在港交所挂牌的公司", "已递表企业"
+        if (stage != "debut" or folded[end - 1] in "市牌表锣钟") and _ATTRIBUTIVE.match(after) \
+                or re.match(r"[^，,。；;]{0,12}的(?:企业|公司|新股|个股|股票)", after):
+            return "a description"  # "在港交所挂牌的公司", "已递表企业", "上市首日涨幅超100%的企业"
+        if stage == "debut" and (folded[start] == "赴" or _BARE_LISTING.fullmatch(folded[start:end])
+                                 and not _DONE.search(before[-10:]) and not re.match(r"了|(?:首日|当天|当日)", after)):
+            return "not reported"  # "赴港上市", "为其港股上市埋下隐忧": the listing as a noun
         if _REGULATOR.search(folded) or _NOT_A_STAGE.search(clause):
             return "not a stage"
         if _RUMOUR.search(folded):
