@@ -61,7 +61,7 @@ STAGE_PHRASES: list[tuple[str, str]] = [
     ("debut", rf"(?:正式|成功|顺利|今日|今天|昨日|昨天|已|已经)?{_AT_HK}(?:正式)?(?:挂牌上市|挂牌交易|挂牌|上市交易|上市|敲钟上市|敲锣上市|鸣锣上市|敲锣|敲钟|首发上市)"),
     ("debut", r"(?:正式|成功|顺利)(?:挂牌上市|挂牌|上市)|(?:挂牌上市|敲钟上市|敲锣上市|鸣锣上市)|首挂"),
     ("debut", rf"登陆{_HK_VENUE}{_BOARD}"),
-    ("debut", r"(?:首日|挂牌)登场"),
+    ("debut", r"(?:首日|挂牌)登场|(?:今日|今天|昨日|昨天|正式|成功)挂牌(?!上市)"),
 ]
 _STAGE_PATTERNS = [(stage, re.compile(pattern)) for stage, pattern in STAGE_PHRASES]
 # A quick test before the patterns: most sentences have none of these.
@@ -99,7 +99,7 @@ _NOT_A_STAGE = re.compile(r"配售(?!结果|部分|股份获)|先旧后新|供�
 
 # Words that describe what a company is; the name follows the last of them in a subject.
 _DESCRIPTOR = re.compile(
-    r"(?:公司|企业|集团|独角兽|龙头|厂商|提供商|供应商|服务商|运营商|开发商|制造商|生产商|平台|品牌|巨头|之一|第一股|明星|黑马|"
+    r"(?:公司|企业|集团|独角兽|龙头|厂商|提供商|供应商|服务商|运营商|开发商|制造商|生产商|方案商|集成商|设计商|芯片商|平台|品牌|巨头|之一|第一股|明星|黑马|"
     r"新贵|选手|玩家|创企|初创|领军者|领导者|龙头股|新股|概念股|先锋|老牌)[”\"」』’']?\s*")
 # A stock code written after a name: "(09660.HK)", "（9880）", "(HK|00100)", "(股份代号:2513)".
 _CODE_AFTER = re.compile(r"^\s*-?[WBSPwbsp]{0,2}\s*[(（]\s*(?:HK\s*\|\s*|港股\s*|股票代码|股份代号|代码|股票代号)?[:：]?\s*"
@@ -138,7 +138,8 @@ _COUNT_END = re.compile(r"(?:\d+|[两二三四五六七八九十几多数])(?:�
 # Page furniture that quotes other stories: "相关阅读:X招股中".
 _RELATED = re.compile(r"^(?:相关阅读|延伸阅读|推荐阅读|相关新闻|热门资讯|相关文章|往期回顾|更多)")
 # Unnamed sources make a whole sentence a rumour.
-_RUMOUR = re.compile(r"消息称|消息人士|知情人士|据悉.{0,6}传|传出|传闻|据传|市场传言|引述消息|援引消息|彭博.{0,4}报道称")
+_RUMOUR = re.compile(r"消息称|消息指|消息透露|市场消息|市传|消息人士|知情人士|据悉.{0,6}传|传出|传闻|据传|市场传言|引述消息|"
+                     r"援引消息|外电引述|彭博.{0,4}报道称")
 _LIST_SPLIT = re.compile(r"[、和及与]|以及")
 
 # The shape of a company's name in the press: its line of business or legal form last.
@@ -676,9 +677,9 @@ _UNITS = {"亿": 1e8, "百万": 1e6, "千万": 1e7, "万": 1e4, None: 1.0}
 _CURRENCY = {"港元": "HKD", "港币": "HKD", "美元": "USD", "元人民币": "CNY", "人民币": "CNY", "元": "CNY"}
 
 
-def parse_amount_zh(folded: str) -> tuple[float | None, str | None]:
+def parse_amount_zh(text: str) -> tuple[float | None, str | None]:
     """The amount an offering raises, if the sentence states one: "募资约43.48亿港元"."""
-    match = _AMOUNT.search(folded)
+    match = _AMOUNT.search(fold(text))
     if not match:
         return None, None
     value = float(match.group(1).replace(",", "")) * _UNITS[match.group(2)]
