@@ -474,3 +474,60 @@ def test_articles_read_in_one_batch_give_each_the_events_it_gives_alone(nlp):
     assert batched == [detect_listing_events(nlp, [a]) for a in articles]
     assert [[(e.company, e.stage) for e in events] for events in batched] == [
         [("Lumen Compute", "filing")], [("Qubit Harbour", "debut")], [], [], [("Tidewater Robotics", "pricing")]]
+
+
+# --- classes seen in real news (bench/realnews), in our own words ----------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # A first day told by its moves, without the word "debut"
+    ("Lumenforge Robotics surged 40% in Hong Kong on Thursday after an initial public offering that raised "
+     "HK$1.2 billion.", {("Lumenforge Robotics", "debut")}),
+    ("Lumenforge Robotics opened at HK$23.10 on Thursday, above its offer price of HK$19.80.",
+     {("Lumenforge Robotics", "debut")}),
+    ("Chipmaker Quarrystone slumps 18% in IPO as tech stocks retreat", {("Quarrystone", "debut")}),
+    # "They" after a named subject: the companies the sentence named
+    ("Vantrix AI and Corvel Robotics made a rough start as they began trading in Hong Kong on Friday.",
+     {("Vantrix AI", "debut"), ("Corvel Robotics", "debut")}),
+    # A launch announced with its price range, however it hedges
+    ("Lumenforge Robotics is seeking to raise up to HK$1.2 billion, offering 60 million shares at HK$18.20 "
+     "to HK$19.80 each, according to its prospectus.", {("Lumenforge Robotics", "pricing")}),
+    ("The retail tranche of Lumenforge Robotics' IPO was oversubscribed 320 times when the books closed on "
+     "Friday.", {("Lumenforge Robotics", "pricing")}),
+    # A headline's "X to raise ... in Hong Kong IPO"
+    ("Lumenforge Robotics to raise up to US$150 million in Hong Kong IPO", {("Lumenforge Robotics", "pricing")}),
+    ("Lumenforge Robotics rang the gong on Thursday to mark its debut on the Hong Kong Stock Exchange.",
+     {("Lumenforge Robotics", "debut")}),
+])
+def test_stage_wordings_of_real_news(nlp, text, expected):
+    assert found(nlp, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # The mainland regulator's approval is not the exchange's hearing
+    "Vantrix AI and Corvel Robotics have received approval from China's securities regulator for secondary "
+    "listings in Hong Kong.",
+    "The China Securities Regulatory Commission has issued a notice approving Vantrix AI's proposed Hong Kong listing.",
+    # A headline sourced to unnamed people
+    "Corvel Robotics files for Hong Kong IPO: sources",
+    # An updated document is not a new filing
+    "The offering is back on after Corvel Robotics filed updated listing documents with the exchange.",
+    # A tally, not a roundup
+    "Notably, 12 companies (40%) saw their shares rise more than 100% on debut this year.",
+    # A STAR Market company's debut recalled without naming the market
+    "In December, GPU designers Moore Threads and MetaX surged more than 400 per cent on their first day of trading.",
+    # An announcement's capitalised word is no company
+    "The Announcement also allows confidential filing of listing applications by these Applicants.",
+])
+def test_real_news_that_reports_no_stage(nlp, text):
+    assert found(nlp, text) == set()
+
+
+def test_a_page_with_no_date_is_dated_by_its_own_dateline(nlp):
+    """A search excerpt or a page with no date: "last week" and "in March" count from the
+    story's own day, not the day it was fetched."""
+    text = ("HONG KONG, June 12, 2024 (Harbour Wire) - Lumenforge Robotics began trading in Hong Kong on "
+            "Wednesday, rising 22% from its offer price.")
+    undated = article(text).model_copy(update={"published_at": None,
+                                               "fetched_at": datetime(2026, 12, 7, tzinfo=timezone.utc)})
+    events = detect_listing_events(nlp, [undated])
+    assert {(e.company, e.stage) for e in events} == {("Lumenforge Robotics", "debut")}

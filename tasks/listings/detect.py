@@ -357,6 +357,7 @@ class _ArticleReader:
         if rule in ("schedule", "launch") and not self._offering_terms(sentence, rule):
             return "no offering terms"
         if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title and not _TODAY.search(text) \
+                and rule != "first_trade" and not (sentence.number == 0 and not text.rstrip().endswith(".")) \
                 and not (verb.lower_.endswith("ed") or verb.lower_ in rules.PAST_FORMS) \
                 and (rule != "debut_word" or verb.lemma_ == "debut" and not _TODAY.search(text)):
             return "present tense"  # "trading starts on Friday", "debuts on Wednesday": the future

@@ -69,10 +69,11 @@ def sentence_mentions(sentence: Span, english: frozenset[str] = frozenset(), kno
     4Paradigm") ignores comparisons as roles. A headline in title case ("Lidar Maker Hesai
     Slips ...") yields only the names the model or the known-organisation table recognises."""
     words = [t for t in sentence if t.is_alpha and not t.is_stop]
-    # A headline, or a line that is one though the page did not mark it so (no full stop).
-    looks_like_headline = headline or not sentence.text.rstrip().endswith((".", "?", "!", '"', "\u201d"))
-    title_case = looks_like_headline and len(words) >= 4 \
-        and sum(t.text[:1].isupper() for t in words) >= 0.7 * len(words)
+    # A headline, or a line that is one though the page did not mark it so (no full stop,
+    # nearly every word capitalised).
+    capitals = sum(t.text[:1].isupper() for t in words)
+    title_case = len(words) >= 4 and (headline and capitals >= 0.7 * len(words) or capitals >= 0.85 * len(words)
+                                      and not sentence.text.rstrip().endswith((".", "?", "!", '"', "\u201d")))
     spans = [ent for ent in sentence.ents if ent.label_ not in rules.NEVER_NAMES]
     if title_case:
         # Every word is capitalised, so the model calls words names ("Hong Kong Debut",

@@ -96,10 +96,6 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["ipo", "offering", "books", "bookbuilding", "book-building", "subscription",
                            "subscriptions"]}}],
         [{"LEMMA": {"IN": ["take", "accept"]}}, {"LOWER": "orders"}],
-        # The subscription itself: "when the books closed", "the retail tranche was oversubscribed"
-        [{"LOWER": "books"}, {"LEMMA": "close", "TAG": {"IN": ["VBD", "VBZ", "VBP", "VBN"]}}],
-        [{"LOWER": {"IN": ["tranche", "portion", "offering", "ipo", "offer", "float"]}}, {"OP": "{0,3}"},
-         {"LOWER": {"IN": ["oversubscribed", "over-subscribed"]}}],
         # "is offering 86 million shares at HK$38 to HK$45": books open now (the past, "sold
         # shares at HK$30", is an attribute of a pricing or a debut the sentence reports)
         [{"LEMMA": {"IN": ["offer", "sell", "market"]}, "TAG": {"IN": ["VBG", "VBZ", "VBP", "VB"]}}, {"LIKE_NUM": True},
@@ -116,6 +112,13 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
     ("headline_raise", "pricing", [
         [{"LOWER": "to"}, {"LEMMA": "raise", "TAG": "VB"}, {"OP": "{0,8}"}, {"LOWER": {"IN": ["in", "via", "from", "through"]}},
          {"OP": "{0,4}"}, {"LOWER": {"IN": ["ipo", "offering", "listing", "float"]}}],
+    ]),
+    # The subscription itself, terms or not: "when the books closed", "the retail tranche
+    # was oversubscribed 320 times".
+    ("subscription", "pricing", [
+        [{"LOWER": "books"}, {"LEMMA": "close", "TAG": {"IN": ["VBD", "VBZ", "VBP", "VBN"]}}],
+        [{"LOWER": {"IN": ["tranche", "portion", "offering", "ipo", "offer", "float"]}}, {"OP": "{0,3}"},
+         {"LOWER": {"IN": ["oversubscribed", "over-subscribed"]}}],
     ]),
     ("schedule", "pricing", [
         [{"LOWER": {"IN": ["expected", "scheduled", "set", "slated", "due"]}}, {"LOWER": "to"},
