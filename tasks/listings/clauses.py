@@ -115,6 +115,19 @@ def clause_tokens(verb: Token, trigger: Span) -> list[Token]:
     return [t for t in verb.subtree if t.i not in dropped] or list(trigger)
 
 
+def own_words(verb: Token, trigger: Span) -> list[Token]:
+    """The stage's clause without phrases that tell of something else: "has filed for a
+    third time after two failed attempts" is a filing, whatever failed before it."""
+    clause = clause_tokens(verb, trigger)
+    inside = {t.i for t in trigger}
+    dropped: set[int] = set()
+    for token in clause:
+        if token.dep_ == "prep" and token.lower_ in rules.REFERENCE_WORDS and token.head.i == verb.i \
+                and not any(t.i in inside for t in token.subtree):
+            dropped.update(t.i for t in token.subtree)
+    return [t for t in clause if t.i not in dropped]
+
+
 def is_reference(trigger: Span, verb: Token) -> bool:
     """A stage noun the sentence refers to rather than reports: "after Horizon's debut",
     "ahead of its debut", "the application follows Horizon's debut"."""

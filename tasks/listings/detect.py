@@ -346,7 +346,8 @@ class _ArticleReader:
         clause = clauses.clause_tokens(verb, trigger)
         clause_text = " ".join(t.text for t in clause)
         if not self.known:
-            if rules.NOT_REPORTED.search(clause_text) or rules.NOT_REPORTED.search(trigger.text):
+            own_text = " ".join(t.text for t in clauses.own_words(verb, trigger))
+            if rules.NOT_REPORTED.search(own_text) or rules.NOT_REPORTED.search(trigger.text):
                 return "undone or not a new listing"
             if any(clauses.is_aside(v) for v in clauses.clause_chain(verb)):
                 return "an aside"
@@ -369,11 +370,14 @@ class _ArticleReader:
             venue = earlier[-1][0] if earlier and not self.sentences[sentence.number - 1].title else None
         if (venue or self.default_venue) != parsers.HKEX:
             return f"on {venue or self.default_venue}"
-        kind, named = self._issuers(sentence, trigger, verb)
+        kind, named = self._issuers(sentence, trigger, verb) if rule != "welcomed" else ("roundup", [])
         if venue is None and named and all(LISTED_ELSEWHERE.get(self.name(m)) for m in named):
             return f"on {LISTED_ELSEWHERE[self.name(named[0])]}"  # a STAR Market company's debut told in passing
         if kind == "roundup" or _dashed_list(span, trigger.start):
             return "roundup"
+        unit = self._unit_offering(sentence, trigger)
+        if unit is not None and all(self.name(m) in ESTABLISHED for m in named):
+            named = [unit]  # "Baidu has submitted a listing application ... for Kunlunxin's H-share offering"
         companies: list[tuple[str, Mention | None]] = [(self.name(m), m) for m in named]
         if kind == "coref":
             company = self.refer_back(sentence, trigger.start, pronoun=_pronoun_owner(span, trigger, stage))
@@ -438,6 +442,21 @@ class _ArticleReader:
         if subjects and subjects[0].lemma_.lower() in clauses.STAGE_NOUNS | rules.GENERIC_SUBJECTS:
             return "coref", []
         return "none", []
+
+    def _unit_offering(self, sentence: _Sentence, trigger: Span) -> Mention | None:
+        """The company whose offering a large group's stage is for: "for Kunlunxin's H-share
+        offering", "to spin off Kunlunxin"."""
+        doc = sentence.span.doc
+        for mention in sentence.mentions:
+            if mention.start < trigger.end or mention.role or self.name(mention) in ESTABLISHED:
+                continue
+            after = doc[mention.end: mention.end + 5]
+            before = doc[max(sentence.span.start, mention.start - 3): mention.start]
+            if after and after[0].tag_ == "POS" and any(t.lower_ in ("offering", "listing", "ipo", "spin-off", "float")
+                                                        for t in after) \
+                    or any(t.lemma_.lower() == "spin" for t in before):
+                return mention
+        return None
 
     def _also_moved(self, sentence: _Sentence, verb: Token) -> list[Mention]:
         """Other companies whose first-day move the debut's sentence gives in a clause of

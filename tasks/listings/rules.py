@@ -49,7 +49,7 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["application", "prospectus", "a1"]}}],
     ]),
     ("hearing", "hearing", [
-        [{"LEMMA": {"IN": ["pass", "clear"]}}, _ANY, {"LOWER": {"IN": ["hearing", "hearings"]}}],
+        [{"LEMMA": {"IN": ["pass", "clear"]}}, {"IS_PUNCT": False, "OP": "{0,6}"}, {"LOWER": {"IN": ["hearing", "hearings"]}}],
         [_APPROVE, _WIDE, _NOD, {"OP": "{0,6}"}, _EXCHANGE],
         # "won the exchange's nod", "won the listing committee's approval"
         [_APPROVE, {"OP": "{0,3}"}, {"LOWER": {"IN": ["hkex", "exchange", "bourse", "listing"]}},
@@ -156,6 +156,11 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         [{"LEMMA": "complete", "TAG": {"IN": ["VBD", "VBN", "VBZ"]}}, {"OP": "{0,4}"},
          {"LOWER": {"IN": ["listing", "ipo", "float"]}}],
     ]),
+    # "Hong Kong welcomed four new listings on Thursday, including ...": a roundup.
+    ("welcomed", "debut", [
+        [{"LEMMA": "welcome", "TAG": {"IN": ["VBD", "VBZ"]}}, {"OP": "{0,3}"},
+         {"LOWER": {"IN": ["listings", "debuts", "ipos", "debutants", "newcomers"]}}],
+    ]),
     # "opened at HK$5.39" in a sentence that gives the offer price (detection checks).
     ("first_open", "debut", [
         [{"LEMMA": "open", "TAG": {"IN": ["VBD", "VBZ"]}}, {"LOWER": {"IN": ["at", "up", "down", "higher", "lower"]}}],
@@ -172,9 +177,9 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"OP": "{0,4}"}, {"LOWER": {"IN": ["in", "on", "at"]}}, {"LOWER": {"IN": ["its", "their", "the", "hong", "secondary"]},
                                                                  "OP": "{0,2}"},
          {"LOWER": {"IN": ["kong", "hk"]}, "OP": "?"}, {"LOWER": {"IN": ["ipo", "float"]}}],
-        [{"LEMMA": {"IN": ["open", "start", "begin", "debut"]}, "TAG": {"IN": ["VBD", "VBZ", "VBN"]}}, {"OP": "{0,6}"},
-         {"LOWER": {"IN": ["higher", "lower", "above", "below", "up", "down"]}}, {"OP": "{0,4}"},
-         {"LOWER": {"IN": ["offer", "ipo", "listing", "offering", "issue"]}}, {"LOWER": "price"}],
+        [{"LEMMA": {"IN": ["open", "start", "begin", "debut", "trade"]}, "TAG": {"IN": ["VBD", "VBZ", "VBN"]}},
+         {"OP": "{0,6}"}, {"LOWER": {"IN": ["higher", "lower", "above", "below", "up", "down", "from", "versus", "against"]}},
+         {"OP": "{0,4}"}, {"LOWER": {"IN": ["offer", "ipo", "listing", "offering", "issue"]}}, {"LOWER": "price"}],
     ]),
 ]
 
@@ -497,7 +502,7 @@ ROLE_PHRASE_BEFORE = re.compile(
 # ... a preposition or comparison a few words before it ("after Zhipu", "rival MiniMax") ...
 ROLE_WORD_BEFORE = re.compile(
     r"\b(?:including|such\s+as|like|after|following|than|unlike|joins?|joining|rivals?|peers?|competitors?|parent|"
-    r"fellow|versus|vs\.?|counts|against|beat|beating|overtook|overtaking|behind)\s+"
+    r"versus|vs\.?|counts|against|beat|beating|overtook|overtaking|behind)\s+"
     r"(?:[\w'\u2019&.+-]+\s+){0,3}$",
     re.IGNORECASE)
 # ... or the words just after it.
