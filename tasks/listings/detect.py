@@ -270,8 +270,8 @@ class _ArticleReader:
         roundup: tuple[str, int] | None = None  # (stage, sentence) of "Three companies began trading"
         for sentence in self.sentences:
             self.owners[sentence.number] = self._owner(sentence)
-            if roundup and sentence.number - roundup[1] <= 2:
-                self._roundup_members(sentence, roundup[0])
+            if roundup and sentence.number - roundup[1] <= 2 and self._roundup_members(sentence, roundup[0]):
+                roundup = (roundup[0], sentence.number)  # the list goes on, a company a sentence
             for rule, trigger in self._stage_phrases(sentence):
                 if self._stage(sentence, rule, trigger) == "roundup":
                     roundup = (rules.RULE_STAGE[rule], sentence.number)
@@ -483,12 +483,12 @@ class _ArticleReader:
         candidates = [m for m in sentence.mentions if start <= m.start and m.end <= trigger.start and not m.role]
         return candidates[-1] if candidates else None
 
-    def _roundup_members(self, sentence: _Sentence, stage: str, after: int | None = None) -> None:
+    def _roundup_members(self, sentence: _Sentence, stage: str, after: int | None = None) -> int:
         """The companies a roundup lists: "They are A, B and C", "...: A set its price ...,
         and B priced ...", or for debuts each company whose first-day move is given."""
         span = sentence.span
         if after is None and rules.ELSEWHERE.search(span.text):
-            return  # "Elsewhere, Tencent rose 1.5%": the rest of the market
+            return 0  # "Elsewhere, Tencent rose 1.5%": the rest of the market
         listed = rules.ROUNDUP_LIST.search(span.text) or (after is not None and any(
             t.lower_ in rules.LIST_OPENERS for t in span if t.i >= after))
         listed_between = _dashed_list(span, after) if after is not None else None
@@ -505,11 +505,12 @@ class _ArticleReader:
                 continue
             if stage != "debut":
                 continue
-            if _moved_on_the_day(span.doc[mention.end - 1]):
+            if _moved_on_the_day(span.doc[mention.end - 1]) or _raised_on_the_day(span.doc[mention.end - 1]):
                 members.append(mention)
         for mention in members:
             self.sightings.append(_Sighting(self.name(mention), stage, sentence.number,
                                             " ".join(span.text.split()), self.reference, mention))
+        return len(members)
 
     def _known_nouns(self, sentence: _Sentence) -> None:
         """Seeds mention finished listings as nouns: "the IPOs of SenseTime and 4Paradigm",
@@ -722,6 +723,13 @@ def _moved_on_the_day(head: Token) -> bool:
     if head.dep_ == "pobj" and head.head.lower_ == "of" and head.head.head.lower_ in rules.SHARE_NOUNS:
         head = head.head.head  # "Shares of X"
     return head.dep_ in ("nsubj", "nsubjpass") and head.head.lemma_.lower() in rules.PRICE_MOVE_LEMMAS
+
+
+def _raised_on_the_day(head: Token) -> bool:
+    """In a roundup of the day's debuts, a company that "raised HK$3.48 billion" is one of them."""
+    while head.dep_ in ("compound", "flat", "appos") and head.head.i != head.i:
+        head = head.head
+    return head.dep_ == "nsubj" and head.head.lemma_.lower() == "raise" and head.head.tag_ == "VBD"
 
 
 def _names_a_product(trigger: Span) -> bool:
