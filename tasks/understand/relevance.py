@@ -60,9 +60,10 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
                              r"\b(?:AI|inference|training) chips?\b",
      ("gpu", "ai chip", "ai accelerator", "ai processor", "graphics process", "inference chip", "training chip")),
     ("ai:term:semiconductor", 0.8, r"\bsemiconductors?\b|\bchip ?(?:makers?|designers?|developers?|firms?|companies|"
-                                   r"stocks?|equipment|testing|tester)\b|\bchips?\b|\bintegrated circuits?\b|"
+                                   r"stocks?|equipment|testing|tester)\b|\bchips?\b|\bintegrated circuits?\b|\bfabless\b|\bIC design|"
                                    r"\bmicrocontrollers?\b|\bwafers?\b|\bsilicon carbide\b",
-     ("semiconductor", "chip", "integrated circuit", "microcontroller", "wafer", "silicon carbide")),
+     ("semiconductor", "chip", "integrated circuit", "microcontroller", "wafer", "silicon carbide", "fabless",
+      "ic design")),
     ("ai:term:robotics", 0.9, r"\brobot(?:s|ics?|ic)?\b|\bhumanoids?\b|\bquadrupeds?\b|\brobotic arms?\b|\bdrones?\b",
      ("robot", "humanoid", "quadruped", "drone")),
     # A company whose business is robots, not a shop that has one: "robot maker", "a maker
@@ -281,6 +282,8 @@ _ELSEWHERE_LISTING = re.compile(r"\bSTAR Market\b|\bStock Exchange\b|\bShanghai\
                                 r"\bTokyo\b|\bSingapore\b|\bTaiwan\b|\bKorea\b|\bA-shares?\b|\bADSs?\b")
 IMPLIED_WEIGHT = 0.5
 _LISTING_NEWS = re.compile(r"\bIPOs?\b|initial public offering|\bdebut|\bprospectus\b|listing (?:application|hearing)|"
+                           r"\b(?:secondary|dual(?:[- ]primary)?|primary|Hong Kong|HK) listing\b|\blist(?:ing)? in Hong Kong\b|"
+                           r"上市|递表|聆讯|招股|"
                            r"\bfiled\b|\bfiles\b|\bplacing\b|\bplacement\b|\bindex inclusion\b|\bjoin the\b|"
                            r"\bwill be added\b|\bbegan trading\b|first day of trading", re.IGNORECASE)
 _PRODUCT_LAUNCH = re.compile(r"\b(?:launch(?:ed|es)?|unveil(?:ed|s)?|showed off|began selling|goes on sale|went on sale|"
