@@ -224,6 +224,13 @@ _ZH_LEGAL = re.compile(r"(?:股份有限公司|有限责任公司|集团有限�
 _ZH_TRADE = re.compile(r"(?:半导体|科技|技术|智能|智能科技|机器人|医疗|医药)$")
 
 
+def chinese_name(canonical: str) -> str | None:
+    """The Chinese name the known-organisation table gives a company (the first one, in
+    simplified characters), else None."""
+    entry = KNOWN_ORGS.get(canonical)
+    return next((alias for alias in entry[1] if HAN.search(alias)), None) if entry else None
+
+
 def known_name(name: str) -> str | None:
     """The canonical name of a known organisation written this way, else None."""
     cleaned = re.sub(r"\s*-\s*[WBSPwbsp]{1,2}$", "", " ".join(name.split()).strip(" .,'\u2019\""))

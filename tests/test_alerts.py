@@ -299,3 +299,19 @@ def test_an_exchange_event_names_the_company_in_both_languages_with_its_document
         assert line in body.splitlines()
     lapsed = hearing.model_copy(update={"stage": "lapsed", "document_url": None})
     assert "Stage: lapsed (application lapsed)" in alert_message(lapsed, None, None, "k2")[1]
+
+
+def test_a_news_event_names_the_company_in_both_scripts_once():
+    """A Chinese story of a known company: its English name and the Chinese name the story
+    wrote; an English story of it: the Chinese name the known-organisation table gives; a
+    company the news names only in Chinese: by that name alone."""
+    from_chinese = ListingEvent(event_id=listing_event_id("UBTech Robotics", "debut"), company="UBTech Robotics",
+                                stage="debut", aliases=["優必選"], evidence="優必選今日在港交所掛牌上市")
+    title, body = alert_message(from_chinese, "優必選今日掛牌", "https://news.example/zh", "k3")
+    assert title == "HKEX listing: UBTech Robotics (優必選) \u2014 debut"
+    assert "Also known as" not in body
+    from_english = ListingEvent(event_id=listing_event_id("UBTech Robotics", "debut"), company="UBTech Robotics",
+                                stage="debut")
+    assert alert_message(from_english, None, None, "k4")[0] == "HKEX listing: UBTech Robotics (优必选) \u2014 debut"
+    only_chinese = ListingEvent(event_id=listing_event_id("雲帆智能", "filing"), company="雲帆智能", stage="filing")
+    assert alert_message(only_chinese, None, None, "k5")[0] == "HKEX listing: 雲帆智能 \u2014 filing"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from schemas.exchange import BOARD_NAMES
 from schemas.records import ListingEvent, Origin
+from tasks.names import chinese_name
+from tasks.understand.chinese import HAN
 
 _STAGE_WORDS = {"filing": "listing application filed", "hearing": "listing hearing passed",
                 "pricing": "offer priced / trading date set", "debut": "first day of trading",
@@ -23,9 +25,14 @@ def _amount_text(amount: float | None, currency: str | None) -> str | None:
 
 
 def company_names(event: ListingEvent, name_en: str | None = None, name_zh: str | None = None) -> str:
-    """"English name (中文名)" when the issuer's names are known, else the name the event gives."""
+    """"English name (中文名)": the issuer's names from the exchange's record, else the
+    event's name with the Chinese name a Chinese story wrote ("UBTech Robotics (優必選)") or
+    the known-organisation table gives; a company named only in Chinese, by that name."""
     english = name_en or event.company
-    return f"{english} ({name_zh})" if name_zh and name_zh != english else english
+    chinese = name_zh or next((alias for alias in event.aliases if HAN.search(alias)), None)
+    if chinese is None and not HAN.search(english):
+        chinese = chinese_name(english)
+    return f"{english} ({chinese})" if chinese and chinese != english and not HAN.search(english) else english
 
 
 def alert_message(event: ListingEvent, headline: str | None, article_url: str | None, key: str, *,
@@ -34,7 +41,8 @@ def alert_message(event: ListingEvent, headline: str | None, article_url: str | 
     """(title, body) of the alert for one listing event. The issuer's names, aliases and
     board come from the registry when the event is resolved to an issuer."""
     names = company_names(event, name_en, name_zh)
-    also = [a for a in aliases if a not in (name_en, name_zh, event.company)]
+    also = [a for a in dict.fromkeys((*aliases, *event.aliases)) if a not in (name_en, name_zh, event.company)
+            and a not in names]
     source = {Origin.EXCHANGE: "the exchange's application lists", Origin.NEWS: "the news"}[event.origin]
     title = f"{event.exchange} listing: {names} \u2014 {event.stage}"
     lines = [
