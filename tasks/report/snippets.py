@@ -13,7 +13,7 @@ WINDOW_WORDS = 36
 def matched_spans(text: str, words: list[QueryWord]) -> tuple[list[tuple[int, int]], list[int | None]]:
     """The text's word spans, and for each the index of the query word it is part of
     (None: no match)."""
-    spans = term_spans(text)
+    spans = term_spans(text, segment_chinese=any(word.chinese for word in words))
     keys = [(term, is_chinese) for term, _, _, is_chinese in spans]
     matched: list[int | None] = [None] * len(spans)
     for number, word in enumerate(words):

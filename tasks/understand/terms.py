@@ -57,13 +57,18 @@ def is_possessive_s(text: str, start: int) -> bool:
     return start >= 2 and text[start - 1] in APOSTROPHES and not text[start - 2].isspace()
 
 
-def term_spans(text: str) -> list[tuple[str, int, int, bool]]:
+def term_spans(text: str, segment_chinese: bool = True) -> list[tuple[str, int, int, bool]]:
     """(term, start, end, is Chinese) of every word of the text, offsets into the text as
-    written."""
+    written. Without `segment_chinese` a run of Chinese is one span, as written: the
+    segmenter's dictionary takes half a second to load, which a snippet for an English
+    query need not pay."""
     spans = []
     for match in TOKEN.finditer(text):
         start, token = match.start(), match.group()
         if HAN.match(token):
+            if not segment_chinese:
+                spans.append((token, start, match.end(), True))
+                continue
             spans.extend((word, start + s, start + e, True) for word, s, e in chinese.word_spans(token))
         elif not (token in ("s", "S") and is_possessive_s(text, start)):
             spans.append((_TERMS[token], start, match.end(), False))
