@@ -75,11 +75,12 @@ READ_MEMORY_LIMIT = "256MB"
 # fingerprint differs.
 _FINGERPRINT = ("hash(article_id, title, content_hash, url, source, language, published_at, fetched_at, "
                 "is_relevant, duplicate_of)")
-# The articles as the index takes them: word forms without Chinese (a Han run becomes a
-# space) or possessives (Huawei's chips -> Huawei chips, as queries read it), the Chinese
-# runs apart for the segmenter, and the date an article counts on (as on the board: its
-# publication, unless missing or later than its fetch).
-_ROWS = r"""
+# The articles as the index takes them (bench/search.py's peer engine reads the same):
+# word forms without Chinese (a Han run becomes a space) or possessives (Huawei's chips ->
+# Huawei chips, as queries read it), the Chinese runs apart for the segmenter, the date an
+# article counts on (as on the board: its publication, unless missing or later than its
+# fetch), and what a hit shows.
+INDEXED_ROWS = r"""
     SELECT article_id,
            regexp_replace(regexp_replace(coalesce(title, ''), '\p{Han}+', ' ', 'g'),
                           '([\p{L}\p{N}])[''’][sS]\b', '\1', 'g') AS title,
@@ -121,6 +122,7 @@ class IndexState:
     update_seconds: float = 0.0
     added: int = 0  # articles the last update indexed (new or changed)
     removed: int = 0  # articles the last update deleted (gone from the warehouse)
+    bytes: int = 0  # the index's files
     # The warehouse file's when the index was last known current (see _file_stamp).
     warehouse_stamp: list | None = None
 
@@ -148,10 +150,10 @@ def index_info(index_dir: str | Path) -> SearchIndexInfo | None:
     state = read_state(index_dir)
     if state is None:
         return None
-    size = sum(f.stat().st_size for f in (index_dir / TANTIVY_DIR).glob("*") if f.is_file())
     return SearchIndexInfo(path=str(index_dir), articles=state.articles, segments=state.segments,
                            fingerprint=state.fingerprint, updated_at=datetime.fromisoformat(state.updated_at),
-                           update_seconds=state.update_seconds, added=state.added, removed=state.removed, bytes=size)
+                           update_seconds=state.update_seconds, added=state.added, removed=state.removed,
+                           bytes=state.bytes)
 
 
 @contextlib.contextmanager
@@ -198,7 +200,8 @@ def _open_index(folder: Path):
     return index
 
 
-def _chinese_words(runs: list[str]) -> str:
+def chinese_words(runs: list[str]) -> str:
+    """Chinese runs as the index holds them: their words, space-separated."""
     return " ".join(word for run in runs for word in chinese.words(run))
 
 
@@ -209,9 +212,9 @@ def _document(row: tuple):
     doc = tantivy.Document(article_id=article_id, title=title, body=body, source=source, language=language)
     doc.add_bytes("shown", shown.encode())
     if title_han:
-        doc.add_text("title_zh", _chinese_words(title_han))
+        doc.add_text("title_zh", chinese_words(title_han))
     if body_han:
-        doc.add_text("body_zh", _chinese_words(body_han))
+        doc.add_text("body_zh", chinese_words(body_han))
     if day is not None:
         doc.add_date("day", day)
     return doc
@@ -250,6 +253,26 @@ def _write_state(index_dir: Path, state: IndexState) -> None:
 def _warehouse_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     total, fingerprint = con.execute(f"SELECT count(*), coalesce(bit_xor({_FINGERPRINT}), 0) FROM articles").fetchone()
     return total, int(fingerprint)
+
+
+def _apply(folder: Path, gone: list[str], cursor: duckdb.DuckDBPyConnection, replace: bool, threads: int) -> int:
+    """Delete the `gone` articles, add those `cursor` yields (replacing their old entries
+    when `replace`), in one commit; returns the index's number of segments after."""
+    index = _open_index(folder)
+    writer = index.writer(WRITER_HEAP, threads)
+    for article_id in gone:
+        writer.delete_documents_by_term("article_id", article_id)
+    while rows := cursor.fetchmany(BATCH):
+        for row in rows:
+            if replace:
+                # Replaces the article's entry; also repairs an update that committed to
+                # the index but died before writing `covered`.
+                writer.delete_documents_by_term("article_id", row[0])
+            writer.add_document(_document(row))
+    writer.commit()
+    writer.wait_merging_threads()  # merges finish here, not abandoned when the process ends
+    index.reload()
+    return index.searcher().num_segments
 
 
 def update_index(warehouse: Target | str, index_dir: str | Path | None = None, wait_s: float = LOCK_WAIT_S,
@@ -298,30 +321,20 @@ def update_index(warehouse: Target | str, index_dir: str | Path | None = None, w
                     if path.name != ".lock":
                         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
             folder.mkdir(parents=True, exist_ok=True)
-            index = _open_index(folder)
-            writer = index.writer(WRITER_HEAP, 2 if pending >= PARALLEL_FROM else 1)
-            for article_id in gone:
-                writer.delete_documents_by_term("article_id", article_id)
-            cursor = con.execute(f"{_ROWS} SEMI JOIN pending USING (article_id)")
-            while rows := cursor.fetchmany(BATCH):
-                for row in rows:
-                    if not rebuild:
-                        # Replaces the article's entry; also repairs an update that
-                        # committed to the index but died before writing `covered`.
-                        writer.delete_documents_by_term("article_id", row[0])
-                    writer.add_document(_document(row))
-            writer.commit()
-            writer.wait_merging_threads()
+            try:
+                segments = _apply(folder, gone, con.execute(f"{INDEXED_ROWS} SEMI JOIN pending USING (article_id)"),
+                                  replace=not rebuild, threads=2 if pending >= PARALLEL_FROM else 1)
+            except ValueError as exc:  # tantivy's errors: a damaged index, a full disk
+                raise SearchError(f"{folder}: the search index could not be updated: {exc}") from None
             _replace_file(covered_file, lambda tmp: con.execute(
                 f"COPY current TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"))
             con.execute("COMMIT")
         finally:
             con.close()
-        index.reload()
-        new_state = IndexState(version=INDEX_VERSION, articles=total, fingerprint=fingerprint,
-                               segments=index.searcher().num_segments,
+        new_state = IndexState(version=INDEX_VERSION, articles=total, fingerprint=fingerprint, segments=segments,
                                updated_at=datetime.now(timezone.utc).isoformat(),
                                update_seconds=time.perf_counter() - started, added=pending, removed=len(gone),
+                               bytes=sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
                                warehouse_stamp=stamp)
         _write_state(index_dir, new_state)
     return index_info(index_dir)
