@@ -59,12 +59,14 @@ TITLE_BOOST = 2.0
 # as many. Scores are 32-bit floats: at 30 words BM25 keeps a resolution of 0.25.
 WORD_FOUND = 100_000.0
 MAX_QUERY_WORDS = 30
-# tantivy's indexing memory (split between its threads). A run indexes in the ingest
-# process, which has a 1 GiB budget.
+# tantivy's indexing memory, with one indexing thread (the main thread reads the
+# warehouse and cuts Chinese meanwhile: a second one built no faster on two cores). It
+# writes a segment each time this fills, about 20,000 articles: segments of over 10,000
+# articles sit above tantivy's lowest merge layer, so a run's small segments are merged
+# with each other, never with a rebuild's (which cost a run's update about a second when
+# a rebuild's segments were under that size). A run indexes in the ingest process, which
+# has a 1 GiB budget; a run's 50 articles use a few MB of it.
 WRITER_HEAP = 96_000_000
-# A second indexing thread pays off for big updates only (a rebuild: 30k articles in
-# about half the time on two cores); a run's few articles make one small segment.
-PARALLEL_FROM = 5_000
 # Words longer than this are not words (base64 in a page, a URL): tantivy drops them.
 LONGEST_WORD = 60
 # What an update reads per round trip from the warehouse.
@@ -255,11 +257,11 @@ def _warehouse_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return total, int(fingerprint)
 
 
-def _apply(folder: Path, gone: list[str], cursor: duckdb.DuckDBPyConnection, replace: bool, threads: int) -> int:
+def _apply(folder: Path, gone: list[str], cursor: duckdb.DuckDBPyConnection, replace: bool) -> int:
     """Delete the `gone` articles, add those `cursor` yields (replacing their old entries
     when `replace`), in one commit; returns the index's number of segments after."""
     index = _open_index(folder)
-    writer = index.writer(WRITER_HEAP, threads)
+    writer = index.writer(WRITER_HEAP, 1)
     for article_id in gone:
         writer.delete_documents_by_term("article_id", article_id)
     while rows := cursor.fetchmany(BATCH):
@@ -271,8 +273,7 @@ def _apply(folder: Path, gone: list[str], cursor: duckdb.DuckDBPyConnection, rep
             writer.add_document(_document(row))
     writer.commit()
     writer.wait_merging_threads()  # merges finish here, not abandoned when the process ends
-    index.reload()
-    return index.searcher().num_segments
+    return len(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["segments"])
 
 
 def update_index(warehouse: Target | str, index_dir: str | Path | None = None, wait_s: float = LOCK_WAIT_S,
@@ -323,7 +324,7 @@ def update_index(warehouse: Target | str, index_dir: str | Path | None = None, w
             folder.mkdir(parents=True, exist_ok=True)
             try:
                 segments = _apply(folder, gone, con.execute(f"{INDEXED_ROWS} SEMI JOIN pending USING (article_id)"),
-                                  replace=not rebuild, threads=2 if pending >= PARALLEL_FROM else 1)
+                                  replace=not rebuild)
             except ValueError as exc:  # tantivy's errors: a damaged index, a full disk
                 raise SearchError(f"{folder}: the search index could not be updated: {exc}") from None
             _replace_file(covered_file, lambda tmp: con.execute(
