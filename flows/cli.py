@@ -317,7 +317,7 @@ def format_search_summary(result, filters, shown: int) -> str:
     elif len(result.words) == 1:
         lines.append(f"({shown} best of {result.every_word:,}; {scope})")
     elif result.every_word:
-        partial = f"; then the best with some of the words" if shown > result.every_word else ""
+        partial = "; then the best with some of the words" if shown > result.every_word else ""
         lines.append(f"({shown} best: {result.every_word:,} articles have every word{partial}; {scope})")
     else:
         lines.append(f"(no article has every word: {shown} best with some of them; {scope})")

@@ -38,6 +38,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import tantivy
 
 from schemas.config import DuckLakeWarehouse
 from schemas.search import SearchHit, SearchIndexInfo
@@ -173,8 +174,6 @@ def _update_lock(index_dir: Path, wait: bool) -> Iterator[bool]:
 
 @cache
 def _schema():
-    import tantivy
-
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("article_id", stored=True, tokenizer_name="raw")
     for name in ("title", "body"):
@@ -192,8 +191,6 @@ def _schema():
 def _open_index(folder: Path):
     """The tantivy index in `folder` (created when missing), with its analyzers: these are
     not stored in the index, so every opening registers them."""
-    import tantivy
-
     index = tantivy.Index(_schema(), str(folder))
     index.register_tokenizer("forms", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
                              .filter(tantivy.Filter.remove_long(LONGEST_WORD))
@@ -208,8 +205,6 @@ def chinese_words(runs: list[str]) -> str:
 
 
 def _document(row: tuple):
-    import tantivy
-
     article_id, title, body, title_han, body_han, source, language, day, shown = row
     doc = tantivy.Document(article_id=article_id, title=title, body=body, source=source, language=language)
     doc.add_bytes("shown", shown.encode())
@@ -381,8 +376,6 @@ def _forms(searcher, field_name: str, lemma: str) -> list[str]:
 
 def _field_query(searcher, field_name: str, word: QueryWord):
     """`word` in one field: a term (any of its forms), or a phrase of them in a row."""
-    import tantivy
-
     schema = _schema()
     if word.chinese:
         if word.is_phrase:
@@ -399,8 +392,6 @@ def _field_query(searcher, field_name: str, word: QueryWord):
 
 def _word_query(searcher, word: QueryWord):
     """`word` in the title (counting double) or the text."""
-    import tantivy
-
     suffix = "_zh" if word.chinese else ""
     return tantivy.Query.boolean_query([
         (tantivy.Occur.Should, tantivy.Query.boost_query(_field_query(searcher, f"title{suffix}", word), TITLE_BOOST)),
@@ -408,8 +399,6 @@ def _word_query(searcher, word: QueryWord):
 
 
 def _filter_queries(filters: Filters) -> list:
-    import tantivy
-
     schema = _schema()
     found = []
     if filters.since is not None:
@@ -423,16 +412,12 @@ def _filter_queries(filters: Filters) -> list:
 
 
 def _all_of(queries: list):
-    import tantivy
-
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
 
 
 def _ranking_query(word_queries: list, filters: list):
     """Articles with any of the words (and every filter): each word found counts
     WORD_FOUND, plus its BM25."""
-    import tantivy
-
     scored = []
     for q in word_queries:
         scored += [(tantivy.Occur.Should, tantivy.Query.const_score_query(q, WORD_FOUND)), (tantivy.Occur.Should, q)]
@@ -484,8 +469,6 @@ def search(warehouse: Target | str, query: str, limit: int = 10, filters: Filter
     with the most of them, each by BM25 (titles count double). Brings the index up to
     date first, unless another update is under way (then it searches the index as it
     stands)."""
-    import tantivy
-
     words = query_words(query)
     filters = filters or Filters()
     target = _target(warehouse)
