@@ -3,8 +3,11 @@ real DuckDB files and a real tantivy index in temporary folders."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -108,6 +111,25 @@ def test_chinese_in_either_script_by_words_not_characters(warehouse):
         assert must.missing == [query.split()[0] if " " in query else "優必選"]
     assert titles(search(warehouse, "上市", limit=1).hits)[0].startswith(("香港人工智能公司申請上市", "優必選"))
     assert [hit.article_id for hit, _ in search(warehouse, "必須").hits] == ["must"]  # not 優必選's 必
+
+
+def test_a_chinese_name_cut_in_the_query_is_found_where_the_index_kept_it_whole(warehouse):
+    """An ingest process may keep a name whole (one it was taught, as the exchange's
+    issuers may be) where a search process, which was not taught it, cuts it (優必選: 优 +
+    必选): the phrase of its pieces also matches the whole word."""
+    text = "人形機器人公司優必選今日通過港交所上市聆訊。"
+    add_article(warehouse, "whole", "優必選通過聆訊", text, language="zh")
+    # The index is built in a process of its own that was taught the name (teaching this
+    # one would change how every later test cuts it).
+    program = ("import sys; from tasks.understand import chinese; from warehouse.search import update_index; "
+               "chinese.add_words(['優必選']); assert '优必选' in chinese.words(sys.argv[2]); "
+               "update_index(sys.argv[1])")
+    result = subprocess.run([sys.executable, "-c", program, str(warehouse), text], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    words = parse_query("優必選")
+    assert words[0].terms == ("优", "必选")  # this process cuts it
+    assert titles(search(warehouse, "優必選").hits) == ["優必選通過聆訊"]
 
 
 def test_filters_by_date_source_and_language(warehouse):

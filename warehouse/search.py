@@ -378,9 +378,14 @@ def _field_query(searcher, field_name: str, word: QueryWord):
     """`word` in one field: a term (any of its forms), or a phrase of them in a row."""
     schema = _schema()
     if word.chinese:
-        if word.is_phrase:
-            return tantivy.Query.phrase_query(schema, field_name, list(word.terms))
-        return tantivy.Query.term_query(schema, field_name, word.terms[0])
+        whole = tantivy.Query.term_query(schema, field_name, "".join(word.terms))
+        if not word.is_phrase:
+            return whole
+        # Also as one word: the segmenter keeps a name whole in some contexts (a name it
+        # was taught, or guessed from the characters around it) and cuts it in others.
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Should, tantivy.Query.phrase_query(schema, field_name, list(word.terms))),
+            (tantivy.Occur.Should, whole)])
     forms = [_forms(searcher, field_name, term) for term in word.terms]
     if not all(forms):
         return tantivy.Query.empty_query()

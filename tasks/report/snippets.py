@@ -17,11 +17,15 @@ def matched_spans(text: str, words: list[QueryWord]) -> tuple[list[tuple[int, in
     keys = [(term, is_chinese) for term, _, _, is_chinese in spans]
     matched: list[int | None] = [None] * len(spans)
     for number, word in enumerate(words):
-        wanted = [(term, word.chinese) for term in word.terms]
-        size = len(wanted)
-        for i in range(len(keys) - size + 1):
-            if keys[i] == wanted[0] and keys[i:i + size] == wanted:
-                matched[i:i + size] = [number] * size
+        # A Chinese phrase matches as one word too, as in the index (warehouse/search.py).
+        forms = [[(term, word.chinese) for term in word.terms]]
+        if word.chinese and word.is_phrase:
+            forms.append([("".join(word.terms), True)])
+        for wanted in forms:
+            size = len(wanted)
+            for i in range(len(keys) - size + 1):
+                if keys[i] == wanted[0] and keys[i:i + size] == wanted:
+                    matched[i:i + size] = [number] * size
     return [(start, end) for _, start, end, _ in spans], matched
 
 
