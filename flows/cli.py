@@ -267,24 +267,24 @@ def cmd_report(args) -> int:
 def cmd_search(args) -> int:
     from tasks.report.snippets import make_snippet
     from warehouse.db import WarehouseError
-    from warehouse.search import SearchError, query_terms, search
+    from warehouse.search import Filters, SearchError, query_words, search
 
     if not args.query.strip():
         raise UsageError("hkai search: the query is empty")
     try:
-        query_terms(args.query)
+        query_words(args.query)
     except SearchError as exc:
         raise UsageError(f"hkai search: {exc}") from None
     warehouse = _warehouse_to_read(args)
+    filters = Filters(since=args.since, source=args.source, language=args.lang)
     try:
-        result = search(warehouse, args.query, limit=args.limit)
+        result = search(warehouse, args.query, limit=args.limit, filters=filters)
     except (SearchError, WarehouseError) as exc:
         print(f"hkai search: {exc}", file=sys.stderr)
         return EXIT_FAILED
     bold = sys.stdout.isatty() and args.format == "text"
     marks = ("\033[1m", "\033[0m") if bold else ("**", "**")
-    found = [hit.model_copy(update={"snippet": make_snippet(text, result.stems, *marks)}) for hit, text in result.hits]
-    index = result.index
+    found = [hit.model_copy(update={"snippet": make_snippet(text, result.words, *marks)}) for hit, text in result.hits]
     if args.format == "json":
         print(json.dumps([hit.model_dump(mode="json") for hit in found], ensure_ascii=False, indent=1))
         return EXIT_OK
@@ -295,12 +295,33 @@ def cmd_search(args) -> int:
         print(f"{hit.rank}. {hit.title or hit.url}  [{hit.source}, {when}, score {hit.score:.2f}]{flags}")
         print(f"   {hit.url}")
         print(f"   {hit.snippet}")
-    searched = f"{index.articles} articles searched" if index else "no index yet"
-    if not found:
-        print(f"no article has every word of the query ({searched})")
-    else:
-        print(f"({len(found)} best matches, {searched}; every word must occur)")
+        if hit.missing:
+            print(f"   without: {', '.join(hit.missing)}")
+    print(format_search_summary(result, filters, len(found)))
     return EXIT_OK
+
+
+def format_search_summary(result, filters, shown: int) -> str:
+    """The line under the hits: what was searched, how many articles have every word,
+    and which words none has."""
+    index = result.index
+    scope = f"{index.articles:,} articles searched" if index else "no index yet"
+    narrowed = [f"since {filters.since:%Y-%m-%d %H:%M %Z}" if filters.since else "",
+                f"source {filters.source}" if filters.source else "", f"language {filters.language}" if filters.language else ""]
+    if any(narrowed):
+        scope += ", " + ", ".join(n for n in narrowed if n)
+    absent = [word for word, count in result.per_word.items() if count == 0]
+    lines = [f"no article has: {', '.join(absent)}"] if absent and len(result.words) > 1 else []
+    if not shown:
+        lines.append(f"no article matches ({scope})")
+    elif len(result.words) == 1:
+        lines.append(f"({shown} best of {result.every_word:,}; {scope})")
+    elif result.every_word:
+        partial = "; then the best with some of the words" if shown > result.every_word else ""
+        lines.append(f"({shown} best: {result.every_word:,} articles have every word{partial}; {scope})")
+    else:
+        lines.append(f"(no article has every word: {shown} best with some of them; {scope})")
+    return "\n".join(lines)
 
 
 def cmd_export(args) -> int:
@@ -320,6 +341,20 @@ def cmd_export(args) -> int:
         print(f"{item.path}  {item.rows} rows{'  (view)' if item.kind == 'view' else ''}")
     print(f"hkai export: {len(written)} files ({args.format}) in {out}")
     return EXIT_OK
+
+
+def _since(text: str) -> datetime:
+    """--since: a day (YYYY-MM-DD, from its start in Hong Kong, the board's time zone) or
+    an ISO date and time."""
+    from zoneinfo import ZoneInfo
+
+    from warehouse.board import BOARD_TIMEZONE
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(BOARD_TIMEZONE))
 
 
 def _positive_int(text: str) -> int:
@@ -410,9 +445,12 @@ def build_parser() -> ArgParser:
     p.add_argument("--warehouse")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("search", help="ranked full-text search over article titles and texts")
-    p.add_argument("query")
+    p = sub.add_parser("search", help="ranked full-text search over article titles and texts, English and Chinese")
+    p.add_argument("query", help='words (all of them first, then the most of them), "quoted phrases"')
     p.add_argument("--limit", type=_positive_int, default=10, help="how many articles (default 10)")
+    p.add_argument("--since", type=_since, help="only articles from this day on (YYYY-MM-DD, Hong Kong time)")
+    p.add_argument("--source", help="only articles from this source (its name in the configuration)")
+    p.add_argument("--lang", choices=("en", "zh"), help="only articles in this language")
     p.add_argument("--config")
     p.add_argument("--warehouse")
     p.add_argument("--format", choices=("text", "json"), default="text")

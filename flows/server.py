@@ -18,8 +18,6 @@ import sys
 import time
 from collections.abc import Iterator
 
-import httpx
-
 START_TIMEOUT_S = 120
 
 
@@ -50,6 +48,8 @@ def _free_port() -> int:
 def local_server(env: dict[str, str] | None = None, ui: bool = False) -> Iterator[str]:
     """Run a Prefect server on 127.0.0.1 for the duration; yields its API URL. With `ui`
     it also serves Prefect's web UI at the same address without `/api`."""
+    import httpx  # here: every hkai command imports this module for START_TIMEOUT_S (httpx: 0.1 s)
+
     port = _free_port()
     server_env = {**os.environ, **(env or {}), "PREFECT_UI_ENABLED": "true" if ui else "false",
                   "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}

@@ -139,6 +139,7 @@ class Board(Record):
     activity_day: Activity = Activity()
     activity_week: Activity = Activity()
     per_day: list[DailyCount] = []
+    per_day_before: bool = False  # the last days held no article: per_day ends on the latest article's day
     latest: list[ArticleSummary] = []
     sources: list[SourceHealth] = []
     last_run: RunInfo | None = None

@@ -6,9 +6,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # numpy only types Signatures' columns: importing it costs every command 0.1 s
+    import numpy as np
 
 
 class Record(BaseModel):

@@ -54,6 +54,16 @@ def test_articles_per_day_counts_originals_by_hong_kong_day(warehouse):
     assert by_day == {"2026-11-27": (1, 2), "2026-11-30": (1, 1)}
 
 
+def test_articles_per_day_show_the_period_the_articles_cover_when_the_last_days_hold_none(warehouse):
+    """A backfill of last year's news: the chart ends on the latest article's day."""
+    board = read_board(warehouse, now=NOW + timedelta(days=400))
+    assert board.per_day_before and len(board.per_day) == CHART_DAYS
+    assert board.per_day[-1].day.isoformat() == "2026-11-30"
+    assert {d.day.isoformat(): (d.relevant, d.articles) for d in board.per_day if d.articles} == {
+        "2026-11-27": (1, 2), "2026-11-30": (1, 1)}
+    assert not read_board(warehouse, now=NOW).per_day_before
+
+
 def test_latest_relevant_articles_name_their_entities(warehouse):
     board = read_board(warehouse, now=NOW)
     assert [a.title for a in board.latest] == ["Lumen Compute passes listing hearing",

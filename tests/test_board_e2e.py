@@ -146,7 +146,16 @@ def test_the_run_builds_the_search_index_and_search_ranks_with_snippets(ingested
     hits = json.loads(result.stdout)
     assert hits[0]["title"] == "Kowloon Neural Systems passes listing hearing"
     assert "**listing** **hearing**" in hits[0]["snippet"]
-    assert all("hearing" in (h["title"] + h["snippet"]).lower() for h in hits)  # every word must occur
+    # Every word first (they have "hearing"), then the best of the rest, saying what they lack.
+    full = [h for h in hits if not h["missing"]]
+    assert full and hits[:len(full)] == full
+    assert all("hearing" in (h["title"] + h["snippet"]).lower() for h in full)
+    assert all(h["missing"] == ["hearing"] for h in hits[len(full):])
+
+    result = run_hkai(prefect_api, "search", "listing hearing", "--config", str(config), "--lang", "zh",
+                      "--since", "2000-01-01")
+    assert result.returncode == 0, result.stderr
+    assert "Kowloon" not in result.stdout and "language zh" in result.stdout
 
     result = run_hkai(prefect_api, "search", "上市", "--config", str(config), "--limit", "1")
     assert result.returncode == 0, result.stderr
@@ -213,6 +222,8 @@ def test_export_writes_every_table_and_the_listings_view(ingested, tmp_path):
     (["search", "!!!"], "has no words"),
     (["search", "ai", "--limit", "0"], "--limit: must be at least 1"),
     (["search", "ai", "--limit", "many"], "--limit: not a whole number"),
+    (["search", "ai", "--since", "last week"], "--since: not a date (YYYY-MM-DD)"),
+    (["search", "ai", "--lang", "fr"], "invalid choice: 'fr'"),
     (["export", "--format", "xlsx", "--out", "x"], "invalid choice: 'xlsx'"),
     (["export", "--format", "csv"], "the following arguments are required: --out"),
     (["report", "--bogus"], "unrecognized arguments: --bogus"),

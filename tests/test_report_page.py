@@ -51,6 +51,18 @@ def test_the_page_has_the_board_the_changes_the_chart_and_the_sources(sample):
     assert sources == ["gone", "flaky", "harbour"]
 
 
+def test_the_chart_of_old_news_shows_their_period_and_says_so(sample):
+    """Never "No articles to chart." above a list of articles: a warehouse of news older
+    than the chart's 30 days charts the 30 days up to its latest article, and says so."""
+    doc = parse(render_page(read_board(sample, now=NOW + timedelta(days=400))))
+    assert len(doc.xpath("//figure/*[local-name()='svg']")) == 2
+    period = doc.get_element_by_id("per-day-period").text_content()
+    assert "No articles in the last 30 days" in period and "1 Nov 2026 to Mon 30 Nov 2026" in period
+    assert "2 relevant of 3" in doc.get_element_by_id("chart-caption").text_content()
+    assert "No articles to chart" not in doc.text_content()
+    assert doc.xpath("//ol[@class='articles']/li")  # the list the chart sits above
+
+
 def test_the_page_needs_nothing_from_the_network(sample):
     doc = parse(render_page(read_board(sample, now=NOW)))
     assert doc.xpath("//script | //link | //img | //iframe | //object") == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 
@@ -29,6 +29,9 @@ ENTITIES_PER_ARTICLE = 6
 ENTITY_LABELS = ("ORG", "PERSON", "GPE")
 EXCHANGE_SOURCE = "HKEXnews"  # how evidence from the exchange's own record is labelled
 READ_WAIT_S = 30.0  # how long to wait while an ingest holds the file
+# The day an article counts on: its publication, in the session's time zone (the board's),
+# unless missing or later than its fetch.
+_ARTICLE_DAY = "least(coalesce(published_at, fetched_at), fetched_at)::DATE"
 
 
 def read_board(warehouse: Target | str, now: datetime | None = None, wait_s: float = READ_WAIT_S) -> Board:
@@ -92,6 +95,8 @@ def load_board(con: duckdb.DuckDBPyConnection, warehouse: str, now: datetime) ->
 
     def chart_section() -> None:
         board.per_day = articles_per_day(con, now)
+        today = con.execute("SELECT (?::TIMESTAMPTZ)::DATE", [now]).fetchone()[0]
+        board.per_day_before = bool(board.per_day) and board.per_day[-1].day < today
 
     def latest_section() -> None:
         board.latest = latest_relevant(con)
@@ -241,18 +246,29 @@ def activity(con: duckdb.DuckDBPyConnection, since: datetime) -> Activity:
 def articles_per_day(con: duckdb.DuckDBPyConnection, now: datetime, days: int = CHART_DAYS) -> list[DailyCount]:
     """Original articles (not copies) per day of publication, in the board's time zone,
     for the `days` days up to today, days without any included. An article without a
-    publication date counts on the day it was fetched."""
-    today = con.execute("SELECT (?::TIMESTAMPTZ)::DATE", [now]).fetchone()[0]
-    first = today - timedelta(days=days - 1)
-    counted = dict((day, (relevant, total)) for day, relevant, total in con.execute("""
-        SELECT least(coalesce(published_at, fetched_at), fetched_at)::DATE AS day,
-               count(*) FILTER (WHERE is_relevant), count(*)
+    publication date counts on the day it was fetched. When those days hold no article
+    but the warehouse does (a backfill of last year's news), the `days` days up to the
+    latest article's day instead: the chart shows the period the articles cover."""
+    last = con.execute("SELECT (?::TIMESTAMPTZ)::DATE", [now]).fetchone()[0]
+    counted = _counts_per_day(con, last - timedelta(days=days - 1), last)
+    if not counted:
+        latest = con.execute(f"SELECT max({_ARTICLE_DAY}) FROM articles WHERE duplicate_of IS NULL").fetchone()[0]
+        if latest is not None and latest < last:
+            last = latest
+            counted = _counts_per_day(con, last - timedelta(days=days - 1), last)
+    first = last - timedelta(days=days - 1)
+    return [DailyCount(day=day, relevant=counted.get(day, (0, 0))[0], articles=counted.get(day, (0, 0))[1])
+            for day in (first + timedelta(days=i) for i in range(days))]
+
+
+def _counts_per_day(con: duckdb.DuckDBPyConnection, first: date, last: date) -> dict[date, tuple[int, int]]:
+    """day -> (relevant, all) original articles, for the days that have any."""
+    return {day: (relevant, total) for day, relevant, total in con.execute(f"""
+        SELECT {_ARTICLE_DAY} AS day, count(*) FILTER (WHERE is_relevant), count(*)
         FROM articles
         WHERE duplicate_of IS NULL AND day BETWEEN ? AND ?
         GROUP BY day
-    """, [first, today]).fetchall())
-    return [DailyCount(day=day, relevant=counted.get(day, (0, 0))[0], articles=counted.get(day, (0, 0))[1])
-            for day in (first + timedelta(days=i) for i in range(days))]
+    """, [first, last]).fetchall()}
 
 
 def latest_relevant(con: duckdb.DuckDBPyConnection, limit: int = LATEST_ARTICLES) -> list[ArticleSummary]:

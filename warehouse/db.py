@@ -316,7 +316,7 @@ def connect(target: Target | str, *, read_only: bool = False, wait_s: float = LO
 
 def attach_read_only(con: duckdb.DuckDBPyConnection, target: Target, alias: str, wait_s: float = LOCK_WAIT_S) -> None:
     """Attach the warehouse read-only to an open connection as `alias` (beside other
-    databases: a search index's segments): the DuckDB file, waiting while a writer holds
+    databases): the DuckDB file, waiting while a writer holds
     it, or the lake's latest snapshot. A warehouse that does not exist is NoWarehouse."""
     if isinstance(target, DuckLakeWarehouse):
         attach_lake(con, target, alias, read_only=True)

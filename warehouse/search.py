@@ -1,28 +1,25 @@
-"""Full-text search over articles: DuckDB's fts extension indexes, BM25 ranks.
+"""Full-text search over articles: a tantivy index kept up to date with the warehouse.
 
-The extension builds an index over a whole table and cannot add to it; building costs
-several seconds per thousand news articles on this 2-core machine (bench/board.py), so
-rebuilding after every run would cost minutes once the warehouse holds tens of thousands. The index is therefore
-kept in segments, as search engines do: a folder beside the warehouse (`hkai.search/` for
-`hkai.duckdb`; for a DuckLake see below) holds immutable segment files, each a DuckDB file
-with the extension's index over some articles, and `manifest.json` naming the current ones. An update indexes only the
-articles no segment holds yet, as a new segment; segments of similar size are merged so
-there are only a few (logarithmically many). Queries score every segment with BM25 over
-collection-wide statistics, so the ranking is the one a single index would give.
+The index is a folder beside the warehouse (`hkai.search/` for `hkai.duckdb`; for a
+DuckLake see below) holding tantivy's files (`index/`), the articles it covers with a
+fingerprint of what it took from each (`covered.parquet`) and its state (`state.json`).
+Per article it holds its id, source, language and date, and its title and text twice:
+as word forms (letters and digits, lower case, accents folded: tantivy's own tokenizer,
+so a full build takes seconds) and as Chinese words (the project's segmenter, in
+simplified form). English words are matched by lemma at query time: a query word stands
+for every form in the index whose lemma is its own (tasks/understand/terms.py).
 
-A reader never waits: segments never change, and the manifest is replaced in one rename.
-Updates take a lock on the folder. An article that changed or went away (reprocessing)
-makes the next update rebuild every segment.
+An update compares the warehouse's articles with `covered.parquet`: new articles are
+added, changed ones (reprocessing) replaced, removed ones deleted, in one commit; readers
+see the index before or after it, never half of it. Updates take a lock on the folder.
+Changing how articles are indexed bumps INDEX_VERSION, and the next update rebuilds.
 
 On a DuckLake the index is a cache on each machine that searches or ingests, built from
 the lake's articles: beside a SQLite catalog (`lake.search/` for `lake.sqlite`), or for a
 PostgreSQL catalog in the working directory, named after the database (`hkai.search/`).
 A shared data path may be an object store, where neither file locks nor renames hold, and
-segments read over the network would make every query slow; each machine's copy catches
+an index read over the network would make every query slow; each machine's copy catches
 up with the lake at its next update. An update reads one snapshot of the lake.
-
-The extension comes from the `duckdb-extension-fts` package (the build for the pinned
-DuckDB) and is loaded from that file: nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -31,40 +28,80 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 import duckdb
+import tantivy
 
 from schemas.config import DuckLakeWarehouse
 from schemas.search import SearchHit, SearchIndexInfo
-from warehouse.db import LOCK_WAIT_S, NoWarehouse, Target, attach_read_only, companion_path, target_of
+from tasks.understand import chinese
+from tasks.understand.english import forms_prefix, irregular_forms
+from tasks.understand.terms import QueryWord, parse_query, word_term
+from warehouse.db import LOCK_WAIT_S, NoWarehouse, Target, companion_path, connect, target_of
 
 INDEX_SUFFIX = ".search"
-MANIFEST = "manifest.json"
-# The newest segment is merged into the one before it while it holds at least a quarter
-# as many articles: sizes then shrink geometrically from oldest to newest, an article is
-# re-indexed about log4(total / per run) times over its life, and there are few segments.
-MERGE_RATIO = 4
-# Chinese has no spaces between words: each Han character becomes a term of its own (in
-# the articles and in the query alike), so 智譜 finds texts containing 智 and 譜.
-HAN = r"(\p{Han})"
-# Terms are runs of letters and digits in any script (the extension's default keeps a-z
-# only, which drops Chinese text and stock codes).
-NOT_A_TERM = r"(\.|[^\p{L}\p{N}])+"
-BM25_K, BM25_B = 1.2, 0.75  # the extension's defaults
-# DuckDB's memory while indexing (it spills past it): runs index in the ingest process,
-# which has a 1 GiB budget. Indexing 10k articles at once peaked at 420 MB of process RSS
-# with this limit and ran no slower than with 512 MB.
-INDEX_MEMORY_LIMIT = "256MB"
+STATE = "state.json"
+COVERED = "covered.parquet"
+TANTIVY_DIR = "index"
+# Bumped whenever what the index holds for an article changes: the next update rebuilds.
+INDEX_VERSION = 1
+# A title's matches count twice a text's.
+TITLE_BOOST = 2.0
+# Every query word an article has adds this to its score, so articles with more of the
+# query's words always come first, BM25 (well under 1,000 per word) ordering those with
+# as many. Scores are 32-bit floats: at 30 words BM25 keeps a resolution of 0.25.
+WORD_FOUND = 100_000.0
+MAX_QUERY_WORDS = 30
+# tantivy's indexing memory, with one indexing thread (the main thread reads the
+# warehouse and cuts Chinese meanwhile: a second one built no faster on two cores). It
+# writes a segment each time this fills, about 20,000 articles: segments of over 10,000
+# articles sit above tantivy's lowest merge layer, so a run's small segments are merged
+# with each other, never with a rebuild's (which cost a run's update about a second when
+# a rebuild's segments were under that size). A run indexes in the ingest process, which
+# has a 1 GiB budget; a run's 50 articles use a few MB of it.
+WRITER_HEAP = 96_000_000
+# Words longer than this are not words (base64 in a page, a URL): tantivy drops them.
+LONGEST_WORD = 60
+# What an update reads per round trip from the warehouse.
+BATCH = 1_000
+# DuckDB's memory while an update reads (it runs in the ingest process: 1 GiB budget).
+READ_MEMORY_LIMIT = "256MB"
+# Changes to what the index takes from an article: an update re-indexes an article whose
+# fingerprint differs.
+_FINGERPRINT = ("hash(article_id, title, content_hash, url, source, language, published_at, fetched_at, "
+                "is_relevant, duplicate_of)")
+# The articles as the index takes them (bench/search.py's peer engine reads the same):
+# word forms without Chinese (a Han run becomes a space) or possessives (Huawei's chips ->
+# Huawei chips, as queries read it), the Chinese runs apart for the segmenter, the date an
+# article counts on (as on the board: its publication, unless missing or later than its
+# fetch), and what a hit shows.
+INDEXED_ROWS = r"""
+    SELECT article_id,
+           regexp_replace(regexp_replace(coalesce(title, ''), '\p{Han}+', ' ', 'g'),
+                          '([\p{L}\p{N}])[''’][sS]\b', '\1', 'g') AS title,
+           regexp_replace(regexp_replace(coalesce(text, ''), '\p{Han}+', ' ', 'g'),
+                          '([\p{L}\p{N}])[''’][sS]\b', '\1', 'g') AS body,
+           regexp_extract_all(coalesce(title, ''), '\p{Han}+') AS title_han,
+           regexp_extract_all(coalesce(text, ''), '\p{Han}+') AS body_han,
+           lower(source) AS source, lower(coalesce(language, '')) AS language,
+           least(coalesce(published_at, fetched_at), fetched_at) AS day,
+           json_object('title', title, 'url', url, 'source', source, 'published_us', epoch_us(published_at),
+                       'language', language, 'is_relevant', is_relevant, 'duplicate_of', duplicate_of,
+                       'text', text) AS shown
+    FROM articles
+"""
 
 
 class SearchError(Exception):
-    """Search cannot run: no extension, no warehouse, a query with no words."""
+    """Search cannot run: no warehouse, a query with no words."""
 
 
 def index_dir_for(warehouse: Target | str) -> Path:
@@ -76,83 +113,50 @@ def _target(warehouse: Target | str) -> Target:
     return warehouse if isinstance(warehouse, DuckLakeWarehouse) else target_of(warehouse)
 
 
-def _sql_string(value: object) -> str:
-    """A quoted SQL string literal (ATTACH and LOAD take no parameters)."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def fts_extension_file() -> Path:
-    """The fts extension built for the installed DuckDB, from its Python package."""
-    try:
-        import duckdb_extension_fts
-    except ImportError:
-        raise SearchError("the duckdb-extension-fts package is not installed (make setup installs it)") from None
-    path = Path(duckdb_extension_fts.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
-    if not path.exists():
-        raise SearchError(f"duckdb-extension-fts has no build for DuckDB {duckdb.__version__} ({path})")
-    return path
-
-
-def load_fts(con: duckdb.DuckDBPyConnection) -> None:
-    """Load the packaged extension; never let DuckDB fetch one from the network instead."""
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
-    con.execute(f"LOAD {_sql_string(fts_extension_file())}")
-
-
-# -- the manifest ------------------------------------------------------------------------
+# -- the index's files -------------------------------------------------------------------
 
 @dataclass
-class Segment:
-    file: str
+class IndexState:
+    version: int
     articles: int
-    fingerprint: int  # of its articles' ids, titles and texts (see _FINGERPRINT)
-
-
-@dataclass
-class Manifest:
-    segments: list[Segment] = field(default_factory=list)
+    fingerprint: int  # bit_xor of the covered articles' fingerprints
+    segments: int = 0
     updated_at: str = ""
     update_seconds: float = 0.0
-    added: int = 0  # articles indexed by the last update
-
-    @property
-    def articles(self) -> int:
-        return sum(s.articles for s in self.segments)
-
-    @property
-    def fingerprint(self) -> int:
-        combined = 0
-        for segment in self.segments:
-            combined ^= segment.fingerprint
-        return combined
+    added: int = 0  # articles the last update indexed (new or changed)
+    removed: int = 0  # articles the last update deleted (gone from the warehouse)
+    bytes: int = 0  # the index's files
+    # The warehouse file's when the index was last known current (see _file_stamp).
+    warehouse_stamp: list | None = None
 
 
-def read_manifest(index_dir: Path) -> Manifest | None:
+def read_state(index_dir: Path) -> IndexState | None:
     try:
-        data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
-        return Manifest(segments=[Segment(**s) for s in data["segments"]], updated_at=data["updated_at"],
-                        update_seconds=data["update_seconds"], added=data["added"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return IndexState(**json.loads((index_dir / STATE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
         return None
 
 
-def _write_manifest(index_dir: Path, manifest: Manifest) -> None:
-    tmp = index_dir / f".{MANIFEST}.{uuid.uuid4().hex}"
-    tmp.write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
-    os.replace(tmp, index_dir / MANIFEST)
+def _replace_file(path: Path, write) -> None:
+    """Write through a temporary file and a rename: a reader sees the old or the new."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def index_info(index_dir: str | Path) -> SearchIndexInfo | None:
     """What the index covers, or None when there is none."""
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest is None:
+    state = read_state(index_dir)
+    if state is None:
         return None
-    size = sum((index_dir / s.file).stat().st_size for s in manifest.segments if (index_dir / s.file).exists())
-    return SearchIndexInfo(path=str(index_dir), articles=manifest.articles, segments=len(manifest.segments),
-                           fingerprint=manifest.fingerprint, updated_at=datetime.fromisoformat(manifest.updated_at),
-                           update_seconds=manifest.update_seconds, added=manifest.added, bytes=size)
+    return SearchIndexInfo(path=str(index_dir), articles=state.articles, segments=state.segments,
+                           fingerprint=state.fingerprint, updated_at=datetime.fromisoformat(state.updated_at),
+                           update_seconds=state.update_seconds, added=state.added, removed=state.removed,
+                           bytes=state.bytes)
 
 
 @contextlib.contextmanager
@@ -168,263 +172,341 @@ def _update_lock(index_dir: Path, wait: bool) -> Iterator[bool]:
         yield True
 
 
+@cache
+def _schema():
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("article_id", stored=True, tokenizer_name="raw")
+    for name in ("title", "body"):
+        builder.add_text_field(name, tokenizer_name="forms")
+        builder.add_text_field(f"{name}_zh", tokenizer_name="words")
+    builder.add_text_field("source", tokenizer_name="raw")
+    builder.add_text_field("language", tokenizer_name="raw")
+    builder.add_date_field("day", indexed=True, fast=True)
+    # What a hit shows (its text for the snippet): a search reads no warehouse when the
+    # index is current.
+    builder.add_bytes_field("shown", stored=True)
+    return builder.build()
+
+
+def _open_index(folder: Path):
+    """The tantivy index in `folder` (created when missing), with its analyzers: these are
+    not stored in the index, so every opening registers them."""
+    index = tantivy.Index(_schema(), str(folder))
+    index.register_tokenizer("forms", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+                             .filter(tantivy.Filter.remove_long(LONGEST_WORD))
+                             .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()).build())
+    index.register_tokenizer("words", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
+    return index
+
+
+def chinese_words(runs: list[str]) -> str:
+    """Chinese runs as the index holds them: their words, space-separated."""
+    return " ".join(word for run in runs for word in chinese.words(run))
+
+
+def _document(row: tuple):
+    article_id, title, body, title_han, body_han, source, language, day, shown = row
+    doc = tantivy.Document(article_id=article_id, title=title, body=body, source=source, language=language)
+    doc.add_bytes("shown", shown.encode())
+    if title_han:
+        doc.add_text("title_zh", chinese_words(title_han))
+    if body_han:
+        doc.add_text("body_zh", chinese_words(body_han))
+    if day is not None:
+        doc.add_date("day", day)
+    return doc
+
+
 # -- updating ----------------------------------------------------------------------------
 
-# Changes when an article is added, removed or re-extracted (reprocessing replaces rows).
-_FINGERPRINT = "count(*), coalesce(bit_xor(hash(article_id, title, content_hash)), 0)"
-
-
-def _attach_warehouse(con: duckdb.DuckDBPyConnection, target: Target, wait_s: float) -> None:
-    """ATTACH the warehouse read-only as `wh` (waiting while a writer holds a file)."""
+def _read_warehouse(target: Target, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-only (waiting while a writer holds a file)."""
     try:
-        attach_read_only(con, target, "wh", wait_s)
+        return connect(target, read_only=True, wait_s=wait_s)
     except NoWarehouse as exc:
         raise SearchError(str(exc)) from None
 
 
-def _kept_segments(con: duckdb.DuckDBPyConnection, manifest: Manifest | None) -> list[Segment]:
-    """The segments still true to the warehouse: all of them when every article they hold
-    is there as it was indexed, else none (everything is indexed again). `con` has the
-    warehouse attached as `wh` and a table `covered(article_id, seg)` of what they hold."""
-    if manifest is None:
-        return []
-    count, fingerprint = con.execute(
-        f"SELECT {_FINGERPRINT} FROM wh.articles SEMI JOIN covered USING (article_id)").fetchone()
-    return list(manifest.segments) if (count, int(fingerprint)) == (manifest.articles, manifest.fingerprint) else []
+def _file_stamp(target: Target) -> list | None:
+    """The warehouse file's and its write-ahead log's modification times and sizes: while
+    they stand, nothing was written, and a search need not open the warehouse to know its
+    index is current. None for a DuckLake, written elsewhere."""
+    if isinstance(target, DuckLakeWarehouse):
+        return None
+    stamp = []
+    for path in (Path(target), Path(f"{target}.wal")):
+        try:
+            status = path.stat()
+            stamp.append([status.st_mtime_ns, status.st_size])
+        except FileNotFoundError:
+            stamp.append(None)
+    return stamp
 
 
-# The extension's tables a segment keeps; queries read these and nothing else.
-SEGMENT_TABLES = ("docs", "dict", "stats", "fields", "stopwords")
+def _write_state(index_dir: Path, state: IndexState) -> None:
+    _replace_file(index_dir / STATE, lambda tmp: tmp.write_text(json.dumps(asdict(state), indent=1), encoding="utf-8"))
 
 
-def _write_segment(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """The index `con` built in memory, written to a new file at `path`."""
-    con.execute(f"ATTACH {_sql_string(path)} AS seg")
-    try:
-        con.execute("CREATE SCHEMA seg.fts_main_docs")
-        for table in SEGMENT_TABLES:
-            con.execute(f"CREATE TABLE seg.fts_main_docs.{table} AS SELECT * FROM fts_main_docs.{table}")
-        # Queries look terms up by id: stored in id order, DuckDB skips the row groups
-        # holding none of a query's terms (0.1 s to 2 ms per scan at 10k articles).
-        con.execute("CREATE TABLE seg.fts_main_docs.terms AS SELECT * FROM fts_main_docs.terms ORDER BY termid, docid")
-    finally:
-        con.execute("DETACH seg")
+def _warehouse_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    total, fingerprint = con.execute(f"SELECT count(*), coalesce(bit_xor({_FINGERPRINT}), 0) FROM articles").fetchone()
+    return total, int(fingerprint)
+
+
+def _apply(folder: Path, gone: list[str], cursor: duckdb.DuckDBPyConnection, replace: bool) -> int:
+    """Delete the `gone` articles, add those `cursor` yields (replacing their old entries
+    when `replace`), in one commit; returns the index's number of segments after."""
+    index = _open_index(folder)
+    writer = index.writer(WRITER_HEAP, 1)
+    for article_id in gone:
+        writer.delete_documents_by_term("article_id", article_id)
+    while rows := cursor.fetchmany(BATCH):
+        for row in rows:
+            if replace:
+                # Replaces the article's entry; also repairs an update that committed to
+                # the index but died before writing `covered`.
+                writer.delete_documents_by_term("article_id", row[0])
+            writer.add_document(_document(row))
+    writer.commit()
+    writer.wait_merging_threads()  # merges finish here, not abandoned when the process ends
+    return len(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["segments"])
 
 
 def update_index(warehouse: Target | str, index_dir: str | Path | None = None, wait_s: float = LOCK_WAIT_S,
                  wait_for_lock: bool = True) -> SearchIndexInfo | None:
-    """Bring the index up to date with the warehouse's articles: index those no segment
-    holds as a new segment, merging it with the newest segments while they are of similar
-    size; rebuild every segment when an indexed article changed or went. Returns the
-    index's state, or None when another update holds the lock and `wait_for_lock` is off."""
+    """Bring the index up to date with the warehouse's articles: add the new ones, replace
+    the changed ones, delete those gone; build it whole when there is none (or one of an
+    older INDEX_VERSION). Returns the index's state, or None when another update holds
+    the lock and `wait_for_lock` is off."""
     target = _target(warehouse)
     index_dir = Path(index_dir) if index_dir else index_dir_for(target)
     started = time.perf_counter()
     with _update_lock(index_dir, wait_for_lock) as locked:
         if not locked:
             return None
-        manifest = read_manifest(index_dir)
-        if manifest is not None and not all((index_dir / s.file).exists() for s in manifest.segments):
-            manifest = None  # a segment file went missing: start again
-        name = f"seg-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}.duckdb"
-        tmp = index_dir / f".{name}.tmp"
-        # Built in memory (spilling to the index folder past the limit), then only the index's
-        # tables are written to the segment file: a file never shrinks after a DROP.
-        con = duckdb.connect()
+        state = read_state(index_dir)
+        stamp = _file_stamp(target)  # before reading: a write after it changes it
+        covered_file = index_dir / COVERED
+        rebuild = state is None or state.version != INDEX_VERSION or not covered_file.exists()
+        con = _read_warehouse(target, wait_s)
         try:
-            con.execute(f"SET memory_limit = '{INDEX_MEMORY_LIMIT}'")
-            con.execute(f"SET temp_directory = {_sql_string(index_dir / '.spill')}")
-            load_fts(con)
-            _attach_warehouse(con, target, wait_s)
-            total, fingerprint = con.execute(f"SELECT {_FINGERPRINT} FROM wh.articles").fetchone()
-            if manifest is not None and (manifest.articles, manifest.fingerprint) == (total, int(fingerprint)):
-                return index_info(index_dir)  # nothing new
-            con.execute("CREATE TEMP TABLE covered (article_id VARCHAR, seg VARCHAR)")
-            for i, segment in enumerate(manifest.segments if manifest else []):
-                con.execute(f"ATTACH {_sql_string(index_dir / segment.file)} AS s{i} (READ_ONLY)")
-                con.execute(f"INSERT INTO covered SELECT name, ? FROM s{i}.fts_main_docs.docs", [segment.file])
-                con.execute(f"DETACH s{i}")
-            # One snapshot for the reads of the articles that decide what is indexed: a
-            # lake's writers may commit meanwhile.
+            con.execute(f"SET memory_limit = '{READ_MEMORY_LIMIT}'")
+            con.execute("SET enable_progress_bar = false")  # a rebuild's read takes seconds: no bar in a run's log
+            # One snapshot for everything read: a lake's writers may commit meanwhile.
             con.execute("BEGIN TRANSACTION")
-            kept = _kept_segments(con, manifest)
-            pending = con.execute(
-                "SELECT count(*) FROM wh.articles WHERE article_id NOT IN "
-                "(SELECT article_id FROM covered WHERE seg IN (SELECT unnest(?::VARCHAR[])))",
-                [[s.file for s in kept]]).fetchone()[0]
-            while kept and pending * MERGE_RATIO >= kept[-1].articles:
-                pending += kept.pop().articles  # merged into the new segment
-            con.execute(f"""
-                CREATE TABLE docs AS
-                SELECT article_id,
-                       regexp_replace(coalesce(title, ''), '{HAN}', ' \\1 ', 'g') AS title,
-                       regexp_replace(text, '{HAN}', ' \\1 ', 'g') AS body
-                FROM wh.articles
-                WHERE article_id NOT IN (SELECT article_id FROM covered WHERE seg IN (SELECT unnest(?::VARCHAR[])))
-            """, [[s.file for s in kept]])
-            added_count, added_fingerprint = con.execute(
-                f"SELECT {_FINGERPRINT} FROM wh.articles SEMI JOIN docs USING (article_id)").fetchone()
+            total, fingerprint = _warehouse_fingerprint(con)
+            if not rebuild and (state.articles, state.fingerprint) == (total, fingerprint):
+                if stamp != state.warehouse_stamp:
+                    state.warehouse_stamp = stamp
+                    _write_state(index_dir, state)
+                return index_info(index_dir)  # nothing new
+            con.execute(f"CREATE TEMP TABLE current AS SELECT article_id, {_FINGERPRINT} AS fp FROM articles")
+            if rebuild:
+                con.execute("CREATE TEMP TABLE covered (article_id VARCHAR, fp UBIGINT)")
+            else:
+                con.execute("CREATE TEMP TABLE covered AS SELECT * FROM read_parquet(?)", [str(covered_file)])
+            gone = [r[0] for r in con.execute("SELECT article_id FROM covered ANTI JOIN current USING (article_id)")
+                    .fetchall()]
+            con.execute("CREATE TEMP TABLE pending AS SELECT article_id FROM current ANTI JOIN covered USING (article_id, fp)")
+            pending = con.execute("SELECT count(*) FROM pending").fetchone()[0]
+            if not rebuild and pending > total // 2:
+                rebuild, gone = True, []  # most articles changed (a reprocessing): start afresh, it is faster
+            folder = index_dir / TANTIVY_DIR
+            if rebuild:
+                # Everything the folder holds but the lock goes (an older index's files too).
+                for path in index_dir.iterdir():
+                    if path.name != ".lock":
+                        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                segments = _apply(folder, gone, con.execute(f"{INDEXED_ROWS} SEMI JOIN pending USING (article_id)"),
+                                  replace=not rebuild)
+            except ValueError as exc:  # tantivy's errors: a damaged index, a full disk
+                raise SearchError(f"{folder}: the search index could not be updated: {exc}") from None
+            _replace_file(covered_file, lambda tmp: con.execute(
+                f"COPY current TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"))
             con.execute("COMMIT")
-            con.execute("DETACH wh")
-            segments = list(kept)
-            if added_count:
-                con.execute(f"PRAGMA create_fts_index('docs', 'article_id', 'title', 'body', stemmer = 'porter', "
-                            f"stopwords = 'english', ignore = {_sql_string(NOT_A_TERM)}, strip_accents = 1, "
-                            f"lower = 1, overwrite = 1)")
-                _write_segment(con, tmp)
-                os.replace(tmp, index_dir / name)
-                segments.append(Segment(file=name, articles=added_count, fingerprint=int(added_fingerprint)))
-            _write_manifest(index_dir, Manifest(segments=segments, updated_at=datetime.now(timezone.utc).isoformat(),
-                                                update_seconds=time.perf_counter() - started, added=added_count))
         finally:
             con.close()
-            tmp.unlink(missing_ok=True)
-            Path(f"{tmp}.wal").unlink(missing_ok=True)
-        live = {s.file for s in segments}
-        for old in index_dir.glob("seg-*.duckdb"):
-            if old.name not in live:
-                old.unlink(missing_ok=True)  # a reader that has it open keeps reading it
+        new_state = IndexState(version=INDEX_VERSION, articles=total, fingerprint=fingerprint, segments=segments,
+                               updated_at=datetime.now(timezone.utc).isoformat(),
+                               update_seconds=time.perf_counter() - started, added=pending, removed=len(gone),
+                               bytes=sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
+                               warehouse_stamp=stamp)
+        _write_state(index_dir, new_state)
     return index_info(index_dir)
 
 
 # -- searching ---------------------------------------------------------------------------
 
-def _query_words(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], list[str]]:
-    words = [row[0] for row in con.execute(f"""
-        SELECT unnest(string_split_regex(
-            lower(strip_accents(regexp_replace(?, '{HAN}', ' \\1 ', 'g'))), {_sql_string(NOT_A_TERM)}))
-    """, [query]).fetchall() if row[0]]
-    stems = [row[0] for row in con.execute(
-        "SELECT stem(w, 'porter') FROM (SELECT unnest(?::VARCHAR[]) AS w)", [words]).fetchall()]
-    stems = list(dict.fromkeys(s for s in stems if s))
-    if not stems:
-        raise SearchError(f"the query {query!r} has no words to search for")
-    return words, stems
+@dataclass
+class Filters:
+    """What a search is limited to; None is no limit."""
 
-
-def query_terms(query: str) -> tuple[list[str], list[str]]:
-    """The query's words as the index sees them (lower case, Han characters apart) and
-    their stems. A query with no words (only punctuation) is an error."""
-    con = duckdb.connect()
-    try:
-        load_fts(con)
-        return _query_words(con, query)
-    finally:
-        con.close()
-
-
-def _bm25_sql(segments: int) -> str:
-    """BM25 over every segment with the collection's statistics (documents, average
-    length, document frequency summed over segments), as the extension's match_bm25
-    computes it over one index; a title's matches score again, so titles weigh extra.
-    Every query term must occur in a document. (`log` is base 10 in DuckDB, as the
-    extension's formula has it.)"""
-    union = " UNION ALL ".join
-    docs = union(f"SELECT {i} AS seg, docid, name, len FROM s{i}.fts_main_docs.docs" for i in range(segments))
-    dicts = union(f"SELECT {i} AS seg, termid, term, df FROM s{i}.fts_main_docs.dict" for i in range(segments))
-    title_fields = union(f"SELECT {i} AS seg, fieldid FROM s{i}.fts_main_docs.fields WHERE field = 'title'"
-                         for i in range(segments))
-    hits = union(f"SELECT {i} AS seg, t.docid, t.fieldid, t.termid FROM s{i}.fts_main_docs.terms t "
-                 f"WHERE t.termid IN (SELECT termid FROM qdict WHERE seg = {i})" for i in range(segments))
-    return f"""
-        WITH q AS (SELECT DISTINCT unnest($terms::VARCHAR[]) AS term),
-        alldocs AS ({docs}),
-        stats AS (SELECT count(*) AS n, avg(len) AS avgdl FROM alldocs),
-        qdict AS (SELECT d.* FROM ({dicts}) d JOIN q USING (term)),
-        df AS (SELECT term, sum(df) AS df FROM qdict GROUP BY term),
-        titles AS ({title_fields}),
-        hits AS ({hits}),
-        tf AS (
-            SELECT h.seg, h.docid, d.term, count(*) AS tf,
-                   count(*) FILTER (WHERE h.fieldid IN (SELECT fieldid FROM titles WHERE titles.seg = h.seg)) AS title_tf
-            FROM hits h JOIN qdict d ON d.seg = h.seg AND d.termid = h.termid
-            GROUP BY h.seg, h.docid, d.term),
-        matched AS (SELECT seg, docid FROM tf GROUP BY seg, docid HAVING count(*) = (SELECT count(*) FROM q)),
-        scored AS (
-            SELECT a.name AS article_id,
-                   sum(log((s.n - df.df + 0.5) / (df.df + 0.5) + 1)
-                       * ((tf.tf * ($k + 1)) / (tf.tf + $k * (1 - $b + $b * a.len / s.avgdl)))
-                       + CASE WHEN tf.title_tf > 0 THEN log((s.n - df.df + 0.5) / (df.df + 0.5) + 1)
-                              * ((tf.title_tf * ($k + 1)) / (tf.title_tf + $k * (1 - $b + $b * a.len / s.avgdl)))
-                              ELSE 0 END) AS score
-            FROM tf
-            JOIN matched USING (seg, docid)
-            JOIN alldocs a USING (seg, docid)
-            JOIN df USING (term)
-            CROSS JOIN stats s
-            GROUP BY a.name)
-        SELECT article_id, score FROM scored ORDER BY score DESC, article_id LIMIT $limit
-    """
-
-
-def _attach_segments(con: duckdb.DuckDBPyConnection, index_dir: Path) -> Manifest | None:
-    """Attach every current segment as s0, s1, ...; None without an index. Retries when an
-    update replaced the segments between reading the manifest and opening them."""
-    for _ in range(3):
-        manifest = read_manifest(index_dir)
-        if manifest is None:
-            return None
-        attached = []
-        try:
-            for i, segment in enumerate(manifest.segments):
-                con.execute(f"ATTACH {_sql_string(index_dir / segment.file)} AS s{i} (READ_ONLY)")
-                attached.append(f"s{i}")
-            return manifest
-        except duckdb.IOException:
-            for name in attached:
-                con.execute(f"DETACH {name}")
-    raise SearchError(f"{index_dir}: the index kept changing while being opened; try again")
+    since: datetime | None = None  # articles dated at or after this instant
+    source: str | None = None
+    language: str | None = None  # ISO 639-1: en, zh
 
 
 @dataclass
 class Found:
     """What a search found: the hits best first, each with its article's text (for a
-    snippet), the stems of the query's words, and the index searched."""
+    snippet); the query's words; how many articles have every word, and each word."""
 
     hits: list[tuple[SearchHit, str]]
-    stems: list[str]
-    index: SearchIndexInfo | None
+    words: list[QueryWord]
+    every_word: int = 0
+    per_word: dict[str, int] = field(default_factory=dict)  # a query word as typed -> articles that have it
+    index: SearchIndexInfo | None = None
 
 
-def search(warehouse: Target | str, query: str, limit: int = 10, wait_s: float = LOCK_WAIT_S,
-           index_dir: str | Path | None = None) -> Found:
-    """The best `limit` articles for `query` (all its words must occur; titles weigh
-    extra). Brings the index up to date first, unless another update is under way (then
-    it searches the index as it stands)."""
-    target = _target(warehouse)
-    index_dir = Path(index_dir) if index_dir else index_dir_for(target)
-    con = duckdb.connect()
+def query_words(query: str) -> list[QueryWord]:
+    """The query's words and phrases; a query with none (only punctuation) is an error."""
+    words = parse_query(query)
+    if not words:
+        raise SearchError(f"the query {query!r} has no words to search for")
+    return words[:MAX_QUERY_WORDS]
+
+
+def _forms(searcher, field_name: str, lemma: str) -> list[str]:
+    """The word forms in the index's `field_name` whose lemma is `lemma`."""
+    candidates = {term for term, _ in searcher.terms_with_prefix(field_name, forms_prefix(lemma))}
+    candidates.update(form for form in irregular_forms(lemma) if searcher.doc_freq(field_name, form))
+    return sorted(form for form in candidates if word_term(form) == lemma)
+
+
+def _field_query(searcher, field_name: str, word: QueryWord):
+    """`word` in one field: a term (any of its forms), or a phrase of them in a row."""
+    schema = _schema()
+    if word.chinese:
+        whole = tantivy.Query.term_query(schema, field_name, "".join(word.terms))
+        if not word.is_phrase:
+            return whole
+        # Also as one word: the segmenter keeps a name whole in some contexts (a name it
+        # was taught, or guessed from the characters around it) and cuts it in others.
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Should, tantivy.Query.phrase_query(schema, field_name, list(word.terms))),
+            (tantivy.Occur.Should, whole)])
+    forms = [_forms(searcher, field_name, term) for term in word.terms]
+    if not all(forms):
+        return tantivy.Query.empty_query()
+    if word.is_phrase:
+        return tantivy.Query.regex_phrase_query(schema, field_name, ["(" + "|".join(f) + ")" for f in forms])
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(schema, field_name, form))
+                                        for form in forms[0]])
+
+
+def _word_query(searcher, word: QueryWord):
+    """`word` in the title (counting double) or the text."""
+    suffix = "_zh" if word.chinese else ""
+    return tantivy.Query.boolean_query([
+        (tantivy.Occur.Should, tantivy.Query.boost_query(_field_query(searcher, f"title{suffix}", word), TITLE_BOOST)),
+        (tantivy.Occur.Should, _field_query(searcher, f"body{suffix}", word))])
+
+
+def _filter_queries(filters: Filters) -> list:
+    schema = _schema()
+    found = []
+    if filters.since is not None:
+        found.append(tantivy.Query.range_query(schema, "day", tantivy.FieldType.Date, filters.since, None))
+    if filters.source:
+        found.append(tantivy.Query.term_query(schema, "source", filters.source.lower()))
+    if filters.language:
+        found.append(tantivy.Query.term_query(schema, "language", filters.language.lower()))
+    # Filters narrow, they do not score.
+    return [tantivy.Query.const_score_query(q, 0.0) for q in found]
+
+
+def _all_of(queries: list):
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
+
+
+def _ranking_query(word_queries: list, filters: list):
+    """Articles with any of the words (and every filter): each word found counts
+    WORD_FOUND, plus its BM25."""
+    scored = []
+    for q in word_queries:
+        scored += [(tantivy.Occur.Should, tantivy.Query.const_score_query(q, WORD_FOUND)), (tantivy.Occur.Should, q)]
+    return _all_of([tantivy.Query.boolean_query(scored), *filters])
+
+
+def _open_searcher(index_dir: Path):
+    """A searcher on the index's last commit, or None without an index. Retries when an
+    update replaced files between reading the index's list of them and opening them."""
+    folder = index_dir / TANTIVY_DIR
+    for attempt in range(3):
+        if read_state(index_dir) is None or not (folder / "meta.json").exists():
+            return None
+        try:
+            return _open_index(folder).searcher()
+        except (OSError, ValueError):
+            if attempt == 2:
+                raise
+            time.sleep(0.05)
+    return None
+
+
+def _catch_up(target: Target, index_dir: Path, wait_s: float) -> None:
+    """Bring the index up to date if the warehouse has changed since, unless another
+    update is under way. An unchanged warehouse file is not even opened."""
+    state = read_state(index_dir)
+    stamp = _file_stamp(target)
+    if state is not None and state.version == INDEX_VERSION and stamp is not None and stamp == state.warehouse_stamp:
+        return
+    con = _read_warehouse(target, wait_s)
     try:
-        load_fts(con)
-        words, stems = _query_words(con, query)
-        _attach_warehouse(con, target, wait_s)
-        total, fingerprint = con.execute(f"SELECT {_FINGERPRINT} FROM wh.articles").fetchone()
-        manifest = read_manifest(index_dir)
-        if manifest is None or (manifest.articles, manifest.fingerprint) != (total, int(fingerprint)):
-            update_index(target, index_dir, wait_s, wait_for_lock=False)
-        manifest = _attach_segments(con, index_dir)
-        if manifest is None or not manifest.segments:
-            return Found([], stems, index_info(index_dir))
-        # Stopwords are never indexed, so a query word that is one would match nothing.
-        terms = con.execute(
-            "SELECT list(DISTINCT stem(w, 'porter')) FROM (SELECT unnest(?::VARCHAR[]) AS w) "
-            "WHERE w NOT IN (SELECT sw FROM s0.fts_main_docs.stopwords) AND stem(w, 'porter') <> ''",
-            [words]).fetchone()[0]
-        ranked = con.execute(_bm25_sql(len(manifest.segments)),
-                             {"terms": terms, "limit": limit, "k": BM25_K, "b": BM25_B}).fetchall() if terms else []
-        rows = {r[0]: r for r in con.execute("""
-            SELECT article_id, title, url, source, published_at, is_relevant, duplicate_of, text
-            FROM wh.articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))
-        """, [[a for a, _ in ranked]]).fetchall()} if ranked else {}
+        current = _warehouse_fingerprint(con)
     finally:
         con.close()
+    if state is None or state.version != INDEX_VERSION or (state.articles, state.fingerprint) != current:
+        update_index(target, index_dir, wait_s, wait_for_lock=False)
+    elif stamp is not None:
+        # Written to, but not its articles (a run's bookkeeping): remember the file as is.
+        with _update_lock(index_dir, wait=False) as locked:
+            state = read_state(index_dir)
+            if locked and state is not None and (state.articles, state.fingerprint) == current:
+                state.warehouse_stamp = stamp
+                _write_state(index_dir, state)
+
+
+def search(warehouse: Target | str, query: str, limit: int = 10, filters: Filters | None = None,
+           wait_s: float = LOCK_WAIT_S, index_dir: str | Path | None = None) -> Found:
+    """The best `limit` articles for `query`: those with every word first, then those
+    with the most of them, each by BM25 (titles count double). Brings the index up to
+    date first, unless another update is under way (then it searches the index as it
+    stands)."""
+    words = query_words(query)
+    filters = filters or Filters()
+    target = _target(warehouse)
+    index_dir = Path(index_dir) if index_dir else index_dir_for(target)
+    _catch_up(target, index_dir, wait_s)
+    searcher = _open_searcher(index_dir)
+    if searcher is None:
+        return Found([], words, index=index_info(index_dir))
+    word_queries = [_word_query(searcher, word) for word in words]
+    limits = _filter_queries(filters)
+    ranked = searcher.search(_ranking_query(word_queries, limits), limit).hits
+    docs = [searcher.doc(address) for _, address in ranked]
+    found = [(doc["article_id"][0], int((score + 0.5) // WORD_FOUND)) for doc, (score, _) in zip(docs, ranked)]
+    every_word = searcher.search(_all_of(word_queries + limits), 1, count=True).count
+    per_word = {word.text: searcher.search(_all_of([q, *limits]), 1, count=True).count
+                for word, q in zip(words, word_queries)}
+    # Which words the partial matches lack.
+    partial = [article_id for article_id, count in found if count < len(words)]
+    has: dict[str, set[str]] = {}
+    if partial:
+        among = tantivy.Query.term_set_query(_schema(), "article_id", partial)
+        for word, q in zip(words, word_queries):
+            has[word.text] = {searcher.doc(address)["article_id"][0] for _, address in
+                              searcher.search(_all_of([q, among]), len(partial), count=False).hits}
     hits = []
-    for article_id, score in ranked:
-        row = rows.get(article_id)
-        if row is None:  # removed since it was indexed
-            continue
-        _, title, url, source, published_at, is_relevant, duplicate_of, text = row
-        hits.append((SearchHit(rank=len(hits) + 1, score=score, article_id=article_id, title=title, url=url,
-                               source=source, published_at=published_at, is_relevant=is_relevant,
-                               duplicate_of=duplicate_of), text))
-    return Found(hits, stems, index_info(index_dir))
+    for (article_id, count), doc, (score, _) in zip(found, docs, ranked):
+        shown = json.loads(doc["shown"][0])
+        published = shown["published_us"]
+        missing = [] if count == len(words) else [w.text for w in words if article_id not in has.get(w.text, ())]
+        hits.append((SearchHit(
+            rank=len(hits) + 1, score=round(score - WORD_FOUND * count, 3), article_id=article_id,
+            title=shown["title"], url=shown["url"], source=shown["source"],
+            published_at=None if published is None else datetime.fromtimestamp(published / 1e6, timezone.utc),
+            language=shown["language"], is_relevant=shown["is_relevant"], duplicate_of=shown["duplicate_of"],
+            missing=missing), shown["text"]))
+    return Found(hits, words, every_word, per_word, index_info(index_dir))
