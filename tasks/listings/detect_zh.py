@@ -57,7 +57,8 @@ STAGE_PHRASES: list[tuple[str, str]] = [
     ("pricing", r"(?:以|按)(?:招股价)?(?:区间)?(?:上限|下限|顶部|底部|中间价)定价|定价(?:于|在)(?:招股价)?(?:区间)?(?:上限|下限|顶部|底部|中间)"),
     ("pricing", r"公布(?:了)?(?:配发|配售|分配)结果|暗盘(?:交易|表现|时段|收市|收报|收涨|收跌|开盘|大涨|大跌|涨|跌|破发)"),
     ("debut", r"(?:上市|挂牌)(?:首日|当日)"),
-    ("debut", r"首日(?:挂牌|上市|开盘|开市|收盘|收市|股价|表现|交易|大涨|大跌|涨|跌|高开|低开|破发|暴涨|飙升|收涨|收跌|涨幅|跌幅)"),
+    ("debut", r"首日(?:挂牌|上市|开盘|开市|收盘|收市|股价|表现|交易|高开|低开|破发|收涨|收跌|涨幅|跌幅)|"
+              r"首日[^，,。；;\d]{0,2}(?:涨|跌|升|挫)"),
     ("debut", rf"(?:正式|成功|顺利|今日|今天|昨日|昨天|已|已经)?{_AT_HK}(?:正式)?(?:挂牌上市|挂牌交易|挂牌|上市交易|上市|敲钟上市|敲锣上市|鸣锣上市|敲锣|敲钟|首发上市)"),
     ("debut", r"(?:正式|成功|顺利)(?:挂牌上市|挂牌|上市)|(?:挂牌上市|敲钟上市|敲锣上市|鸣锣上市)|首挂"),
     ("debut", rf"登陆{_HK_VENUE}{_BOARD}"),
@@ -74,7 +75,7 @@ _NOT_DONE_BEFORE = re.compile(
     r"传出|传闻|据传|市场传|消息称|消息人士|知情人士|未能|尚未|并未|未|没有|暂缓|推迟|延迟|押后|搁置|中止|终止|撤回|放弃|"
     r"失效|告吹|等待|若|如果|一旦|能否|是否|何时|希望|目标|争取|力争|申请|要求|规定|须|必须|应|需要|需|正在|进行|推进|"
     r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若|没能|无法|不能|难以|"
-    r"最快|最早|奔赴|赴$|原本|本可|本应|本来|不管|无论|不论|继")
+    r"最快|最早|奔赴|赴$|原本|本可|本应|本来|不管|无论|不论|(?<!相)继")
 _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一事|事宜|前|之前|时间表|预期|规则|门槛|条件|指引|委员会|"
                              r"制度|机制|规定|标准|要求|部|科|地|地位|资格|平台|渠道|通道|将|会|可|能|有望|或|预计|后|以来|之后|"
                              r"采用|选择|模式|方式|架构|结构|热|潮|浪潮|步伐|进度|提供|带来|铺路|奠定|做准备|创造)|^[^，,。；;]{0,6}失效")
@@ -128,8 +129,8 @@ _TAIL_ADVERBS = re.compile(r"(?:今日|今天|昨日|昨天|日前|近日|正式
 _SHORT_NAME = re.compile(r"(?:以下)?简称[为:：]?\s*[“\"「『]([^”\"」』]{2,16})[”\"」』]")
 _NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9.·&+\-_]+$")
 # A city in brackets inside a registered name, kept as part of the name.
-_PLACE_IN_NAME = re.compile(r"[(（](?:北京|上海|深圳|广州|杭州|苏州|南京|武汉|成都|重庆|天津|合肥|厦门|西安|青岛|宁波|无锡|"
-                            r"珠海|东莞|佛山|长沙|郑州|济南|福州|香港)[)）]")
+_PLACE_IN_NAME = re.compile(r"\s?[(（](?:北京|上海|深圳|广州|杭州|苏州|南京|武汉|成都|重庆|天津|合肥|厦门|西安|青岛|宁波|无锡|"
+                            r"珠海|东莞|佛山|长沙|郑州|济南|福州|香港|集团|控股|中国|国际)[)）]\s?(?=[\u4e00-\u9fff])")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _COUNTED = re.compile(r"(?:\d+|[两二三四五六七八九十几多数])(?:只|家|个|间|名)[\u4e00-\u9fffA-Za-z]{0,6}?"
                       r"(?:新股|公司|企业|科技股|中概股|概念股|玩家|选手|独角兽|股)")
@@ -140,6 +141,8 @@ _RELATED = re.compile(r"^(?:相关阅读|延伸阅读|推荐阅读|相关新闻|
 # Unnamed sources make a whole sentence a rumour.
 _RUMOUR = re.compile(r"消息称|消息指|消息透露|市场消息|市传|消息人士|知情人士|据悉.{0,6}传|传出|传闻|据传|市场传言|引述消息|"
                      r"援引消息|外电引述|彭博.{0,4}报道称")
+# Words that make a stage every named company's: "相继向港交所递表", "同日挂牌".
+_TOGETHER = re.compile(r"相继|先后|分别|均|都|同时|一同|一起|同日|同一天|双双")
 _LIST_SPLIT = re.compile(r"[、和及与]|以及")
 
 # The shape of a company's name in the press: its line of business or legal form last.
@@ -236,13 +239,16 @@ _DESCRIPTIVE_END = re.compile(r"(?:(?<!有限)(?<!股份)公司|企业|独角兽
 _BRACKETS = re.compile(r"[(（][^()（）]{0,40}[)）]")
 
 
-def _blank_brackets(folded: str) -> tuple[str, list[str], str | None]:
-    """The text with its parentheses blanked (offsets kept), the aliases and the stock
-    code they gave: "速腾聚创科技有限公司(下称“速腾聚创”,HK:02498)"."""
-    aliases: list[str] = []
-    code = None
+def _blank_brackets(folded: str) -> tuple[str, list[tuple[int, list[str], str | None]]]:
+    """The text with its parentheses blanked (offsets kept), and for each parenthesis where
+    it starts, the aliases and the stock code it gives: "速腾聚创科技有限公司(下称“速腾聚创”,HK:02498)"."""
+    brackets = []
     for match in _BRACKETS.finditer(folded):
+        if _PLACE_IN_NAME.fullmatch(match.group(0)):
+            continue
         inner = match.group(0)[1:-1].strip()
+        aliases: list[str] = []
+        code = None
         found = re.search(r"(\d{4,5})(?:\.HK)?", inner)
         if found and re.search(r"HK|港|代[号码]|^\s*\d{4,5}\s*$|^\d{4,5}\.HK$", inner, re.I):
             code = str(int(found.group(1))).zfill(4)
@@ -251,14 +257,25 @@ def _blank_brackets(folded: str) -> tuple[str, list[str], str | None]:
             aliases.append(short.group(1))
         elif not found and 2 <= len(inner) <= 20 and not re.search(r"\d|年|月|日|股份代号|港股|美股|纳斯达克|纽交所", inner):
             aliases.append(inner)
-    blanked = _BRACKETS.sub(lambda m: ("_" if _PLACE_IN_NAME.fullmatch(m.group(0)) else " ") * len(m.group(0)), folded)
-    return blanked, aliases, code
+        brackets.append((match.start(), aliases, code))
+    blanked = _PLACE_IN_NAME.sub(lambda m: "_" * len(m.group(0)), folded)
+    blanked = _BRACKETS.sub(lambda m: " " * len(m.group(0)), blanked)
+    return blanked, brackets
+
+
+def _bracket_after(brackets: list[tuple[int, list[str], str | None]], end: int,
+                   blanked: str) -> tuple[list[str], str | None]:
+    """The aliases and code of the parenthesis right after a name ending at `end`."""
+    for at, aliases, code in brackets:
+        if end <= at and not blanked[end:at].strip(" -WBSPwbsp"):
+            return aliases, code
+    return [], None
 
 
 def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list[_Mention]]:
     """The company (or companies) a clause's subject names: ("names", mentions), ("coref",
     []) for a pronoun, a description or an empty subject, ("roundup", []) for "三家公司"."""
-    blanked, aliases, code = _blank_brackets(sentence.folded[start:end])
+    blanked, brackets = _blank_brackets(sentence.folded[start:end])
     # A heading before the story: "上市概况与交易表现 - 上海天数智芯...于...上市".
     heading = None
     for heading in re.finditer(r"\s[-\u2014\u2013|]\s|[-\u2014\u2013]{2}", blanked):
@@ -281,7 +298,8 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
     breaks = [index for index, (word, _) in enumerate(tokens) if word in _BREAK_WORDS]
     first = breaks[-1] + 1 if breaks else 0
     if breaks and tokens[breaks[-1]][0] in _SAYING and not any(
-            w.strip() and w not in _TAIL_WORDS and w not in _AFTER_NAME for w, _ in tokens[first:]):
+            w.strip() and w not in _TAIL_WORDS and w not in _AFTER_NAME and not _PRONOUN.match(w)
+            and not _NOT_DONE_BEFORE.fullmatch(w) for w, _ in tokens[first:]):
         first = breaks[-2] + 1 if len(breaks) > 1 else 0
         tokens = tokens[: breaks[-1]]
     kept = []
@@ -329,9 +347,10 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
     trimmed = re.sub(r"\s*-\s*[WBSPwbsp]{1,2}$", "", folded).strip()
     if not _valid(trimmed):
         return "none", []
+    aliases, code = _bracket_after(brackets, offset + len(folded.rstrip()), blanked)
     written = sentence.text[start + offset: start + offset + len(trimmed)]
-    return "names", [_Mention(written, trimmed, start + offset, start + offset + len(trimmed), aliases, code,
-                              introduced or whole)]
+    return "names", [_Mention(written, trimmed.replace("_", ""), start + offset, start + offset + len(trimmed), aliases,
+                              code, introduced or whole)]
 
 
 # Words of saying: "X宣布..." names X before them; "港交所官网披露了X..." names X after them.
@@ -427,6 +446,7 @@ class _Reader:
         if _RELATED.match(folded.strip()):
             return
         sentence_company: str | None = None
+        sentence_names: list[str] = []  # every company the sentence has named so far
         carried: str | None = None  # a plan or a regulator's step the next "并..." clause shares
         for clause_start, clause_end in _clauses(folded):
             clause = folded[clause_start:clause_end]
@@ -455,6 +475,8 @@ class _Reader:
                     if kind == "coref":
                         company = sentence_company or self._next_subject(sentence, clause_end) or self.focus
                         companies = [(company, None)] if company else []
+                        if _TOGETHER.search(folded[clause_start:start]) and len(sentence_names) > 1:
+                            companies = [(name, None) for name in sentence_names]  # "智谱与MiniMax...相继递表"
                     if not companies:
                         verdict = f"no company ({kind})"
                     for company, mention in companies:
@@ -463,6 +485,7 @@ class _Reader:
                     carried = verdict
                 self.trace.append(f"{verdict}: {stage} {folded[start:end]!r} in {clause!r}")
             issuers = [name for name, _ in named if name not in ESTABLISHED]
+            sentence_names += [name for name in issuers if name not in sentence_names]
             if issuers:
                 sentence_company = issuers[-1]
                 self.focus = self.focus or issuers[0]
@@ -492,7 +515,8 @@ class _Reader:
                 or re.match(r"[^，,。；;]{0,12}的(?:企业|公司|新股|个股|股票)", after):
             return "a description"  # "在港交所挂牌的公司", "已递表企业", "上市首日涨幅超100%的企业"
         if stage == "debut" and (folded[start] == "赴" or _BARE_LISTING.fullmatch(folded[start:end])
-                                 and not _DONE.search(before[-10:]) and not re.match(r"了|(?:首日|当天|当日)", after)):
+                                 and not _DONE.search(before[-10:] + self._time_clause_before(folded, clause_start))
+                                 and not re.match(r"了|(?:首日|当天|当日)", after)):
             return "not reported"  # "赴港上市", "为其港股上市埋下隐忧": the listing as a noun
         if _REGULATOR.search(folded) or _NOT_A_STAGE.search(clause):
             return "not a stage"
