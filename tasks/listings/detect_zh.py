@@ -147,7 +147,10 @@ _LIST_SPLIT = re.compile(r"[、和及与]|以及")
 
 # The shape of a company's name in the press: its line of business or legal form last.
 _ORG_SUFFIX = re.compile(r"(?:科技|智能|智驾|智行|机器人|机械人|半导体|微电子|电子|芯片|芯|集团|控股|股份|医疗|医药|生物|汽车|"
-                         r"技术|软件|信息|数据|网络|视觉|光电|激光|动力|能源|新材料|实业|国际|有限公司|公司)$|^[A-Z][A-Za-z]+(?:[ .][A-Za-z]+)*$")
+                         r"技术|软件|信息|数据|网络|视觉|光电|激光|动力|能源|新材料|实业|国际|有限公司|公司)$|"
+                         # Latin names coined as companies' are: "MiniMax", "WeRide", "4Paradigm", "Geek+"
+                         # (not a capitalised English word, nor "Oct" of a date line).
+                         r"^[A-Z][a-z]+[A-Z][A-Za-z]*$|^\d[A-Za-z]+$|^[A-Za-z]+\+$")
 _LEGAL_NAME = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团有限公司|控股有限公司)")
 _LEGAL_END = re.compile(r"(?:股份有限公司|有限责任公司|集团有限公司|控股有限公司|有限公司)$")
 # A clause that continues the one before it ("...拟发行H股,并在联交所挂牌"): what made that
@@ -320,7 +323,7 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
     # shaped like a company's name ("商汤集团股份有限公司(0020.HK)公布..."), else the first.
     parts = [(span_start + m.start(), m.group(0)) for m in re.finditer(r"\S+(?: \S+)*", blanked[span_start:span_end])]
     named = [part for part in parts if _LEGAL_END.search(part[1]) or known_name(part[1])]
-    offset, folded = named[-1] if named else parts[0]
+    offset, folded = named[-1] if named else parts[-1]
     if _DESCRIPTIVE_END.search(folded) or _PRONOUN.match(folded):
         return "coref", []
     # The name after the last descriptor: "智能驾驶“独角兽”地平线机器人" -> 地平线机器人.
