@@ -438,8 +438,10 @@ class _Reader:
                 full = re.split(r"[，,。；;：:)）]", before)[-1]
                 if full:
                     self.short_names[match.group(1)] = fold(full)
-        # The body first: a headline that names its company by a description ("「大模型第一股」
-        # 港交所掛牌") stands for the company the body is about.
+        # The article's company is the one its headline names, if it names one; the body is
+        # read first all the same, so that a headline naming its company by a description
+        # ("「大模型第一股」港交所掛牌") stands for the company the body is about.
+        self.focus = self._headline_company()
         for sentence in sorted(self.sentences, key=lambda s: s.title):
             self._read_sentence(sentence)
         return self._merge()
@@ -494,6 +496,18 @@ class _Reader:
                 self.focus = self.focus or issuers[0]
             if _NOT_DONE_BEFORE.search(_BRACKETS.sub("", clause)) or _REGULATOR.search(clause):
                 carried = carried or "not done"  # "...拟发行H股,并在联交所上市"
+
+    def _headline_company(self) -> str | None:
+        for sentence in self.sentences:
+            if not sentence.title:
+                return None
+            for start, end in _clauses(sentence.folded):
+                kind, mentions = _subject_names(sentence, start, end)
+                organisations = [m for m in mentions if self.is_organisation(m)] if kind == "names" else []
+                organisations = organisations or _named_in(sentence, start, end)
+                if organisations:
+                    return self.company_name(organisations[0])
+        return None
 
     def _next_subject(self, sentence: _Sentence, after: int) -> str | None:
         """The company the next clause opens with, for a sentence that opens with the stage
