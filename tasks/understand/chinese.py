@@ -16,6 +16,9 @@ import warnings
 from collections.abc import Iterable
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+# A run of Latin letters or digits, a number's separators included ("3,030", "30.3").
+_OTHER_WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+(?:[.,]\d+)*")
 # A token worth indexing or comparing: Han characters, Latin letters or digits.
 _WORDLIKE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]", re.UNICODE)
 # Below this many Han characters whose form differs between the scripts, a text has no
@@ -29,10 +32,17 @@ def han_count(text: str) -> int:
     return len(HAN.findall(text))
 
 
+def word_count(text: str) -> int:
+    """Words of a Chinese text as Chinese publishing counts them (字數): each Han
+    character, plus each run of Latin letters or digits."""
+    return han_count(text) + len(_OTHER_WORD.findall(text))
+
+
 def is_chinese(text: str) -> bool:
-    """Mostly Chinese: more Han characters than Latin words."""
+    """Mostly Chinese: more Han characters than Latin words, and not Japanese (whose
+    sentences all have kana: a Chinese text has at most a name in katakana)."""
     han = han_count(text)
-    return han > 0 and han >= len(re.findall(r"[A-Za-z]+", text))
+    return han > 0 and han >= len(re.findall(r"[A-Za-z]+", text)) and 10 * len(_KANA.findall(text)) < han
 
 
 @functools.cache
