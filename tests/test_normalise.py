@@ -145,6 +145,10 @@ def test_dedup_text_drops_chinese_furniture_and_keeps_the_story():
         "声明指出,公司将继续推进上市工作。",
         "文化科技板块今年表现突出:多家公司来港上市。",
         "鼎曜科技股價今天收在新台幣218元,上漲3.5%。",
+        # Han characters have no case: with an upper-case word and no lower-case one, a
+        # Chinese paragraph is not an all-capitals kicker.
+        "AI制药公司晶源智药日前通过港交所上市聆讯。",
+        "(寶島社記者陳怡君台北30日電)AI伺服器代工廠鼎曜科技今天召開董事會",
     ]
     furniture = [
         "文|周一鸣", "编辑|李可", "【责任编辑:王晨】", "來源:港島日報", "圖片來源:資料圖片",
@@ -152,7 +156,7 @@ def test_dedup_text_drops_chinese_furniture_and_keeps_the_story():
         "扫码下载客户端,随时随地看行情", "分享到:微信 微博 QQ空间", "華訊網版權所有,未經授權禁止轉載",
         "訂閱我們的財經電子報", "發佈時間:2025年12月31日 上午11:02", "更新時間 : 2025-12-31 12:00",
     ]
-    text = "\n".join(furniture[:3] + story[:2] + furniture[3:6] + story[2:4] + furniture[6:] + [story[4]])
+    text = "\n".join(furniture[:3] + story[:2] + furniture[3:6] + story[2:4] + furniture[6:] + story[4:])
     credited = text + "(編輯:林大同)1141230"
     assert dedup_text(normalise_text(credited)).split("\n") == story
     # The tail of related stories goes, as in English.

@@ -35,6 +35,7 @@ _CHAR_MAP = str.maketrans(
 _CJK = ("\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f"
         "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65")
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Full-width ASCII (U+FF01-FF5E: ＡＢ ０９ （）：，！？) as ASCII, so that "（股份代號：０９６８８）"
 # and "(股份代號:09688)" read alike to matching, dedup and listing detection.
 _FULL_WIDTH = str.maketrans({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
@@ -132,8 +133,11 @@ _TAIL_START = re.compile(
 
 
 def _is_kicker(paragraph: str) -> bool:
-    """An all-capitals section label above a headline, such as "SOURCE / GT VOICE"."""
-    return paragraph.isupper() and len(paragraph.split()) <= 6 and paragraph[-1] not in ".!?"
+    """An all-capitals section label above a headline, such as "SOURCE / GT VOICE". Not a
+    Chinese paragraph: Han characters have no case, so "AI制药公司……" counts as upper case,
+    and it has no spaces to count words by."""
+    return (paragraph.isupper() and len(paragraph.split()) <= 6 and paragraph[-1] not in ".!?"
+            and not _HAN.search(paragraph))
 
 
 def is_boilerplate(paragraph: str) -> bool:
