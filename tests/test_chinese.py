@@ -43,3 +43,10 @@ def test_chinese_text_is_told_from_english_and_japanese():
 def test_a_chinese_text_counts_each_character_as_a_word():
     # 16 characters, and 15, 3,030 and L4
     assert chinese.word_count("馳遠科技擬集資15億港元，入場費約3,030元（L4級）") == 16 + 3
+
+
+def test_known_names_are_words_from_the_start_in_every_process():
+    # The segmenter's own dictionary cuts 優必選 into 优 + 必选; hkai's known names and
+    # places are whole in every process, whether or not entities ran in it.
+    assert "优必选" in chinese.words("優必選通過聆訊")
+    assert "大湾区" in chinese.words("大灣區的科技公司")
