@@ -374,3 +374,14 @@ def test_chinese_pages_in_both_scripts_through_the_cli(site, config_file, hkai, 
     exported = {f.name: f for f in export_warehouse(str(warehouse), tmp_path / "export", "csv")}
     header = exported["articles"].path.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert "script" in header
+
+    # Rows stored before the column existed have no script; reprocessing the archive fills it.
+    import duckdb
+
+    scripts = dict(query(warehouse, "SELECT article_id, script FROM articles"))
+    con = duckdb.connect(str(warehouse))
+    con.execute("UPDATE articles SET script = NULL")
+    con.close()
+    result = hkai("reprocess", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert dict(query(warehouse, "SELECT article_id, script FROM articles")) == scripts
