@@ -18,7 +18,7 @@ import json
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from multiprocessing import get_context
 
@@ -266,3 +266,38 @@ def test_chinese_text_is_stored_as_extracted_and_normalised_beside_it(golden):
     _, _, full_width = golden["hk-online.utf8.html"]
     assert "（股份代號：９６８８）" in full_width.text
     assert "(股份代號:9688)" in full_width.normalized_text
+
+
+def chinese_page(url: str, head: str = "", above: str = "", lang: str = "zh-HK") -> Article | None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in GOLDEN[0]["text"].split("\n"))
+    html = (f'<html lang="{lang}"><head><title>標題</title>{head}</head><body><h1>靈犀智算通過上市聆訊</h1>'
+            f"{above}<article>{paragraphs}</article></body></html>")
+    return extract_page(Page(url=url, final_url=url, source="t", html=html, fetched_at=FETCHED_AT))
+
+
+def test_a_chinese_pages_date_comes_from_its_metadata_its_date_line_or_its_url():
+    hkt = timezone(timedelta(hours=8))
+    # Metadata with a time and an offset wins over a date line that says otherwise.
+    meta = '<meta property="article:published_time" content="2025-12-29T18:30:00+08:00">'
+    assert chinese_page("https://x.test/a/1", meta, "<p>2025年12月31日 09:00</p>").published_at == \
+        datetime(2025, 12, 29, 18, 30, tzinfo=hkt)
+    # A date in the URL only: that day, in UTC+8; with a date line of that day, its time.
+    assert chinese_page("https://x.test/2025/12/30/a").published_at == datetime(2025, 12, 30, tzinfo=hkt)
+    assert chinese_page("https://x.test/2025/12/30/a", above="<p>2025年12月30日 16:05</p>").published_at == \
+        datetime(2025, 12, 30, 16, 5, tzinfo=hkt)
+    # htmldate's 1 January for a "年月日" date is replaced by the date line; no date at all stays none.
+    assert chinese_page("https://x.test/a/2", above="<p>發佈時間：2025年12月31日 上午11:02</p>").published_at == \
+        datetime(2025, 12, 31, 11, 2, tzinfo=hkt)
+    assert chinese_page("https://x.test/a/3").published_at is None
+
+
+def test_an_english_pages_date_is_read_as_before():
+    html = ("<html><head><title>Lumen Compute files | Harbour Times</title></head><body><h1>Lumen Compute files</h1>"
+            "<p>2025-12-30 16:05</p><article>" + "".join(f"<p>{p}</p>" for p in [
+                "Lumen Compute, a Shenzhen developer of artificial intelligence chips, has filed a listing application "
+                "with the Hong Kong Stock Exchange, according to a document published on Friday."] * 3)
+            + "</article></body></html>")
+    url = "https://x.test/2025/12/30/lumen"
+    article = extract_page(Page(url=url, final_url=url, source="t", html=html, fetched_at=FETCHED_AT))
+    assert article.published_at == datetime(2025, 12, 30, tzinfo=timezone.utc)  # htmldate's, in UTC
+    assert article.title == "Lumen Compute files" and article.word_count == len(article.text.split())

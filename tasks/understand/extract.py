@@ -106,6 +106,7 @@ def _language(text: str, declared: str | None, identify: bool) -> str | None:
 
 # Where a <title> may be cut into site, section and headline.
 _TITLE_SEPARATOR = re.compile(r"\s+[-–—|·:]\s+|\s*[_｜|–—-]\s*")
+_OFFSET = re.compile(r"T[\d:]+(?:Z|[+-]\d{2}:?\d{2})$")
 # How many text nodes above the article's first line its date line may be.
 DATE_LINE_REACH = 20
 
@@ -186,7 +187,7 @@ def _date_line(tree, text: str) -> datetime | None:
 def _better_date(found: datetime | None, found_date: str | None, printed: datetime | None) -> datetime | None:
     if printed is None or found is None:
         return found or printed
-    if found.time() != datetime.min.time() or "+" in (found_date or "")[10:]:
+    if found.time() != datetime.min.time() or _OFFSET.search(found_date or ""):
         return found  # metadata with a time (htmldate reads it with its offset)
     if found.date() == printed.date():
         return printed  # the same day, with the time the page prints
