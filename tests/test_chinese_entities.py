@@ -12,9 +12,9 @@ import pytest
 
 from schemas.exchange import Issuer
 from schemas.records import Article
-from tasks.listings.names import KNOWN_ORGS
+from tasks.names import KNOWN_ORGS
 from tasks.understand import chinese
-from tasks.understand.chinese_entities import ORGANISATIONS, recogniser
+from tasks.understand.chinese_entities import MORE_ORGANISATIONS, ORDINARY_WORDS, ORGANISATIONS, recogniser
 from tasks.understand.nlp import extract_entities, load_nlp
 
 GOLDEN = json.loads((Path(__file__).parent / "data/chinese_pages/expected.json").read_text(encoding="utf-8"))["pages"]
@@ -32,10 +32,16 @@ def issuer(hkex_id: int, name_zh: str, name_en: str | None = None, aliases: tupl
                   status="A", company_id=f"sehk-{hkex_id}", aliases=list(aliases))
 
 
-def test_every_known_organisation_is_one_hkai_names_in_english_or_a_chinese_name():
-    for canonical, names in ORGANISATIONS.items():
+def test_the_chinese_names_of_organisations_come_from_the_shared_table_and_add_only_what_it_lacks():
+    shared = {alias for _, aliases in KNOWN_ORGS.values() for alias in aliases}
+    for canonical, names in MORE_ORGANISATIONS.items():
         assert canonical in KNOWN_ORGS or chinese.HAN.search(canonical), canonical
         assert names and all(chinese.to_simplified(n) == n for n in names), canonical
+        assert not shared & set(names), canonical  # one place for each name
+    assert "智谱" in ORGANISATIONS["Zhipu AI"][1] and "港交所" in ORGANISATIONS["HKEX"][1]
+    assert "数码港" in ORGANISATIONS["Cyberport"][1]
+    # Ordinary words the table also gives as a company's short name are not names here.
+    assert all(not ORDINARY_WORDS & set(names) for _, names in ORGANISATIONS.values())
 
 
 def test_known_organisations_and_places_in_either_script_get_the_english_names():

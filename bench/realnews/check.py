@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.realnews.check --strict   # exit 1 on a missing text too
     .venv/bin/python -m bench.realnews.check --url URL  # may this URL be collected? (held out, labelled)
     .venv/bin/python -m bench.realnews.check --facts ID # sha1 and length of texts/ID.txt, for its label
+    .venv/bin/python -m bench.realnews.check --story KEY # is this story's family (company, month) labelled?
 
 Exit 1 when a label is malformed, duplicated, names a held-out URL, or its text differs
 from the SHA-1 and length it was labelled on.
@@ -17,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.realnews.labels import (LABELS, LISTING_KINDS, STAGES, STYLES_EN, STYLES_ZH, TEXTS, held_out_urls,
-                                   load_labels, read_text, split_of, text_sha1, url_sha1)
+                                   load_labels, read_text, assign_splits, family, text_sha1, url_sha1)
 
 REQUIRED = {"id": str, "url": str, "query": str, "sha1": str, "length": int, "language": str, "style": str,
             "outlet": str, "story": str, "relevant": bool, "events": list}
@@ -35,6 +36,8 @@ def problems_of(label: dict, held: set[str]) -> list[str]:
         return found
     if url_sha1(label["url"]) in held:
         found.append("its URL is held out by the maintainers (../shared/realnews-heldout.sha1)")
+    if label.get("split") not in (None, "test"):
+        found.append("an explicit split may only be test (a batch collected for the test split)")
     if label["language"] not in ("en", "zh"):
         found.append(f"language {label['language']!r} is not en or zh")
     if label["language"] == "zh" and label.get("script") not in ("Hant", "Hans"):
@@ -58,9 +61,14 @@ def problems_of(label: dict, held: set[str]) -> list[str]:
     return found
 
 
-def _answer(urls: list[str], ids: list[str]) -> int:
+def _answer(urls: list[str], ids: list[str], stories: list[str] = ()) -> int:
     held = held_out_urls()
-    labelled = {label.get("url") for label in load_labels(LABELS)}
+    labels = load_labels(LABELS)
+    labelled = {label.get("url") for label in labels}
+    splits = assign_splits(labels)
+    for story in stories:
+        known = sorted({splits[label["id"]] for label in labels if family(label["story"]) == family(story)})
+        print(f"{'new' if not known else 'labelled already (' + ', '.join(known) + ')'}\t{story} (family {family(story)})")
     for url in urls:
         verdict = ("held out: never collect" if url_sha1(url) in held
                    else "already labelled" if url in labelled else "ok")
@@ -80,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="a missing text is an error too")
     parser.add_argument("--url", action="append", default=[], help="say whether this URL may be collected")
     parser.add_argument("--facts", action="append", default=[], metavar="ID", help="print sha1 and length of a text")
+    parser.add_argument("--story", action="append", default=[], metavar="KEY",
+                        help="say whether a story's family (company and month) is labelled already, and where")
     args = parser.parse_args(argv)
-    if args.url or args.facts:
-        return _answer(args.url, args.facts)
+    if args.url or args.facts or args.story:
+        return _answer(args.url, args.facts, args.story)
     try:
         labels = load_labels(LABELS)
     except ValueError as error:
@@ -115,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"{len(missing)} texts not collected here (see bench/realnews/README.md): {', '.join(missing[:8])}"
               + (" ..." if len(missing) > 8 else ""))
-    counts = Counter((label.get("language"), label.get("script"), split_of(label.get("story", "")))
-                     for label in labels)
+    splits = assign_splits([label for label in labels if "story" in label and "id" in label])
+    counts = Counter((label.get("language"), label.get("script"), splits.get(label.get("id"), "-")) for label in labels)
     for (language, script, split), count in sorted(counts.items(), key=str):
         print(f"{language} {script or '-':<4} {split:<4} {count:>4} passages")
     events = sum(1 for label in labels for e in label.get("events", ()) if e.get("primary") and e.get("tech")

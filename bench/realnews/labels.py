@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,26 @@ def split_of(story: str) -> str:
     return "test" if int(hashlib.sha1(story.encode("utf-8")).hexdigest(), 16) % 10 < TEST_SHARE else "dev"
 
 
+def family(story: str) -> str:
+    """Stories of one company (or kind of roundup) in one month: "insilico-filing-2025-11"
+    and "insilico-medicine-filing-2025-11" are one family, and so are a debut and the
+    pricing days before it."""
+    month = re.search(r"(\d{4}-\d{2})", story)
+    return f"{story.split('-')[0]}-{month.group(1)}" if month else story
+
+
+def assign_splits(labels: list[dict]) -> dict[str, str]:
+    """Each label's split: its own `split` when it names one (a batch collected for the
+    test split alone), else its story's (split_of), except that a family of stories (the
+    same company and month, told under different keys by different labellers) never
+    spans both splits: a family with any story in dev is all dev, so nothing read while
+    tuning moves into test."""
+    in_dev = {family(label["story"]) for label in labels
+              if label.get("split", split_of(label["story"])) == "dev"}
+    return {label["id"]: "dev" if family(label["story"]) in in_dev else label.get("split", split_of(label["story"]))
+            for label in labels}
+
+
 def url_sha1(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8")).hexdigest()
 
@@ -47,14 +68,11 @@ def held_out_urls(path: Path = HELD_OUT_FILE) -> set[str]:
 class Passage:
     label: dict
     text: str | None  # None: not collected on this machine (see README.md)
+    split: str
 
     @property
     def id(self) -> str:
         return self.label["id"]
-
-    @property
-    def split(self) -> str:
-        return split_of(self.label["story"])
 
 
 def load_labels(directory: Path = LABELS) -> list[dict]:
@@ -77,9 +95,11 @@ def read_text(label: dict, texts: Path = TEXTS) -> str | None:
 def load_passages(directory: Path = LABELS, texts: Path = TEXTS) -> list[Passage]:
     """Every labelled passage whose text is here and unchanged (others are left out;
     `python -m bench.realnews.check` names them)."""
+    labels = load_labels(directory)
+    splits = assign_splits(labels)
     passages = []
-    for label in load_labels(directory):
+    for label in labels:
         text = read_text(label, texts)
         if text is not None and text_sha1(text) == label["sha1"]:
-            passages.append(Passage(label, text))
+            passages.append(Passage(label, text, splits[label["id"]]))
     return passages

@@ -139,7 +139,7 @@ def is_subordinate(verb: Token, rule: str) -> bool:
                 if any(t.lower_ in rules.LONG_AGO for t in child.subtree) or any(
                         t.lower_ in rules.LONG_AGO for t in child.children):
                     return True
-            if child.dep_ == "aux" and child.tag_ == "TO" and rule not in ("schedule", "launch") \
+            if child.dep_ == "aux" and child.tag_ == "TO" and rule not in ("schedule", "launch", "headline_raise") \
                     and clause_verb.i == verb.i and not is_latest_to(verb):
                 return True
         if clause_verb.dep_ == "pcomp" and clause_verb.head.lower_ in rules.REFERENCE_WORDS:
@@ -147,6 +147,19 @@ def is_subordinate(verb: Token, rule: str) -> bool:
         if clause_verb.i != verb.i:
             break
     return False
+
+
+def is_hedged_by_intent(verb: Token) -> bool:
+    """Hedged only by a word of intent ("seeking to raise", "plans to offer"), not by a
+    modal, a negation or a failure: with the offering's price range given, that is how a
+    launched deal is often announced."""
+    for clause_verb in clause_chain(verb):
+        for child in clause_verb.children:
+            if child.dep_ == "neg" or child.lower_ in rules.HEDGE_WORDS - {"yet"}:
+                return False
+        if clause_verb.lemma_.lower() in rules.HEDGE_LEMMAS - rules.INTENT_LEMMAS:
+            return False
+    return True
 
 
 def is_past_perfect(verb: Token) -> bool:

@@ -35,8 +35,10 @@ from spacy.tokens import Doc, Span, Token
 
 from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_event_id
 from tasks.listings import clauses, parsers, rules
+from tasks.listings.detect_zh import read_chinese_article
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
-from tasks.listings.names import ESTABLISHED
+from tasks.names import ESTABLISHED, LISTED_ELSEWHERE
+from tasks.understand.chinese import is_chinese
 from tasks.understand.normalise import is_boilerplate
 
 # A wire dateline, "HONG KONG, Oct 29 (Reuters) - ": the small model reads it into the
@@ -49,6 +51,20 @@ _CITY_IN_NAME = re.compile(r"\s*\((?:[A-Z][a-z]+)\)(?=\s+(?:[A-Z][\w&-]*\s+)*(?:
                            r"Technology|Technologies|Group|Holdings|Intelligent|Intelligence))")
 # A body sentence in the present tense reports the day's news only with these words.
 _TODAY = re.compile(r"\b(?:today|this (?:morning|afternoon)|in early trade|in morning trade)\b", re.IGNORECASE)
+# A price, a size or a range of an offering: "HK$3.73 to HK$3.99", "17,000,000 Class B
+# ordinary shares", "price range".
+_OFFERING_TERMS = re.compile(r"(?:HK|US|S)?\$\s?\d|\b(?:HKD|USD|RMB|CNY)\s?\d|\d\s?(?:yuan|Hong Kong dollars)\b|"
+                             r"\d[\d,.]*\s*(?:million|billion|mln|bln|m|bn)?\s+(?:[A-Za-z-]+\s+){0,3}shares\b|"
+                             r"\boffer(?:ing)? price\b|\bprice range\b|\bper share\b", re.IGNORECASE)
+# A tally of many companies, not a roundup of a day's: "10 companies (41.66%) saw ...",
+# "24 companies listed between August and October".
+_TALLY = re.compile(r"\b(?:\d{2,}|six|seven|eight|nine|ten|eleven|twelve|dozens?)\s+(?:\w+\s+){0,2}"
+                    r"(?:companies|firms|issuers|listings|ipos|stocks)\b(?:\s*\(\d+(?:\.\d+)?%\))?", re.IGNORECASE)
+# A debut's own day told as a move after it: "dropped 12% after its debut on the exchange".
+_MOVE_AFTER_DEBUT = re.compile(r"\b(?:fell|dropped|slumped|sank|jumped|rose|surged|soared|climbed|gained|tumbled|plunged|"
+                               r"drop|fall|rise|jump|surge|slump)\b[^.;]{0,60}\bafter\s+(?:its|their)\s+(?:\w+\s+){0,2}debut\b|"
+                               r"\bafter\s+(?:its|their)\s+(?:\w+\s+){0,2}debut\b[^.;]{0,40}\d+(?:\.\d+)?\s?(?:%|per ?cent)",
+                               re.IGNORECASE)
 _SEGMENT_BREAKS = {";", ":", "that", "while", "whereas", "but", "after", "as", "when", "because", "although",
                    "though", "since", "before"}
 
@@ -72,12 +88,15 @@ class _Sentence:
     title: bool
     mentions: list[Mention]
     subjects: list[Mention] = field(default_factory=list)  # the mentions that are a verb's subject
+    plural_subject: bool = False  # its main subject is several companies ("three start-ups")
 
     def __post_init__(self) -> None:
         core: set[int] = set()
         for token in self.span:
             if token.dep_ in ("nsubj", "nsubjpass") or token.dep_ == "ROOT" and token.pos_ in ("PROPN", "NOUN"):
                 core |= clauses.core(token)
+            if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT" and clauses.is_plural(token):
+                self.plural_subject = True
         first = self.mentions[0] if self.mentions else None
         self.subjects = [m for m in self.mentions
                          if any(i in core for i in range(m.start, m.end)) or m is first and self.title]
@@ -110,9 +129,11 @@ class _Found:
 class _ArticleReader:
     """Reads one article's parsed sentences and returns its events."""
 
-    def __init__(self, sentences: list[_Sentence], reference: datetime | None, known: bool, matcher: Matcher):
+    def __init__(self, sentences: list[_Sentence], reference: datetime | None, known: bool, matcher: Matcher,
+                 exact: bool = True):
         self.sentences = sentences
         self.reference = reference
+        self.exact = exact  # the reference is a day the page or its text gives, not a year's end
         self.known = known
         self.matcher = matcher
         self.text = "\n".join(dict.fromkeys(s.span.doc.text for s in sentences))
@@ -135,11 +156,11 @@ class _ArticleReader:
         company in full ("Skyrun raised ..." after "Skyrun Robotics") or starts two
         sentences with it ("Ridelink jumps ...", "Ridelink shares jumped ...")."""
         full = {m.name.split()[0] for s in self.sentences for m in s.mentions if not m.weak}
-        weak = [m.name for s in self.sentences for m in s.mentions if m.weak]
-        full |= {name for name in weak if weak.count(name) > 1}
+        weak = [m.name for s in self.sentences for m in s.mentions if m.weak and not m.word]
+        repeated = {name for name in weak if weak.count(name) > 1}  # English words need the full name
         for sentence in self.sentences:
-            sentence.mentions = [m for m in sentence.mentions if not m.weak or m.name in full]
-            sentence.subjects = [m for m in sentence.subjects if not m.weak or m.name in full]
+            sentence.mentions = [m for m in sentence.mentions if not m.weak or m.name in full or m.name in repeated]
+            sentence.subjects = [m for m in sentence.subjects if not m.weak or m.name in full or m.name in repeated]
 
     def _canonical_names(self) -> dict[str, str]:
         """Short names to the full name the article also uses: "Lanyue" -> "Lanyue Robotics"."""
@@ -198,14 +219,21 @@ class _ArticleReader:
         return mention.eligible and mention.name not in self.role_names
 
     def _focus(self) -> str | None:
-        """The article's company: the headline's, else the first body sentence's."""
+        """The article's company: the headline's, else the first body sentence's, else
+        (a story that opens with "The company, backed by Intel, is selling ...") the one it
+        names most often."""
         for sentence in self.sentences[:2]:
             for mention in sentence.mentions:
                 if self._eligible(mention):
                     return self.name(mention)
             if not sentence.title:
                 break
-        return None
+        counts: dict[str, int] = {}
+        for sentence in self.sentences:
+            for mention in sentence.mentions:
+                if self._eligible(mention):
+                    counts[self.name(mention)] = counts.get(self.name(mention), 0) + 1
+        return max(counts, key=counts.__getitem__) if counts else None
 
     def _default_venue(self) -> str | None:
         """The exchange of a stage phrase whose sentence names none: Hong Kong when the
@@ -215,17 +243,23 @@ class _ArticleReader:
             return parsers.HKEX
         return venues[0]
 
-    def refer_back(self, sentence: _Sentence, before: int) -> str | None:
+    def refer_back(self, sentence: _Sentence, before: int, pronoun: bool = False) -> str | None:
         """The company "it" or "the company" stands for: the last one that was the subject
         of this or the previous few sentences (not an investor, parent or rival), else the
         article's."""
         for earlier in reversed(self.sentences[: sentence.number + 1]):
             if sentence.number - earlier.number > 3:
                 break
+            if earlier.number != sentence.number and (len({m.name for m in earlier.subjects if not m.role}) > 1
+                                                      or earlier.plural_subject):
+                continue  # "Li Auto, Nio and Xpeng plan to list": "the company" is none of several
             for mention in reversed(earlier.subjects):
                 if earlier.number == sentence.number and mention.start >= before:
                     continue
-                if self._eligible(mention):
+                # "Baidu underwhelmed investors when trading began for its newly listed shares":
+                # a large group is "its" within its own sentence (but "the company" there is
+                # still the issuer the article is about).
+                if self._eligible(mention) or pronoun and earlier.number == sentence.number and not mention.role:
                     return self.name(mention)
         return self.focus
 
@@ -285,17 +319,30 @@ class _ArticleReader:
                 return "not a market debut"
             if verb.lemma_ == "debut" and any(c.dep_ == "dobj" for c in verb.children) or _names_a_product(trigger):
                 return "a product debut"  # "debuted its new model", "debuts reasoning model"
-        if noun_trigger and any(t.lower_ in rules.SCHEDULED_WORDS for t in span.doc[trigger.end: trigger.end + 3]):
+        after = span.doc[trigger.end: trigger.end + 4]
+        if noun_trigger and any(t.lower_ in rules.SCHEDULED_WORDS and (t.lower_ != "set" or t.nbor().lower_ in ("for", "to"))
+                                for t in after if t.i + 1 < len(span.doc)):
             return "scheduled"  # "debut set for Dec 29"
+        if rule == "first_open" and not rules.OFFER_PRICE.search(text):
+            return "not the first day"  # "opened at HK$5.39" with no price it was sold at
+        if noun_trigger and trigger.root.tag_ == "NNS" and any(c.dep_ == "nummod" for c in trigger.root.children):
+            return "a count"  # "The six debuts make it the busiest week": no one company's
+        if _TALLY.search(text):
+            return "a count"  # "10 companies (41.66%) saw their shares surge over 100% on debut"
         looks_away = clauses.is_reference(trigger, verb) if noun_trigger else clauses.is_subordinate(verb, rule)
+        if looks_away and rule == "debut_word" and _MOVE_AFTER_DEBUT.search(text) and not rules.HISTORICAL_WORDS.search(text):
+            looks_away = False  # "shares fell 12% after its debut on the Hong Kong exchange": the day's move
         if not self.known and looks_away:
             return "a reference"
-        if clauses.is_hedged(verb, rule):
+        if clauses.is_hedged(verb, rule) and not (rule == "launch" and clauses.is_hedged_by_intent(verb)
+                                                   and rules.PRICE_RANGE.search(text)):
             return "hedged"
         if not self.known and clauses.is_past_perfect(verb):
             return "background"
         if rules.RUMOUR.search(text):
             return "a rumour"
+        if stage == "hearing" and rules.MAINLAND_REGULATOR.search(text):
+            return "the mainland regulator's step"
         clause = clauses.clause_tokens(verb, trigger)
         clause_text = " ".join(t.text for t in clause)
         if not self.known:
@@ -303,23 +350,32 @@ class _ArticleReader:
                 return "undone or not a new listing"
             if any(clauses.is_aside(v) for v in clauses.clause_chain(verb)):
                 return "an aside"
-            if self._is_historical(verb, clause):
+            if self._is_historical(verb, clause, rule):
                 return "history"
+        if rule == "headline_raise" and not (sentence.title or sentence.number == 0):
+            return "a plan"  # "X to raise $1 billion" in a body sentence
         if rule in ("schedule", "launch") and not self._offering_terms(sentence, rule):
             return "no offering terms"
-        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title \
+        if stage == "debut" and verb.tag_ in ("VBZ", "VBP") and not sentence.title and not _TODAY.search(text) \
                 and not (verb.lower_.endswith("ed") or verb.lower_ in rules.PAST_FORMS) \
                 and (rule != "debut_word" or verb.lemma_ == "debut" and not _TODAY.search(text)):
             return "present tense"  # "trading starts on Friday", "debuts on Wednesday": the future
         venue = parsers.venue_of(text, trigger.start_char - span.start_char, trigger.end_char - span.start_char)
+        if venue is None and sentence.number > 0:
+            # "Hua Hong made a stellar debut on the Star Market ... It opened at 58.88 yuan
+            # when trading began": the market the sentence before named.
+            earlier = parsers.venue_mentions(self.sentences[sentence.number - 1].span.text)
+            venue = earlier[-1][0] if earlier and not self.sentences[sentence.number - 1].title else None
         if (venue or self.default_venue) != parsers.HKEX:
             return f"on {venue or self.default_venue}"
         kind, named = self._issuers(sentence, trigger, verb)
+        if venue is None and named and all(LISTED_ELSEWHERE.get(self.name(m)) for m in named):
+            return f"on {LISTED_ELSEWHERE[self.name(named[0])]}"  # a STAR Market company's debut told in passing
         if kind == "roundup" or _dashed_list(span, trigger.start):
             return "roundup"
         companies: list[tuple[str, Mention | None]] = [(self.name(m), m) for m in named]
         if kind == "coref":
-            company = self.refer_back(sentence, trigger.start)
+            company = self.refer_back(sentence, trigger.start, pronoun=_pronoun_owner(span, trigger, stage))
             if company:
                 companies = [(company, None)]
         if stage == "debut" and kind != "none":
@@ -344,8 +400,16 @@ class _ArticleReader:
             named = [m for m in in_core if not m.role]
             if named:
                 return "names", named
+            if in_core and subject.lemma_.lower() in rules.GENERIC_SUBJECTS:
+                return "coref", []  # "The Tencent-backed firm is offering ...": the backer names no issuer
             if in_core:
                 return "none", []  # "its rival Lingxi listed ...": someone else's stage
+            if subject.lower_ == "they":
+                # "Pony.ai and WeRide ... as they began trading", "SenseTime shares jumped as
+                # they debuted": the companies the sentence's subject named before it.
+                earlier = [m for m in sentence.subjects if m.end <= subject.i and not m.role]
+                if earlier:
+                    return "names", earlier
             if clauses.is_plural(subject):
                 return "roundup", []
             if clauses.refers_back(subject, core, sentence.title):
@@ -460,11 +524,16 @@ class _ArticleReader:
 
     # checks -------------------------------------------------------------------------
 
-    def _is_historical(self, verb: Token, clause: list[Token]) -> bool:
-        """The stage's clause dates it weeks back, or says "last year", "for the first time"."""
+    def _is_historical(self, verb: Token, clause: list[Token], rule: str) -> bool:
+        """The stage's clause dates it weeks back, or says "last year", "for the first time"
+        (which for trading that began is the debut itself). A scheduled or launched offering
+        looks forward: its dates are not history."""
         text = " ".join(t.text for t in clause)
-        if rules.HISTORICAL_WORDS.search(text):
+        found = rules.HISTORICAL_WORDS.search(text)
+        if found and not (rules.RULE_STAGE[rule] == "debut" and "first time" in found.group(0).lower()):
             return True
+        if rule in ("schedule", "launch", "headline_raise"):
+            return False
         indices = {t.i for t in clause}
         for ent in verb.doc.ents:
             if ent.label_ != "DATE" or ent.root.i not in indices:
@@ -474,7 +543,7 @@ class _ArticleReader:
                 latest = datetime(max(years), 12, 31, tzinfo=timezone.utc)
                 if (self.reference - latest).days > rules.HISTORY_DAYS:
                     return True
-            found = parsers.parse_date(ent.text, self.reference)
+            found = parsers.parse_date(ent.text, self.reference) if self.exact or years else None
             if self.reference and found and (self.reference - found).days > rules.HISTORY_DAYS:
                 return True
         return False
@@ -486,8 +555,7 @@ class _ArticleReader:
         if rule == "schedule" and not any(e.label_ == "DATE" and parsers.is_specific_date(e.text) for e in span.ents):
             return False
         around = [s.span.text for s in self.sentences if abs(s.number - sentence.number) <= 2 and not s.title]
-        return any(re.search(r"(?:HK|US)?\$\s?\d|\d\s?(?:yuan|shares)\b|offer price|price range", t, re.I)
-                   for t in around)
+        return any(_OFFERING_TERMS.search(t) for t in around)
 
     def _event_date(self, sentence: _Sentence, verb: Token, rule: str) -> datetime | None:
         event_date = None
@@ -601,6 +669,18 @@ class _ArticleReader:
         return None
 
 
+def _pronoun_owner(span: Span, trigger: Span, stage: str) -> bool:
+    """The stage is told of "it" ("it began trading", "when trading began for its newly
+    listed shares"), not of "the company", which may be a different one than the sentence's
+    subject ("Alibaba's shares rose after the company filed")."""
+    doc = span.doc
+    if any(t.lower_ in rules.PRONOUNS for t in doc[max(span.start, trigger.start - 2): trigger.start]):
+        return True
+    after = doc[trigger.end: min(span.end, trigger.end + 6)]
+    return stage == "debut" and any(t.lower_ in ("its", "their") and any(
+        u.lemma_.lower() in rules.SHARE_NOUNS | {"share"} for u in doc[t.i + 1: t.i + 5]) for t in after)
+
+
 def _dashed_list(span: Span, before: int) -> tuple[int, int] | None:
     """(first dash, second dash) token offsets of a list set off by dashes after a plural
     noun and before the stage phrase: "Three firms - A, B and C - made their debuts"."""
@@ -671,7 +751,8 @@ def _english_words(nlp: Language) -> frozenset[str]:
     return frozenset(word for words in index.values() for word in words)
 
 
-def _read(nlp: Language, items: list[tuple[list[str], bool, datetime | None]], known: bool) -> list[list[_Found]]:
+def _read(nlp: Language, items: list[tuple[list[str], bool, tuple[datetime | None, bool]]],
+          known: bool) -> list[list[_Found]]:
     """Events of several texts, parsed in one batch: (paragraphs, has headline, date) each."""
     matcher = rules.stage_matcher(nlp)
     english = _english_words(nlp)
@@ -680,14 +761,14 @@ def _read(nlp: Language, items: list[tuple[list[str], bool, datetime | None]], k
     for (n, _, _), doc in zip(flat, nlp.pipe([p for _, _, p in flat], batch_size=64)):
         docs.setdefault(n, []).append(doc)
     results = []
-    for n, (_, has_title, reference) in enumerate(items):
+    for n, (_, has_title, (reference, exact)) in enumerate(items):
         sentences: list[_Sentence] = []
         for index, doc in enumerate(docs.get(n, [])):
             for span in doc.sents:
                 headline = index == 0 and has_title
                 sentences.append(_Sentence(span, len(sentences), headline,
                                            sentence_mentions(span, english, known_mode=known, headline=headline)))
-        results.append(_ArticleReader(sentences, reference, known, matcher).read() if sentences else [])
+        results.append(_ArticleReader(sentences, reference, known, matcher, exact).read() if sentences else [])
     return results
 
 
@@ -715,13 +796,38 @@ def detect_listing_events_by_article(nlp: Language, articles: list[Article]) -> 
 def _events_by_article(nlp: Language, articles: list[Article]) -> list[list[ListingEvent]]:
     _require_parser(nlp)
     chosen = [a.is_relevant is True and a.duplicate_of is None for a in articles]
+    chinese = [wanted and is_chinese_article(a) for a, wanted in zip(articles, chosen)]
     items = []
-    for article in (a for a, wanted in zip(articles, chosen) if wanted):
-        paragraphs, has_title = _paragraphs(article.title, article.text)
-        items.append((paragraphs, has_title, article.published_at or article.fetched_at))
+    for article, wanted, zh in zip(articles, chosen, chinese):
+        if wanted and not zh:
+            paragraphs, has_title = _paragraphs(article.title, article.text)
+            items.append((paragraphs, has_title, reference_date(article)))
     found = iter(_read(nlp, items, known=False))
-    return [_to_events(next(found), article.article_id, known=False) if wanted else []
-            for article, wanted in zip(articles, chosen)]
+    events = []
+    for article, wanted, zh in zip(articles, chosen, chinese):
+        if not wanted:
+            events.append([])
+        elif zh:
+            events.append(_to_events([_Found(f.company, f.stage, f.stock_code, f.amount, f.currency, f.event_date,
+                                              f.evidence, f.aliases) for f in read_chinese_article(article)],
+                                     article.article_id, known=False))
+        else:
+            events.append(_to_events(next(found), article.article_id, known=False))
+    return events
+
+
+def reference_date(article: Article) -> tuple[datetime | None, bool]:
+    """(the day an article's "yesterday" and "in March" are counted from, whether it is a
+    known day): its publication, else the day its own text tells of (parsers.story_day)."""
+    if article.published_at:
+        return article.published_at, True
+    return parsers.story_day((article.title or "") + "\n" + article.text, article.fetched_at)
+
+
+def is_chinese_article(article: Article) -> bool:
+    """Read by the Chinese rules: identified as Chinese, or mostly Han characters (a
+    Chinese story with English paragraphs may be identified as English)."""
+    return article.language == "zh" or is_chinese(article.text[:3000])
 
 
 def _first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:
@@ -744,7 +850,7 @@ def _first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:
 def known_listings_from_seeds(nlp: Language, seeds: list[Seed]) -> list[ListingEvent]:
     """Listings the seed documents already report (finished or in progress): known=True."""
     _require_parser(nlp)
-    items = [(_paragraphs(None, seed.text)[0], False, None) for seed in seeds]
+    items = [(_paragraphs(None, seed.text)[0], False, (None, False)) for seed in seeds]
     events: list[ListingEvent] = []
     for found in _read(nlp, items, known=True):
         events.extend(_to_events(found, None, known=True))

@@ -16,13 +16,22 @@ from dataclasses import dataclass
 from spacy.tokens import Span, Token
 
 from tasks.listings import rules
-from tasks.listings.names import ESTABLISHED, KNOWN_ORGS, issuer_name
+from tasks.names import ESTABLISHED, KNOWN_ORGS, issuer_name
 
 # Legal forms a comma may separate from the name: "Youjia Technology Co., Ltd.".
 _LEGAL_WORDS = {"ltd", "limited", "inc", "co", "corp", "llc", "plc", "company"}
 # Surnames that are also English words: "Grace Lee" is a person.
 _SURNAME_WORDS = {"lee", "long", "young", "king", "sun", "wood", "gray", "grey", "brown", "black", "white", "green",
-                  "rose", "may", "hill", "lam", "ma", "so", "ho", "man", "ng", "hung", "chan", "wong", "law", "yang"}
+                  "rose", "may", "hill", "lam", "ma", "so", "ho", "man", "ng", "hung", "chan", "wong", "law", "yang",
+                  # Chinese surnames that the lemmatizer's word list holds too ("Robin Li")
+                  "li", "wang", "zhang", "liu", "chen", "zhao", "huang", "zhou", "wu", "xu", "hu", "zhu", "gao",
+                  "lin", "he", "guo", "luo", "liang", "song", "zheng", "xie", "han", "tang", "feng", "yu", "dong",
+                  "xiao", "cheng", "cao", "yuan", "deng", "fu", "shen", "zeng", "peng", "lu", "su", "jiang", "cai",
+                  "jia", "ding", "wei", "xue", "ye", "yan", "pan", "du", "dai", "xia", "zhong", "tian", "ren", "fan",
+                  "fang", "shi", "yao", "tan", "liao", "zou", "xiong", "jin", "hao", "kong", "bai", "cui", "kang",
+                  "mao", "qiu", "qin", "gu", "hou", "shao", "meng", "wan", "duan", "lei", "qian", "yin", "lau",
+                  "leung", "cheung", "tsang", "chow", "yeung", "kwok", "fung", "tse", "ip", "mak", "chu", "wen", "yip",
+                  "siu", "poon", "tam", "choi", "lai", "kwan", "lo"}
 _MONTHS_AND_DAYS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                     "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
                     "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
@@ -42,6 +51,9 @@ class Mention:
     # One unknown capitalised word at the start of a sentence ("Skyrun raised ..."): a
     # company only if the article also names it in full ("Skyrun Robotics").
     weak: bool = False
+    # An English word with a capital ("Horizon", "Announcement"): a company only as the
+    # short form of a name the article gives in full ("Horizon Robotics").
+    word: bool = False
 
     @property
     def eligible(self) -> bool:
@@ -57,10 +69,15 @@ def sentence_mentions(sentence: Span, english: frozenset[str] = frozenset(), kno
     4Paradigm") ignores comparisons as roles. A headline in title case ("Lidar Maker Hesai
     Slips ...") yields only the names the model or the known-organisation table recognises."""
     words = [t for t in sentence if t.is_alpha and not t.is_stop]
-    title_case = headline and len(words) >= 4 and sum(t.text[:1].isupper() for t in words) >= 0.7 * len(words)
+    # A headline, or a line that is one though the page did not mark it so (no full stop).
+    looks_like_headline = headline or not sentence.text.rstrip().endswith((".", "?", "!", '"', "\u201d"))
+    title_case = looks_like_headline and len(words) >= 4 \
+        and sum(t.text[:1].isupper() for t in words) >= 0.7 * len(words)
     spans = [ent for ent in sentence.ents if ent.label_ not in rules.NEVER_NAMES]
     if title_case:
-        spans = [ent for ent in spans if ent.label_ == "ORG"]
+        # Every word is capitalised, so the model calls words names ("Hong Kong Debut",
+        # "Semiconductor Firms Surge"): only a known name or one with a coined word counts.
+        spans = [ent for ent in spans if ent.label_ == "ORG" and (ent.ent_id_ or not _all_english(ent, english))]
     covered = {t.i for ent in spans for t in ent}
     run: list[Token] = []
     for token in list(sentence) + [None]:
@@ -78,6 +95,10 @@ def sentence_mentions(sentence: Span, english: frozenset[str] = frozenset(), kno
         if mention is not None:
             found.append(mention)
     return found
+
+
+def _all_english(span: Span, english: frozenset[str]) -> bool:
+    return bool(english) and all(t.lower_ in english or t.lemma_.lower() in english or not t.is_alpha for t in span)
 
 
 def _is_name_token(token: Token, english: frozenset[str]) -> bool:
@@ -171,7 +192,8 @@ def _mention(span: Span, sentence: Span, known_mode: bool, headline: bool, engli
     role = bool(rules.ROLE_PHRASE_BEFORE.search(before) or rules.ROLE_AFTER.search(after))
     if not known_mode and not role:
         role = bool(rules.ROLE_WORD_BEFORE.search(before[-60:]))
-    return Mention(start, end, tokens.start_char, tokens.end_char, name, known, role, weak=verdict == "weak")
+    return Mention(start, end, tokens.start_char, tokens.end_char, name, known, role,
+                   weak=verdict in ("weak", "word"), word=verdict == "word")
 
 
 def _is_description(tokens: Span, known: bool) -> bool:
@@ -238,6 +260,14 @@ def _is_company_name(tokens: Span, name: str, label: str, known_id: str | None,
     if all(word.lower() in rules.GENERIC_NAME_WORDS for word in re.findall(r"[\w+-]+", name)):
         return False  # "Speech AI" in "Speech AI firm Echoline": a description
     has_company_word = bool(rules.COMPANY_WORDS.search(name))
+    if len(tokens) == 1 and not has_company_word and english and (
+            tokens[0].lower_ in english or tokens[0].lemma_.lower() in english):
+        # An English word with a capital is a company when the model says so and nothing
+        # makes it a common noun ("Horizon raised ..."); after "the" or "these" it is one
+        # ("The Announcement also permits ...") unless the article names a company so.
+        determined = tokens.start > 0 and tokens.doc[tokens.start - 1].lower_ in (
+            "the", "these", "this", "that", "those", "such", "an", "a", "each", "every")
+        return "word" if determined or label != "ORG" else True
     if label in ("GPE", "LOC", "FAC", "NORP", "EVENT", "LAW"):
         if len(tokens) == 1 and not has_company_word and label == "GPE":
             return "weak"  # "Hongyun raised ...": a company if the article names "Hongyun Data"
@@ -256,6 +286,8 @@ def _is_company_name(tokens: Span, name: str, label: str, known_id: str | None,
             and last not in _SURNAME_WORDS
     if label == "CARDINAL":
         return not any(t.like_num for t in tokens)
+    if re.fullmatch(r"[A-Z0-9]{1,6}\.[A-Z]{1,2}", text):
+        return False  # a ticker: "WRD.US", "0800.HK"
     if not label:
         # A run of proper nouns the model did not recognise: a company only with a
         # company word or as a single unusual word ("Seyond").

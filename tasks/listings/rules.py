@@ -91,16 +91,31 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
          {"LOWER": {"IN": ["ipo", "offering", "listing", "float"]}}],
     ]),
     ("launch", "pricing", [
-        [{"LEMMA": {"IN": ["launch", "kick", "start", "begin", "open", "commence"]}}, {"OP": "{0,6}"},
+        [{"LEMMA": {"IN": ["launch", "relaunch", "re-launch", "kick", "start", "begin", "open", "commence", "restart"]}},
+         {"OP": "{0,6}"},
          {"LOWER": {"IN": ["ipo", "offering", "books", "bookbuilding", "book-building", "subscription",
                            "subscriptions"]}}],
         [{"LEMMA": {"IN": ["take", "accept"]}}, {"LOWER": "orders"}],
+        # The subscription itself: "when the books closed", "the retail tranche was oversubscribed"
+        [{"LOWER": "books"}, {"LEMMA": "close", "TAG": {"IN": ["VBD", "VBZ", "VBP", "VBN"]}}],
+        [{"LOWER": {"IN": ["tranche", "portion", "offering", "ipo", "offer", "float"]}}, {"OP": "{0,3}"},
+         {"LOWER": {"IN": ["oversubscribed", "over-subscribed"]}}],
         # "is offering 86 million shares at HK$38 to HK$45": books open now (the past, "sold
         # shares at HK$30", is an attribute of a pricing or a debut the sentence reports)
-        [{"LEMMA": {"IN": ["offer", "sell", "market"]}, "TAG": {"IN": ["VBG", "VBZ", "VBP"]}}, {"LIKE_NUM": True},
+        [{"LEMMA": {"IN": ["offer", "sell", "market"]}, "TAG": {"IN": ["VBG", "VBZ", "VBP", "VB"]}}, {"LIKE_NUM": True},
          {"LOWER": {"IN": ["million", "billion", "mln", "bln", "m", "bn"]}, "OP": "?"},
          {"LOWER": {"IN": ["new", "h", "global"]}, "OP": "?"}, {"LOWER": {"IN": ["shares", "share"]}}],
         [{"LEMMA": "conduct"}, {"OP": "{0,2}"}, {"LOWER": "global"}, {"LOWER": "offering"}],
+        # A marketed range: "shares at HK$3.73 to HK$3.99 each", "between HK$151 and HK$165".
+        [{"LOWER": {"IN": ["hk$", "us$", "$", "hkd", "rmb"]}}, {"LIKE_NUM": True},
+         {"LOWER": {"IN": ["to", "and", "-", "\u2013"]}}, {"LOWER": {"IN": ["hk$", "us$", "$", "hkd", "rmb"]}, "OP": "?"},
+         {"LIKE_NUM": True}, {"LOWER": {"IN": ["each", "apiece", "per", "a"]}}],
+    ]),
+    # A headline's "Black Sesame to raise up to US$143 million in Hong Kong IPO": the deal's
+    # terms are out (detection takes it from a headline only; in a body it is a plan).
+    ("headline_raise", "pricing", [
+        [{"LOWER": "to"}, {"LEMMA": "raise", "TAG": "VB"}, {"OP": "{0,8}"}, {"LOWER": {"IN": ["in", "via", "from", "through"]}},
+         {"OP": "{0,4}"}, {"LOWER": {"IN": ["ipo", "offering", "listing", "float"]}}],
     ]),
     ("schedule", "pricing", [
         [{"LOWER": {"IN": ["expected", "scheduled", "set", "slated", "due"]}}, {"LOWER": "to"},
@@ -129,12 +144,34 @@ RULES: list[tuple[str, str, list[list[dict]]]] = [
         # "became the latest lidar maker to list in Hong Kong" (other infinitives are plans)
         [{"LOWER": "to"}, {"LEMMA": {"IN": ["list", "debut"]}, "TAG": "VB"}, {"LOWER": {"IN": ["in", "on"]}}],
         [{"LOWER": "to"}, {"LEMMA": "go", "TAG": "VB"}, {"LOWER": "public"}, {"LOWER": {"IN": ["in", "on"]}}],
-        [{"LEMMA": "ring"}, {"OP": "{0,2}"}, {"LOWER": {"IN": ["gong", "bell"]}}],
+        [{"LEMMA": {"IN": ["ring", "strike", "sound", "hit", "bang"]}}, {"OP": "{0,3}"}, {"LOWER": {"IN": ["gong", "bell"]}}],
         [{"LOWER": {"IN": ["gong-ringing", "bell-ringing"]}}],
-        [{"LEMMA": "go"}, {"LOWER": "public"}],
+        # "went public", "has gone public" ("attempts at going public" is no report)
+        [{"LEMMA": "go", "TAG": {"IN": ["VBD", "VBN", "VBZ"]}}, {"LOWER": "public"}],
         [{"LEMMA": "land"}, {"LOWER": {"IN": ["on", "in"]}}, _ANY,
          {"LOWER": {"IN": ["hkex", "exchange", "market", "board", "kong"]}}],
-        [{"LEMMA": "complete"}, {"OP": "{0,3}"}, {"LOWER": "listing"}],
+        [{"LEMMA": "complete", "TAG": {"IN": ["VBD", "VBN", "VBZ"]}}, {"OP": "{0,4}"},
+         {"LOWER": {"IN": ["listing", "ipo", "float"]}}],
+    ]),
+    # "opened at HK$5.39" in a sentence that gives the offer price (detection checks).
+    ("first_open", "debut", [
+        [{"LEMMA": "open", "TAG": {"IN": ["VBD", "VBZ"]}}, {"LOWER": {"IN": ["at", "up", "down", "higher", "lower"]}}],
+    ]),
+    # The first day told by its moves: "surged in Hong Kong after an initial public
+    # offering", "slumps 26% in IPO", "opened 3.3% higher than its offer price".
+    ("first_trade", "debut", [
+        [{"LEMMA": {"IN": ["surge", "soar", "jump", "rise", "climb", "gain", "rally", "fall", "slump", "sink", "drop",
+                           "tumble", "plunge", "slide", "double", "triple"]}, "TAG": {"IN": ["VBD", "VBZ", "VBN"]}},
+         {"OP": "{0,8}"}, {"LOWER": {"IN": ["after", "following"]}}, {"LOWER": {"IN": ["an", "a", "its", "their", "the"]}},
+         {"OP": "{0,3}"}, {"LOWER": {"IN": ["ipo", "offering", "listing", "float"]}}],
+        [{"LEMMA": {"IN": ["surge", "soar", "jump", "rise", "climb", "gain", "rally", "fall", "slump", "sink", "drop",
+                           "tumble", "plunge", "slide", "double", "triple"]}, "TAG": {"IN": ["VBD", "VBZ", "VBN"]}},
+         {"OP": "{0,4}"}, {"LOWER": {"IN": ["in", "on", "at"]}}, {"LOWER": {"IN": ["its", "their", "the", "hong", "secondary"]},
+                                                                 "OP": "{0,2}"},
+         {"LOWER": {"IN": ["kong", "hk"]}, "OP": "?"}, {"LOWER": {"IN": ["ipo", "float"]}}],
+        [{"LEMMA": {"IN": ["open", "start", "begin", "debut"]}, "TAG": {"IN": ["VBD", "VBZ", "VBN"]}}, {"OP": "{0,6}"},
+         {"LOWER": {"IN": ["higher", "lower", "above", "below", "up", "down"]}}, {"OP": "{0,4}"},
+         {"LOWER": {"IN": ["offer", "ipo", "listing", "offering", "issue"]}}, {"LOWER": "price"}],
     ]),
 ]
 
@@ -191,8 +228,15 @@ def stage_matcher(nlp: Language) -> Matcher:
 
 RULE_STAGE = {name: stage for name, stage, _ in RULES} | {TRADING_RULE: "debut"}
 
-# Words after a stage noun that put it in the future: "debut set for Dec 29".
+# Words after a stage noun that put it in the future: "debut set for Dec 29" ("the final
+# offer price was set at" is past: "set" counts before "for" or "to" only).
 SCHEDULED_WORDS = {"set", "scheduled", "slated", "due", "expected", "planned", "pencilled", "penciled"}
+# A marketed price range in a sentence: an offering launched, however the verb hedges
+# ("is still seeking to raise ..., offering 1.5 billion shares at $0.49 to $0.51 apiece").
+PRICE_RANGE = re.compile(r"(?:HK|US)?\$\s?\d[\d.,]*\s*(?:to|-|\u2013|and)\s*(?:HK|US)?\$?\s?\d[\d.,]*", re.IGNORECASE)
+# Words in a sentence that make it the first day's: "opened at HK$5.39" next to the price
+# it was sold at.
+OFFER_PRICE = re.compile(r"\b(?:offer|ipo|offering|listing|issue)\s+price\b|\bpriced\s+at\b", re.IGNORECASE)
 # Nouns after "debut" that keep it a market debut: "debuts on HKEX", "debut trading".
 MARKET_NOUNS = {"trading", "shares", "share", "stock", "session", "day", "market", "hkex", "exchange", "board",
                 "gem", "ipo", "listing", "debut", "yesterday", "today", "week", "morning", "afternoon"}
@@ -249,6 +293,9 @@ HEDGE_LEMMAS = {
     "suspend", "cancel", "withdraw", "deny", "speculate", "rumor", "rumour", "expect",
     "may", "might", "could", "would", "should", "can", "need", "require", "choose", "decide",
 }
+# Of those, the words of intent a launched deal is announced with ("seeking to raise up to
+# HK$1.1 billion, offering shares at HK$5.01 to HK$5.28").
+INTENT_LEMMAS = {"plan", "seek", "aim", "intend", "hope", "target", "look", "eye", "expect"}
 HEDGE_WORDS = {"may", "might", "could", "would", "should", "can", "reportedly", "potentially",
                "possibly", "rumoured", "rumored", "yet", "not", "never", "n't", "if"}
 # A rule that speaks of the future by nature: its own verb may be "expect" or "will".
@@ -260,14 +307,24 @@ RUMOUR = re.compile(
     r"briefed|said|say|told|who)|\baccording\s+to\s+(?:(?:two|three|four|several|multiple)\s+)?(?:people|persons?|"
     r"sources|insiders|bankers)|\b(?:is|are|was|were)\s+said\s+to\b|\bsources\s+(?:said|say)\b|"
     r",\s*sources\s+said|\bindustry\s+insiders\s+(?:said|say|believe)|\breportedly\b|\bis\s+reported\s+to\b|"
-    r"\brumou?rs?\b",
+    r"\brumou?rs?\b|[:\u2013\u2014-]\s*sources?\s*$|\b(?:after|amid|following)\s+(?:media\s+)?reports?\s+that\b|"
+    r"\baccording\s+to\s+(?:media\s+)?reports\b|\bmedia\s+reports?\s+(?:said|say|suggest)",
+    re.IGNORECASE)
+# The mainland regulator's approval or filing notice for an overseas listing: never the
+# exchange's hearing, however it is worded ("received approval from China's securities
+# regulator for secondary listings in Hong Kong").
+MAINLAND_REGULATOR = re.compile(
+    r"\bCSRC\b|China\s+Securities\s+Regulatory|\bsecurities\s+regulator\b|"
+    r"\b(?:China's|China\u2019s|Chinese|mainland|Beijing's|Beijing\u2019s)\s+(?:\w+\s+)?regulators?\b|"
+    r"\bregulators?\s+in\s+(?:Beijing|China|the\s+mainland)\b|\bfiling\s+notice\b|\bfiling\s+procedures\b",
     re.IGNORECASE)
 # Words in the stage's own clause that undo it or make it something other than a new
 # listing: a lapsed, returned, withdrawn or rejected application, a delayed hearing, the
 # mainland regulator's filing (not the exchange's), a follow-on share sale, trading that
 # resumes, grey-market dealings before the debut, a move between boards.
 NOT_REPORTED = re.compile(
-    r"\blaps(?:e|ed|es|ing)\b|\bexpir(?:e|ed|es|y)\b|\binvalid\b|\bwithdr[ae]wn?\b|\breturn(?:ed|s)?\b|"
+    r"\blaps(?:e|ed|es|ing)\b|\bexpir(?:e|ed|es|y)\b|\binvalid\b|\bwithdr[ae]wn?\b|"
+    r"\b(?:applications?|filings?|prospectus)\s+(?:\w+\s+){0,3}returned\b|\breturned\s+(?:\w+\s+){0,3}(?:applications?|filings?)\b|"
     r"\breject(?:ed|ion|s)?\b|\bturned\s+down\b|\bfail(?:ed|s|ure)?\b|\bpostpon|\bdelay|\bsuspen|\bhalt|"
     r"\bresum(?:e|ed|es|ption)\b|\bgr[ae]y[- ]market\b|\bdark\s+pool\b|\btransfer\b|\bplacing\b|\bplacement\b|"
     r"\btop-up\b|\bfollow-on\b|\bsell-?down\b|\brights\s+issue\b|\bblock\s+trade\b|\bconvertible\b|\bCSRC\b|"
@@ -275,11 +332,14 @@ NOT_REPORTED = re.compile(
     r"\bfiling\s+(?:notice|procedures|materials)\b|\boverseas\s+listing\s+filing\b|"
     r"\b(?:pre-?(?:IPO|listing)|IPO|listing)\s+(?:tutoring|counsell?ing)\b|\b(?:tutoring|counsell?ing)\s+(?:with|by|"
     r"agreement|process)\b|"
+    r"\b(?:updated|revised|amended|supplementary|refreshed)\s+(?:\w+\s+)?(?:documents?|prospectus|filings?|listing|"
+    r"applications?)\b|"
     r"\bpre-IPO\b|\block-up\b|\bprivati[sz]|\bnot\s+yet\b|\byet\s+to\b|\bhas\s+not\b|\bhave\s+not\b|"
     r"\bsecond\s+(?:day|session)\b|\bsince\s+(?:its|their|the)\b",
     re.IGNORECASE)
 # Words that make a stage history, not news, when they are in its clause.
-HISTORICAL_WORDS = re.compile(r"\b(last year|years ago|back in|earlier this decade|"
+HISTORICAL_WORDS = re.compile(r"\b(last year|years ago|back in|earlier this decade|(?:of|in) that (?:year|month)|"
+                              r"the same year|"
                               r"(?:in|over) (?:recent|the past(?: few)?|the last(?: few)?) (?:weeks|months|years)|"
                               r"so far this year|earlier this year|"
                               r"for the first time|first time|the previous|earlier attempt|in the past|"
@@ -367,7 +427,9 @@ NOT_ISSUER_WORDS = re.compile(
     r"international capital|china securities international|investment authority|investments? fund|"
     r"ventures?|venture partners|fund|funds|hillhouse|sequoia|hongshan|temasek|gic|warburg|vertex|softbank|"
     r"spac|acquisition corp|acquisition company|blank-cheque|blank-check|sar|legco|"
-    r"global times|world|week|month|quarter|year)\b",
+    r"global times|world|week|month|quarter|year|bonds?|notes|warrants|convertibles?|"
+    # Section headings of summarised news: "Core Viewpoint - ...", "IPO Details - The ...".
+    r"overview|details|viewpoint|summary|highlights|insights|analysis|takeaways|outlook)\b|\s[-\u2013\u2014]\s",
     re.IGNORECASE,
 )
 # Entities the model tags ORG that are words, not companies.
@@ -377,7 +439,8 @@ NOT_ISSUER_TEXT = {"ai", "gpu", "gpus", "ipo", "ipos", "sar", "hksar", "gem", "c
                    "technology", "semiconductor", "lidar", "adas", "ai +", "according", "hereinafter", "phip",
                    "prospectus", "the chipmaker", "tech", "the", "us", "u.s.", "hk", "embodied", "robotaxi",
                    "humanoid", "chatgpt", "llms", "genai", "aigc", "nio capital", "hkg", "hkex", "sehk", "nasdaq",
-                   "nyse", "h", "a", "b"}
+                   "nyse", "h", "a", "b", "corporation", "inc.", "ltd.", "co.", "plc", "hkd", "cny", "usd", "rmb", "yuan", "eur", "sgd", "jpy",
+                   "hk$", "us$", "ads", "adr", "adrs", "adss"}
 # Words that describe a company without naming it: a "name" made only of these ("Speech
 # AI" in "Speech AI firm Echoline") is a description.
 GENERIC_NAME_WORDS = {"speech", "voice", "ai", "chip", "chips", "robot", "robots", "robotics", "lidar", "software",

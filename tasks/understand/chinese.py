@@ -64,6 +64,21 @@ def to_simplified(text: str) -> str:
     return converted
 
 
+# Full-width ASCII forms to ASCII and the ideographic space to a space, one character for one.
+_FULL_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "})
+
+
+def fold(text: str) -> str:
+    """The form Chinese text is matched in: simplified characters, ASCII for full-width
+    letters, digits and punctuation; offsets are those of the text as written."""
+    return to_simplified(text).translate(_FULL_WIDTH)
+
+
+def fold_width(text: str) -> str:
+    """The text with full-width letters, digits and punctuation as ASCII (its script kept)."""
+    return text.translate(_FULL_WIDTH)
+
+
 def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text) if HAN.search(text) else text
 

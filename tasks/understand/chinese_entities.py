@@ -3,7 +3,7 @@ installs from the package registries here): jieba's segmenter and part-of-speech
 (tasks/understand/chinese.py), a dictionary of known organisations' and places' Chinese
 names, and the exchange's applicants' Chinese names as the registry holds them.
 
-- ORG: a known organisation or applicant (its full, short and core names: "北京智譜華章
+- ORG: a known organisation (tasks/names.py) or applicant (its full, short and core names: "北京智譜華章
   科技股份有限公司", "智譜華章", "智谱"), a legal name the text writes out ("深思維機器人科技
   股份有限公司") and the short name it then gives it ("下稱「深思維」"), and what jieba tags
   an organisation (nt) unless it is a generic word ("上市公司", "交易所").
@@ -27,76 +27,33 @@ from collections.abc import Iterable
 
 from schemas.exchange import Issuer
 from schemas.records import Entity
+from tasks.names import KNOWN_ORGS
 from tasks.understand import chinese
 
-# Known organisations' Chinese names, simplified, by the canonical name hkai's English
-# entities give them (tasks/listings/names.py: KNOWN_ORGS), or by a Chinese canonical
-# name for organisations the English table does not hold.
-ORGANISATIONS: dict[str, tuple[str, ...]] = {
-    # AI models and software
-    "Zhipu AI": ("智谱", "智谱华章", "智谱AI", "北京智谱华章科技"),
-    "MiniMax": ("稀宇科技", "稀宇极智", "上海稀宇科技"),
-    "Moonshot AI": ("月之暗面",),
-    "SenseTime": ("商汤", "商汤科技", "商汤集团"),
-    "4Paradigm": ("第四范式",),
-    "DeepSeek": ("深度求索",),
-    "StepFun": ("阶跃星辰",),
-    "Baichuan": ("百川智能",),
-    "Unisound": ("云知声",),
-    "Mobvoi": ("出门问问",),
-    "iFlytek": ("科大讯飞",),
-    "Megvii": ("旷视", "旷视科技"),
-    "CloudWalk": ("云从科技",),
-    "Deepexi": ("滴普科技",),
-    # AI chips and semiconductors
-    "Biren Technology": ("壁仞科技", "壁仞"),
-    "Iluvatar CoreX": ("天数智芯",),
-    "Moore Threads": ("摩尔线程",),
-    "MetaX": ("沐曦", "沐曦集成电路"),
-    "Enflame": ("燧原科技", "燧原"),
-    "Kunlunxin": ("昆仑芯",),
-    "Cambricon": ("寒武纪",),
-    "Axera": ("爱芯元智",),
-    "Montage Technology": ("澜起科技",),
-    "GigaDevice": ("兆易创新",),
-    "SMIC": ("中芯国际",),
-    "Hua Hong Semiconductor": ("华虹半导体", "华虹"),
-    "Nvidia": ("英伟达", "辉达"),  # 英偉達 in Hong Kong, 輝達 in Taiwan
-    # Autonomous driving, lidar
-    "Horizon Robotics": ("地平线机器人",),
-    "Black Sesame Technologies": ("黑芝麻智能",),
-    "Pony AI": ("小马智行",),
-    "WeRide": ("文远知行",),
-    "Minieye": ("佑驾创新",),
-    "Hesai Group": ("禾赛", "禾赛科技"),
-    "RoboSense": ("速腾聚创",),
-    "Seyond": ("图达通",),
-    # Robotics
-    "UBTech Robotics": ("优必选", "优必选科技"),
-    "Unitree Robotics": ("宇树科技", "宇树"),
-    "AgiBot": ("智元机器人",),
-    "Dobot": ("越疆", "越疆科技"),
-    "Geek+": ("极智嘉",),
-    # AI drug discovery
-    "XtalPi": ("晶泰科技", "晶泰控股"),
-    "Insilico Medicine": ("英矽智能",),
-    # Groups beside the issuers
-    "CATL": ("宁德时代",),
-    "Alibaba": ("阿里巴巴", "阿里巴巴集团"),
-    "Tencent": ("腾讯", "腾讯控股"),
-    "Baidu": ("百度",),
-    "Xiaomi": ("小米集团",),
-    "Meituan": ("美团",),
-    "Google": ("谷歌",),
-    "Toyota": ("丰田",),
-    # Venues, regulators and Hong Kong institutions
-    "HKEX": ("港交所", "香港交易所", "香港交易及结算所", "联交所", "香港联交所", "香港联合交易所"),
+# Chinese names of organisations, simplified, that the shared table of known organisations
+# (tasks/names.py: KNOWN_ORGS, which holds most companies' Chinese names) does not hold:
+# regulators and Hong Kong institutions, the names Taiwan uses, groups named beside
+# issuers. Keyed by the table's canonical name, or by a Chinese name for organisations it
+# does not list. Never a name the table already gives (tests/test_chinese_entities.py).
+MORE_ORGANISATIONS: dict[str, tuple[str, ...]] = {
     "SFC": ("香港证监会", "证券及期货事务监察委员会"),
     "HKMA": ("金管局", "香港金融管理局"),
     "Cyberport": ("数码港",),
     "HKSTP": ("香港科技园", "香港科技园公司", "香港科学园"),
     "HKUST": ("香港科技大学", "港科大"),
     "Hong Kong AI Research and Development Institute": ("香港人工智能研发院",),
+    "Nvidia": ("辉达",),  # Taiwan's name; Hong Kong writes 英偉達
+    "Alibaba": ("阿里巴巴集团",),
+    "Tencent": ("腾讯控股",),
+    "Google": ("谷歌",),
+    "Toyota": ("丰田",),
+    "TSMC": ("台积电",),
+    "Microsoft": ("微软",),
+    "Amazon": ("亚马逊",),
+    "Intel": ("英特尔",),
+    "Tesla": ("特斯拉",),
+    "JD.com": ("京东",),
+    "China Mobile": ("中国移动",),
     "中国证监会": ("中国证监会", "中国证券监督管理委员会"),
     # Hong Kong press says 證監會 for the SFC, the mainland's for the CSRC: kept as written.
     "证监会": ("证监会",),
@@ -104,6 +61,22 @@ ORGANISATIONS: dict[str, tuple[str, ...]] = {
     "上海证券交易所": ("上海证券交易所", "上交所"),
     "深圳证券交易所": ("深圳证券交易所", "深交所"),
 }
+# The table's Chinese names that are ordinary words more often than a company's name
+# (理想 "ideal" for Li Auto, 地平线 "horizon" for Horizon Robotics): not names on their own.
+ORDINARY_WORDS = frozenset({"理想", "地平线"})
+
+
+def _organisations() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """canonical name -> (label, Chinese names): the shared table's, then MORE_ORGANISATIONS."""
+    table = {canonical: (label, tuple(a for a in aliases if chinese.HAN.search(a) and a not in ORDINARY_WORDS))
+             for canonical, (label, aliases) in KNOWN_ORGS.items()}
+    for canonical, names in MORE_ORGANISATIONS.items():
+        label, known = table.get(canonical, ("ORG", ()))
+        table[canonical] = (label, known + names)
+    return {canonical: entry for canonical, entry in table.items() if entry[1]}
+
+
+ORGANISATIONS = _organisations()
 
 # Places, simplified, with their label and the English name hkai's English entities use.
 PLACES: dict[str, tuple[str, str]] = {
@@ -179,7 +152,7 @@ class ChineseRecogniser:
         self._issuers_seen: set[tuple] = set()
         self._lock = threading.Lock()
         # The segmenter knows these from the start (dictionary_words).
-        self._learn([(name, "ORG", canonical) for canonical, names in ORGANISATIONS.items() for name in names],
+        self._learn([(name, label, canonical) for canonical, (label, names) in ORGANISATIONS.items() for name in names],
                     teach=False)
         self._learn([(name, label, canonical) for name, (label, canonical) in PLACES.items()], teach=False)
 
@@ -217,7 +190,7 @@ class ChineseRecogniser:
     def learn_issuers(self, issuers: Iterable[Issuer]) -> None:
         """Teach it the exchange's applicants: each Chinese name and alias, normalised to the
         name the alerts show (the English one, tidied, when the record gives it)."""
-        from tasks.listings.names import issuer_name
+        from tasks.names import issuer_name
         from tasks.listings.registry import strip_markers
 
         names = []
@@ -278,7 +251,7 @@ class ChineseRecogniser:
 def dictionary_words() -> list[tuple[str, str]]:
     """(word, jieba tag) the segmenter keeps whole in every process: the known
     organisations (nt) and places (ns), and the trade's descriptors (n)."""
-    return ([(name, "nt") for names in ORGANISATIONS.values() for name in names]
+    return ([(name, "nt" if label == "ORG" else "ns") for label, names in ORGANISATIONS.values() for name in names]
             + [(name, "ns") for name in PLACES] + [(word, "n") for word in DESCRIPTORS])
 
 

