@@ -20,6 +20,10 @@ from pathlib import Path
 
 SHINGLE_WORDS = 4
 _WORD = re.compile(r"\w+")
+# Chinese has no spaces, so `\w+` makes a whole clause one "word": for Chinese pages each
+# Han character is a token (and each run of other word characters, as before).
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_TOKEN = re.compile(f"[{_HAN}]|[^\\W{_HAN}]+")
 
 
 @dataclass(frozen=True)
@@ -55,16 +59,21 @@ def words(text: str | None) -> list[str]:
     return _WORD.findall(text or "")
 
 
-def shingles(text: str | None, n: int = SHINGLE_WORDS) -> Counter:
-    """Multiset of n-word shingles; a text shorter than n words is one short shingle."""
-    tokens = words(text)
+def han_words(text: str | None) -> list[str]:
+    """Tokens of a Chinese text: each Han character, and each run of other word characters."""
+    return _HAN_TOKEN.findall(text or "")
+
+
+def shingles(text: str | None, n: int = SHINGLE_WORDS, tokenize=words) -> Counter:
+    """Multiset of n-token shingles; a text shorter than n tokens is one short shingle."""
+    tokens = tokenize(text)
     if not tokens:
         return Counter()
     return Counter(tuple(tokens[i:i + n]) for i in range(max(1, len(tokens) - n + 1)))
 
 
-def page_counts(truth: str | None, predicted: str | None) -> PageCounts:
-    true, pred = shingles(truth), shingles(predicted)
+def page_counts(truth: str | None, predicted: str | None, tokenize=words) -> PageCounts:
+    true, pred = shingles(truth, tokenize=tokenize), shingles(predicted, tokenize=tokenize)
     tp = sum((true & pred).values())
     fp = sum((pred - true).values())
     fn = sum((true - pred).values())
@@ -74,9 +83,10 @@ def page_counts(truth: str | None, predicted: str | None) -> PageCounts:
     return PageCounts(tp / total, fp / total, fn / total)
 
 
-def score(truth: dict[str, str], predicted: dict[str, str | None]) -> Score:
-    """Corpus score; a page missing from `predicted` counts as an empty extraction."""
-    counts = [page_counts(truth[key], predicted.get(key)) for key in truth]
+def score(truth: dict[str, str], predicted: dict[str, str | None], tokenize=words) -> Score:
+    """Corpus score; a page missing from `predicted` counts as an empty extraction.
+    `tokenize=han_words` scores Chinese pages character by character."""
+    counts = [page_counts(truth[key], predicted.get(key), tokenize) for key in truth]
     # A page with nothing predicted has no precision to average (as in the benchmark);
     # a page with nothing true has no recall. Its zero recall still counts when it missed.
     precisions = [c.precision for c in counts if c.tp + c.fp > 0]

@@ -461,7 +461,7 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
     from tasks.listings.detect import detect_listing_events  # spaCy: see RunContext.nlp
     from tasks.understand.nlp import extract_entities
 
-    articles = extract_entities(run.nlp, articles)
+    articles = extract_entities(run.nlp, articles, issuers=run.registry.issuers.values())
     events = lifecycle.resolve_news_events(run.registry, detect_listing_events(run.nlp, articles), run.watch, utc_now())
     run.registry.note_mentions(articles, utc_now())
     return articles, events

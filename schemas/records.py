@@ -164,6 +164,7 @@ class Article(Record):
     published_at: datetime | None = None
     fetched_at: datetime
     language: str | None = None
+    script: str | None = None  # Chinese only: "Hant" or "Hans" (set with the language), else None
     site_name: str | None = None
     text: str  # main text as extracted, paragraphs separated by "\n"
     word_count: int = 0

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bench.f1 import load_corpus, page_counts, score, shingles, words
+from bench.f1 import han_words, load_corpus, page_counts, score, shingles, words
 
 TEN_WORDS = "one two three four five six seven eight nine ten"
 
@@ -98,3 +98,12 @@ def test_load_corpus_reads_gunzipped_pages_with_their_truth(tmp_path):
     [page] = load_corpus(tmp_path)
     assert (page.page_id, page.url, page.body) == ("p1", "https://example.org/p1", "Grüße")
     assert page.html.decode("utf-8") == "<p>Grüße</p>"
+
+
+def test_chinese_is_scored_character_by_character():
+    assert han_words("港交所 AI-listing 2026年，上市") == ["港", "交", "所", "AI", "listing", "2026", "年", "上", "市"]
+    # Two clauses, one of them dropped: by `\w+` words a page would lose half its tokens;
+    # by characters it loses what it lost.
+    truth = "靈犀智算昨日通過港交所上市聆訊，最快下月中旬掛牌"
+    counts = page_counts(truth, "靈犀智算昨日通過港交所上市聆訊", tokenize=han_words)
+    assert counts.precision == 1.0 and 0.5 < counts.recall < 0.7

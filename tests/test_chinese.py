@@ -31,3 +31,22 @@ def test_word_spans_point_into_the_text_as_written():
     text = "港交所：某公司今日招股"
     for word, start, end in chinese.word_spans(text):
         assert chinese.to_simplified(text[start:end]).lower() == word
+
+
+def test_chinese_text_is_told_from_english_and_japanese():
+    assert chinese.is_chinese("機器人公司通過聆訊，預計下月掛牌。")
+    assert chinese.is_chinese("AI芯片公司向港交所递表，拟募资10亿港元。")
+    assert not chinese.is_chinese("UBTech (優必選) passed its listing hearing on Monday.")
+    assert not chinese.is_chinese("東京証券取引所に上場する予定です。")
+
+
+def test_a_chinese_text_counts_each_character_as_a_word():
+    # 16 characters, and 15, 3,030 and L4
+    assert chinese.word_count("馳遠科技擬集資15億港元，入場費約3,030元（L4級）") == 16 + 3
+
+
+def test_known_names_are_words_from_the_start_in_every_process():
+    # The segmenter's own dictionary cuts 優必選 into 优 + 必选; hkai's known names and
+    # places are whole in every process, whether or not entities ran in it.
+    assert "优必选" in chinese.words("優必選通過聆訊")
+    assert "大湾区" in chinese.words("大灣區的科技公司")

@@ -46,6 +46,10 @@ def test_default_config_lists_real_sources():
     assert hkex.url == "https://www1.hkexnews.hk/ncms/json/eds/" and hkex.boards == ["sehk", "gem"]
     assert config.listings.watch == "ai"
     assert "hkex.com.hk" in urls and "news.google.com/rss/search" in urls and "rthk.hk" in urls
+    # Chinese-language outlets and news searches, in both scripts.
+    assert "rthk.hk/rthk/news/rss/c_expressnews_cfinance.xml" in urls and "news.mingpao.com" in urls
+    assert "36kr.com" in urls and "chinanews.com.cn" in urls
+    assert "ceid=HK:zh-Hant" in urls and "ceid=CN:zh-Hans" in urls
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -264,3 +264,58 @@ def test_adding_the_same_document_twice_saves_one_row(tmp_path):
     index.add(a.article_id, a.content_hash, sig_of(a))
     assert save(warehouse, index) == 1
     assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(1,)]
+
+
+# -- Chinese: character shingles of the simplified form ---------------------------------
+
+CHINESE_STORIES = json.loads((PROJECT / "tests/data/chinese_pages/expected.json").read_text(encoding="utf-8"))["pages"]
+CHINESE_SAME_TOPIC = [json.loads(line) for line in
+                      (PROJECT / "tests/data/dedup_same_topic_zh.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_chinese_shingles_are_characters_of_the_simplified_form():
+    from tasks.understand.dedup import SHINGLE_CHARS, shingles
+
+    traditional, simplified = "機器人公司通過港交所上市聆訊", "机器人公司通过港交所上市聆讯"
+    assert shingles(traditional) == shingles(simplified)
+    assert "机 器 人 公 司".encode() in shingles(traditional)
+    assert all(len(s.decode().split()) == SHINGLE_CHARS for s in shingles(traditional))
+    # Latin words and numbers in a Chinese text are one token each.
+    assert "集 资 15 亿 港".encode() in shingles("公司計劃集資15億港元")
+    # English keeps its word shingles.
+    assert shingles("Zhipu AI filed for a Hong Kong listing") == {
+        b"zhipu ai filed for a", b"ai filed for a hong", b"filed for a hong kong", b"for a hong kong listing"}
+
+
+def chinese_index() -> DedupIndex:
+    """The seeds and the golden pages' stories, as originals."""
+    index = seeded_index()
+    originals = run(index, [article(f"zh-{s['file']}", s["text"], s["title"]) for s in CHINESE_STORIES])
+    assert all(a.duplicate_of is None for a in originals)
+    return index
+
+
+@pytest.mark.parametrize("story", CHINESE_STORIES, ids=[s["file"] for s in CHINESE_STORIES])
+def test_the_other_scripts_edition_of_a_chinese_story_is_its_near_duplicate(story):
+    from tasks.understand.chinese import to_simplified, to_traditional
+
+    to_other = to_traditional if story["script"] == "Hans" else to_simplified
+    edition = to_other(story["text"])
+    paragraphs = edition.split("\n")
+    copies = [
+        article("edition", edition, to_other(story["title"])),
+        # Another outlet's furniture around it, and its last paragraph cut.
+        article("republished", "\n".join(["分享到:微信 微博", *paragraphs[:-1], "責任編輯:王小明", "相關閱讀", "港股收市"])),
+    ]
+    for copy in run(chinese_index(), copies):
+        assert copy.duplicate_of == f"zh-{story['file']}", copy.article_id
+        assert copy.similarity >= DEFAULT_THRESHOLD
+
+
+def test_different_chinese_stories_on_the_same_events_and_companies_are_not_duplicates():
+    """Other outlets' stories of the golden pages' events, in their own words and often the
+    other script: the same companies, figures and dates, never a duplicate."""
+    assert len(CHINESE_SAME_TOPIC) >= 10
+    assert {row["about"] for row in CHINESE_SAME_TOPIC} == {s["file"] for s in CHINESE_STORIES}
+    results = run(chinese_index(), [article(r["id"], r["text"], r["title"]) for r in CHINESE_SAME_TOPIC])
+    assert [(r.article_id, r.duplicate_of) for r in results] == [(r["id"], None) for r in CHINESE_SAME_TOPIC]

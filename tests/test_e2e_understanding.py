@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -303,3 +304,84 @@ def test_listing_alerts_across_runs_with_a_failing_channel(site, config_file, hk
     assert len(artifacts) == 4  # one summary per run, found
     for text in artifacts + logs:
         assert SECRET not in text
+
+
+# --- Chinese pages --------------------------------------------------------------------------
+
+CHINESE_PAGES = PROJECT / "tests" / "data" / "chinese_pages"
+HKT = timezone(timedelta(hours=8))
+
+
+def test_chinese_pages_in_both_scripts_through_the_cli(site, config_file, hkai, tmp_path):
+    """Golden Chinese pages in Big5, GBK, GB18030 and UTF-8, and each of two stories again in
+    the other script on another page: stored as `zh` with their script, title and date;
+    the other script's edition is the near-duplicate of the original; relevant originals
+    get organisations, people and places with offsets into the text as written; the
+    export carries the script."""
+    from tasks.understand.chinese import to_simplified, to_traditional
+    from tests.site import article_html
+    from warehouse.export import export_warehouse
+
+    golden = {p["file"]: p for p in json.loads((CHINESE_PAGES / "expected.json").read_text(encoding="utf-8"))["pages"]}
+    items = []
+    for page in golden.values():
+        site.add(page["path"], (CHINESE_PAGES / page["file"]).read_bytes(), content_type=page["content_type"])
+        items.append((page["title"], page["path"]))
+    editions = {"/zh/hk-paper-simplified.html": ("hk-paper.big5.html", to_simplified, "zh-CN"),
+                "/zh/mainland-finance-traditional.html": ("mainland-finance.gbk.html", to_traditional, "zh-HK")}
+    for path, (file, convert, lang) in editions.items():
+        story = golden[file]
+        site.add(path, article_html(convert(story["title"]), convert(story["text"]).split("\n"), lang=lang))
+        items.append((convert(story["title"]), path))
+    config = config_file([{"name": "zh", "kind": "feed", "url": site.add_feed("/zh.xml", items)}])
+    warehouse = config.parent / "hkai.duckdb"
+
+    result = hkai("ingest", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "10 new articles" in result.stdout and "2 duplicates" in result.stdout, result.stdout
+
+    rows = {url.split("/", 3)[3]: row for url, *row in query(
+        warehouse, "SELECT canonical_url, article_id, title, published_at, language, script, duplicate_of, is_relevant "
+                   "FROM articles")}
+    for page in golden.values():
+        article_id, title, published, language, script, duplicate_of, _ = rows[page["path"].lstrip("/")]
+        assert (title, language, script, duplicate_of) == (page["title"], "zh", page["script"], None), page["file"]
+        # Stored as an instant (TIMESTAMPTZ): the day is the page's own, in Hong Kong.
+        assert published.astimezone(HKT).date().isoformat() == page["date"][:10], page["file"]
+    for path, (file, _, _) in editions.items():
+        _, _, _, language, script, duplicate_of, _ = rows[path.lstrip("/")]
+        original = rows[golden[file]["path"].lstrip("/")][0]
+        assert (language, script, duplicate_of) == ("zh", "Hans" if golden[file]["script"] == "Hant" else "Hant", original)
+
+    # Entities of relevant originals, normalised alike in both scripts, offsets into the text.
+    entities = query(warehouse, "SELECT a.canonical_url, e.label, e.text, e.normalized, e.start_char, e.end_char, a.text "
+                                "FROM entities e JOIN articles a USING (article_id)")
+    assert {label for _, label, *_ in entities} == {"ORG", "PERSON", "GPE", "LOC"}
+    for _, _, text, _, start, end, body in entities:
+        assert body[start:end] == text
+    found = {(url.split("/", 3)[3], label, text, normalized) for url, label, text, normalized, *_ in entities}
+    for expected in (("economy/20251230/lingxi-hearing.htm", "ORG", "港交所", "HKEX"),
+                     ("hk/2025-12-30/doc-deepthink.shtml", "ORG", "深思维机器人科技股份有限公司", "深思维机器人科技"),
+                     ("hk/2025-12-30/doc-deepthink.shtml", "GPE", "杭州", "Hangzhou"),
+                     ("news/afe/202512300123.aspx", "PERSON", "陳怡君", "陈怡君"),
+                     ("news/afe/202512300123.aspx", "ORG", "鼎曜科技", "鼎曜科技"),
+                     ("news/afe/202512300123.aspx", "LOC", "東南亞", "Southeast Asia")):
+        assert expected in found, sorted(found)
+    assert query(warehouse, "SELECT count(*) FROM entities e JOIN articles a USING (article_id) "
+                            "WHERE a.duplicate_of IS NOT NULL OR NOT a.is_relevant") == [(0,)]
+
+    exported = {f.name: f for f in export_warehouse(str(warehouse), tmp_path / "export", "csv")}
+    header = exported["articles"].path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert "script" in header
+
+    # Rows stored before the column existed have no script; reprocessing the archive fills it.
+    import duckdb
+
+    scripts = dict(query(warehouse, "SELECT article_id, script FROM articles"))
+    con = duckdb.connect(str(warehouse))
+    con.execute("UPDATE articles SET script = NULL")
+    con.close()
+    result = hkai("reprocess", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert dict(query(warehouse, "SELECT article_id, script FROM articles")) == scripts

@@ -88,3 +88,21 @@ def test_the_worker_pool_leaves_identification_to_the_main_process():
     assert article is not None and article.language == "en"
     (identified,) = identify_languages([article])
     assert identified.language == "zh"
+
+
+def test_chinese_articles_get_their_script_and_other_languages_none():
+    from datetime import datetime, timezone
+
+    from schemas.records import Article
+    from tasks.understand.language import identify_languages
+
+    def article(text: str, title: str | None = None) -> Article:
+        return Article(article_id="a", url="https://x.test/a", canonical_url="https://x.test/a", source="s",
+                       fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc), text=text, title=title)
+
+    found = identify_languages([article(TRADITIONAL), article(SIMPLIFIED), article(ENGLISH),
+                                article(ENGLISH + " 優必選 (UBTech) 聆訊")])
+    assert [(a.language, a.script) for a in found] == [("zh", "Hant"), ("zh", "Hans"), ("en", None), ("en", None)]
+    # A Chinese text whose characters are the same in both scripts has no script to record.
+    neutral = "香港交易所今日有一家科技公司上市，首日升百分之二十。" * 6
+    assert [(a.language, a.script) for a in identify_languages([article(neutral)])] == [("zh", None)]

