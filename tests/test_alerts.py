@@ -111,7 +111,7 @@ def test_first_sighting_alerts_once_with_the_listing_details(warehouse, receiver
     assert (counts.sent, counts.failed, counts.pending) == (1, 0, 0)
     assert len(receiver.received) == 1
     payload = receiver.received[0]["json"]
-    assert payload["title"] == "HKEX listing: MiniMax \u2014 debut"
+    assert payload["title"] == "HKEX listing: MiniMax (稀宇科技) \u2014 debut"  # the known Chinese name too
     for text in ("MiniMax", "debut", "0100", "HKEX", "HK$4.2 billion", "2026-01-09",
                  "MiniMax soars in Hong Kong debut", "https://news.example/minimax-debut"):
         assert text in payload["message"]
@@ -128,7 +128,7 @@ def test_stage_advance_alerts_again_and_unchanged_rerun_alerts_nothing(warehouse
     new, counts = run(warehouse, [event("Zhipu AI", "hearing"), event("Zhipu AI", "debut")], urls,
                       now=T0 + timedelta(days=2))
     assert [e.stage for e in new] == ["debut"] and counts.sent == 1
-    assert receiver.titles() == ["HKEX listing: Zhipu AI \u2014 hearing", "HKEX listing: Zhipu AI \u2014 debut"]
+    assert receiver.titles() == ["HKEX listing: Zhipu AI (智谱) \u2014 hearing", "HKEX listing: Zhipu AI (智谱) \u2014 debut"]
     new, counts = run(warehouse, [event("Zhipu AI", "hearing"), event("Zhipu AI", "debut")], urls,
                       now=T0 + timedelta(days=3))
     assert new == [] and (counts.sent, counts.failed, counts.pending) == (0, 0, 0)
@@ -170,8 +170,8 @@ def test_failing_channel_is_recorded_retried_and_never_blocks_the_other(warehous
         broken.status = 200
         counts = deliver_pending(warehouse, urls, now_fn=lambda: T0 + timedelta(minutes=30))
         assert (counts.sent, counts.failed, counts.pending) == (2, 0, 0)
-        assert sorted(broken.titles()) == ["HKEX listing: Biren Technology \u2014 debut",
-                                           "HKEX listing: Moonshot AI \u2014 filing"]
+        assert sorted(broken.titles()) == ["HKEX listing: Biren Technology (壁仞科技) \u2014 debut",
+                                           "HKEX listing: Moonshot AI (月之暗面) \u2014 filing"]
         assert len(receiver.received) == 2
         counts = deliver_pending(warehouse, urls, now_fn=lambda: T0 + timedelta(minutes=45))
         assert (counts.sent, counts.failed, counts.pending) == (0, 0, 0)
@@ -267,7 +267,7 @@ def test_prefect_block_channels_resolve_through_the_callers_loader(warehouse, re
     assert "resolver" in warehouse.query("SELECT error FROM alerts")[0][0]
     counts = deliver_pending(warehouse, [block], now_fn=lambda: T0,
                              resolve_url=lambda name: receiver.url() if name == block else "")
-    assert counts.sent == 1 and receiver.titles() == ["HKEX listing: CATL \u2014 pricing"]
+    assert counts.sent == 1 and receiver.titles() == ["HKEX listing: CATL (宁德时代) \u2014 pricing"]
 
 
 def test_channel_secrets_never_reach_the_logs(warehouse, caplog):

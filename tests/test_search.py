@@ -115,21 +115,21 @@ def test_chinese_in_either_script_by_words_not_characters(warehouse):
 
 def test_a_chinese_name_cut_in_the_query_is_found_where_the_index_kept_it_whole(warehouse):
     """An ingest process may keep a name whole (one it was taught, as the exchange's
-    issuers may be) where a search process, which was not taught it, cuts it (優必選: 优 +
-    必选): the phrase of its pieces also matches the whole word."""
-    text = "人形機器人公司優必選今日通過港交所上市聆訊。"
-    add_article(warehouse, "whole", "優必選通過聆訊", text, language="zh")
+    issuers may be) where a search process, which was not taught it, cuts it (優必達:
+    优 + 必达): the phrase of its pieces also matches the whole word."""
+    text = "人形機器人公司優必達今日通過港交所上市聆訊。"
+    add_article(warehouse, "whole", "優必達通過聆訊", text, language="zh")
     # The index is built in a process of its own that was taught the name (teaching this
     # one would change how every later test cuts it).
     program = ("import sys; from tasks.understand import chinese; from warehouse.search import update_index; "
-               "chinese.add_words(['優必選']); assert '优必选' in chinese.words(sys.argv[2]); "
+               "chinese.add_words(['優必達']); assert '优必达' in chinese.words(sys.argv[2]); "
                "update_index(sys.argv[1])")
     result = subprocess.run([sys.executable, "-c", program, str(warehouse), text], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[1])
     assert result.returncode == 0, result.stderr
-    words = parse_query("優必選")
-    assert words[0].terms == ("优", "必选")  # this process cuts it
-    assert titles(search(warehouse, "優必選").hits) == ["優必選通過聆訊"]
+    words = parse_query("優必達")
+    assert words[0].terms == ("优", "必达")  # this process cuts it
+    assert titles(search(warehouse, "優必達").hits) == ["優必達通過聆訊"]
 
 
 def test_filters_by_date_source_and_language(warehouse):
