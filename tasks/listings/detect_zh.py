@@ -73,7 +73,7 @@ _STAGE_HINT = re.compile(r"递表|递交|提交|呈交|保密|聆讯|招股|发�
 _NOT_DONE_BEFORE = re.compile(
     r"拟|计划|准备|筹备|筹划|打算|有意|寻求|谋求|考虑|研究|将于|将在|将会|将|即将|预计|预期|有望|或将|或于|可能|冲刺|"
     r"传出|传闻|据传|市场传|消息称|消息人士|知情人士|未能|尚未|并未|未|没有|暂缓|推迟|延迟|押后|搁置|中止|终止|撤回|放弃|"
-    r"失效|告吹|等待|若|如果|一旦|能否|是否|何时|希望|目标|争取|力争|申请|要求|规定|须|必须|应|需要|需|正在|进行|推进|"
+    r"失效(?!后|之后)|告吹|等待|若|如果|一旦|能否|是否|何时|希望|目标|争取|力争|申请|要求|规定|须|必须|应|需要|需|正在|进行|推进|"
     r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若|没能|无法|不能|难以|"
     r"最快|最早|奔赴|赴$|原本|本可|本应|本来|不管|无论|不论|(?<!相)继")
 _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一事|事宜|前|之前|时间表|预期|规则|门槛|条件|指引|委员会|"
@@ -228,6 +228,7 @@ def _valid(folded: str) -> bool:
 # their object ("这让地平线", "市场对小马智行"), determiners, conjunctions of clauses.
 _BREAK_WORDS = frozenset({"让", "使", "令", "对", "由", "被", "把", "随着", "成为", "作为", "迎来", "宣布", "表示", "称", "公布",
                           "的", "为", "旗下", "之一的", "披露", "披露了", "显示", "官网显示", "获悉", "距离", "距", "因",
+                          "加入", "加入了", "要求", "收购", "投资", "入股", "持有", "孵化", "分拆", "拆分", "携手",
                           "因为", "由于",
                           "据", "根据", "关于", "对于", "其中", "包括", "例如", "比如", "如", "像", "这", "那", "继", "紧随", "之后", "后", "看", "看好", "认为", "指", "显示", "消息",
                           "报道", "获悉", "了解", "注意到", "获", "带动", "推动", "助力", "而", "但", "但是", "不过",
@@ -324,7 +325,13 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
     parts = [(span_start + m.start(), m.group(0)) for m in re.finditer(r"\S+(?: \S+)*", blanked[span_start:span_end])]
     named = [part for part in parts if _LEGAL_END.search(part[1]) or known_name(part[1])]
     offset, folded = named[-1] if named else parts[-1]
-    if _DESCRIPTIVE_END.search(folded) or _PRONOUN.match(folded):
+    if _PRONOUN.match(folded):
+        return "coref", []
+    if _DESCRIPTIVE_END.search(folded):
+        # "该公司", "大模型第一股": one company, the article's; "年内港股18A公司", "机器人企业":
+        # a class of companies, none in particular.
+        if _CLASS_END.search(folded) and not re.search(r"该|这家|此|其|这|本", folded):
+            return "class", []
         return "coref", []
     # The name after the last descriptor: "智能驾驶“独角兽”地平线机器人" -> 地平线机器人.
     introduced = False
@@ -356,6 +363,8 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
                               code, introduced or whole)]
 
 
+# The class nouns among the descriptions: a category before them names no one company.
+_CLASS_END = re.compile(r"(?:公司|企业|新股|个股|标的|概念股|科技股|AI股|创企)[”\"」』]?$")
 # Words of saying: "X宣布..." names X before them; "港交所官网披露了X..." names X after them.
 _SAYING = frozenset({"宣布", "表示", "称", "公布", "公告", "披露", "披露了", "显示"})
 
@@ -380,7 +389,8 @@ _AFTER_NAME = frozenset({"募资", "集资", "筹资", "大涨", "大跌", "股�
 
 
 _TIME_WORD = re.compile(r"\d{1,4}(?:年|月|日|号)?|\d{1,2}月\d{1,2}日|今年|去年|本周|上周|周[一二三四五六日]|星期[一二三四五六日]|"
-                        r"上午|下午|晚间|早间|中午|盘中|午后|早盘|收盘|当天|当日|同日|月|日|年初|年底|年内|如今|目前|最新|刚刚")
+                        r"上午|下午|晚间|早间|中午|盘中|午后|早盘|收盘|当天|当日|同日|月|日|年初|年底|年内|如今|目前|最新|刚刚|"
+                        r"本月|上月|当月|月初|月底|月中|月末|年中|近期|早前|日内|本年|今|昨|前|底|初|末")
 
 
 def _words(text: str) -> list[str]:
@@ -462,6 +472,10 @@ class _Reader:
             venue = re.search(rf"(?:在|于|登陆|向|赴|到|以)?{_HK_VENUE}{_BOARD}(?:的)?$", folded[clause_start:subject_end])
             kind, mentions = _subject_names(sentence, clause_start, clause_start + venue.start() if venue else subject_end)
             organisations = [m for m in mentions if self.is_organisation(m)]
+            if kind == "names" and not organisations and hits and (venue or re.search(_HK_VENUE, folded[hits[0][0]:hits[0][1]])):
+                # "极视角向港交所主板提交上市申请": right before the exchange and a stage, the
+                # subject is a company whatever its name looks like.
+                organisations = [m for m in mentions if m.placed and _plausible(m.key)]
             if kind in ("names", "none") and not organisations:
                 # "成立仅四年的MiniMax(0100.HK)以每股165港元的定价上限正式挂牌": the subject's words
                 # end in a description, but a known or coded company stands in it.
@@ -535,10 +549,17 @@ class _Reader:
                                  and not _DONE.search(before[-10:] + self._time_clause_before(folded, clause_start))
                                  and not re.match(r"了|(?:首日|当天|当日)", after)):
             return "not reported"  # "赴港上市", "为其港股上市埋下隐忧": the listing as a noun
-        if _REGULATOR.search(folded) or _NOT_A_STAGE.search(clause):
+        if _REGULATOR.search(clause + self._clause_before(folded, clause_start)) or _NOT_A_STAGE.search(clause):
             return "not a stage"
         if _RUMOUR.search(folded):
             return "a rumour"
+        if re.search(r"[吗么][?？]?$|[?？]$", clause.strip()):
+            return "a question"  # "此次赴港IPO能成功上市吗?"
+        following = self._clause_after(folded, end)
+        if stage == "filing" and (re.search(r"失效|撤回|被退回", folded[end: end + 12].split("，")[0].split(",")[0])
+                                  or re.match(r"(?:但|却|并|又|后来|随后|最终|然而|不过)[^，,。；;]{0,12}(?:失效|撤回|退回)",
+                                              following)):
+            return "undone"  # "于5月底递表,但在上月28日失效"
         venue = self._venue(folded, start, end)
         if venue is None and sentence.number > 0 and not sentence.title:
             earlier = self.sentences[sentence.number - 1].folded
@@ -550,6 +571,16 @@ class _Reader:
         if _HISTORY_WORDS.search(before) or self._dated_long_ago(clause + self._time_clause_before(folded, clause_start)):
             return "history"
         return "event"
+
+    @staticmethod
+    def _clause_before(folded: str, clause_start: int) -> str:
+        before = [(s, e) for s, e in _clauses(folded) if e <= clause_start]
+        return " " + folded[before[-1][0]: before[-1][1]] if before else ""
+
+    @staticmethod
+    def _clause_after(folded: str, end: int) -> str:
+        after = [(s, e) for s, e in _clauses(folded) if s > end]
+        return folded[after[0][0]: after[0][1]].strip() if after else ""
 
     @staticmethod
     def _time_clause_before(folded: str, clause_start: int) -> str:
@@ -657,6 +688,13 @@ def _known_pattern() -> re.Pattern[str]:
 def _known_mentions(sentence: _Sentence) -> list[_Mention]:
     return [_Mention(sentence.text[m.start():m.end()], m.group(0), m.start(), m.end())
             for m in _known_pattern().finditer(sentence.folded)]
+
+
+def _plausible(key: str) -> bool:
+    """A name as companies' are written: Chinese characters (a Latin part allowed), not a
+    phrase of the text around it."""
+    return 2 <= len(key) <= 12 and bool(_HAN.search(key)) and _valid(key) \
+        and not re.search(r"[的了是在和与及]|公司|企业|表示|宣布|显示|预计|计划", key)
 
 
 def _named_in(sentence: _Sentence, start: int, end: int) -> list[_Mention]:
