@@ -59,7 +59,8 @@ _OFFERING_TERMS = re.compile(r"(?:HK|US|S)?\$\s?\d|\b(?:HKD|USD|RMB|CNY)\s?\d|\d
 # A tally of many companies, not a roundup of a day's: "10 companies (41.66%) saw ...",
 # "24 companies listed between August and October".
 _TALLY = re.compile(r"\b(?:\d{2,}|six|seven|eight|nine|ten|eleven|twelve|dozens?)\s+(?:\w+\s+){0,2}"
-                    r"(?:companies|firms|issuers|listings|ipos|stocks)\b(?:\s*\(\d+(?:\.\d+)?%\))?", re.IGNORECASE)
+                    r"(?:companies|firms|issuers|listings|ipos|stocks)\b(?:\s*\(\d+(?:\.\d+)?%\))?|"
+                    r"\b[4-9]\s+(?:new\s+)?(?:IPOs|listings|new stocks|debutants)\b", re.IGNORECASE)
 # A debut's own day told as a move after it: "dropped 12% after its debut on the exchange".
 _MOVE_AFTER_DEBUT = re.compile(r"\b(?:fell|dropped|slumped|sank|jumped|rose|surged|soared|climbed|gained|tumbled|plunged|"
                                r"drop|fall|rise|jump|surge|slump)\b[^.;]{0,60}\bafter\s+(?:its|their)\s+(?:\w+\s+){0,2}debut\b|"

@@ -299,7 +299,9 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
     # The name starts after the last word that makes what follows an object or a new part
     # (but "第四范式宣布正式开始招股": after a word of saying with nothing named after it, the
     # name is the one before it), and ends before a verb that reports what it did.
-    breaks = [index for index, (word, _) in enumerate(tokens) if word in _BREAK_WORDS]
+    # A one-character break word at the clause's start may begin a name (如祺出行, 为旌科技).
+    breaks = [index for index, (word, _) in enumerate(tokens) if word in _BREAK_WORDS
+              and (len(word) > 1 or any(w.strip() for w, _ in tokens[:index]))]
     first = breaks[-1] + 1 if breaks else 0
     if breaks and tokens[breaks[-1]][0] in _SAYING and not any(
             w.strip() and w not in _TAIL_WORDS and w not in _AFTER_NAME and not _PRONOUN.match(w)
@@ -390,7 +392,8 @@ _AFTER_NAME = frozenset({"募资", "集资", "筹资", "大涨", "大跌", "股�
 
 _TIME_WORD = re.compile(r"\d{1,4}(?:年|月|日|号)?|\d{1,2}月\d{1,2}日|今年|去年|本周|上周|周[一二三四五六日]|星期[一二三四五六日]|"
                         r"上午|下午|晚间|早间|中午|盘中|午后|早盘|收盘|当天|当日|同日|月|日|年初|年底|年内|如今|目前|最新|刚刚|"
-                        r"本月|上月|当月|月初|月底|月中|月末|年中|近期|早前|日内|本年|今|昨|前|底|初|末")
+                        r"本月|上月|当月|月初|月底|月中|月末|年中|近期|早前|日内|本年|今|昨|前|底|初|末|年|"
+                        r"二次|再次|三次|首次|第[一二三四五]次|再度|三度|四度|五度|又一次|又|再")
 
 
 def _words(text: str) -> list[str]:
@@ -445,9 +448,10 @@ class _Reader:
         for sentence in self.sentences:
             for match in _SHORT_NAME.finditer(sentence.folded):
                 before = sentence.folded[: match.start()].rstrip("(（,， ")
-                full = re.split(r"[，,。；;：:)）]", before)[-1]
-                if full:
-                    self.short_names[match.group(1)] = fold(full)
+                start = max((m.end() for m in re.finditer(r"[，,。；;：:)）]", before)), default=0)
+                kind, mentions = _subject_names(sentence, start, len(before))
+                if kind == "names" and mentions:
+                    self.short_names[match.group(1)] = mentions[-1].key
         # The article's company is the one its headline names, if it names one; the body is
         # read first all the same, so that a headline naming its company by a description
         # ("「大模型第一股」港交所掛牌") stands for the company the body is about.

@@ -448,7 +448,7 @@ NOT_ISSUER_TEXT = {"ai", "gpu", "gpus", "ipo", "ipos", "sar", "hksar", "gem", "c
                    "prospectus", "the chipmaker", "tech", "the", "us", "u.s.", "hk", "embodied", "robotaxi",
                    "humanoid", "chatgpt", "llms", "genai", "aigc", "nio capital", "hkg", "hkex", "sehk", "nasdaq",
                    "nyse", "h", "a", "b", "corporation", "inc.", "ltd.", "co.", "plc", "hkd", "cny", "usd", "rmb", "yuan", "eur", "sgd", "jpy",
-                   "hk$", "us$", "ads", "adr", "adrs", "adss"}
+                   "hk$", "us$", "ads", "adr", "adrs", "adss", "h+a", "a+h"}
 # Words that describe a company without naming it: a "name" made only of these ("Speech
 # AI" in "Speech AI firm Echoline") is a description.
 GENERIC_NAME_WORDS = {"speech", "voice", "ai", "chip", "chips", "robot", "robots", "robotics", "lidar", "software",
