@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tasks.listings.names import issuer_name
 from tasks.listings.parsers import (code_after_name, exchange_of, is_specific_date, normalise_stock_code, parse_amount,
                                     parse_date, stock_codes, venue_of)
+from tasks.names import issuer_name
 
 REFERENCE = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)  # a Monday
 

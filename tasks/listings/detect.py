@@ -36,7 +36,7 @@ from spacy.tokens import Doc, Span, Token
 from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_event_id
 from tasks.listings import clauses, parsers, rules
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
-from tasks.listings.names import ESTABLISHED
+from tasks.names import ESTABLISHED
 from tasks.understand.normalise import is_boilerplate
 
 # A wire dateline, "HONG KONG, Oct 29 (Reuters) - ": the small model reads it into the

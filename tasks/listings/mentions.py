@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from spacy.tokens import Span, Token
 
 from tasks.listings import rules
-from tasks.listings.names import ESTABLISHED, KNOWN_ORGS, issuer_name
+from tasks.names import ESTABLISHED, KNOWN_ORGS, issuer_name
 
 # Legal forms a comma may separate from the name: "Youjia Technology Co., Ltd.".
 _LEGAL_WORDS = {"ltd", "limited", "inc", "co", "corp", "llc", "plc", "company"}

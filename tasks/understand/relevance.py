@@ -27,7 +27,7 @@ import math
 import re
 
 from schemas.records import Article
-from tasks.listings.names import KNOWN_ORGS, SECTORS
+from tasks.names import KNOWN_ORGS, SECTORS
 
 # (signal name, weight per mention, pattern, triggers). Patterns are case-insensitive
 # unless the name is in _CASE_SENSITIVE (acronyms that are ordinary words in lower case).
