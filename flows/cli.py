@@ -71,7 +71,7 @@ def cmd_ingest(args) -> int:
     config_path, warehouse_path = _paths(args)
     config = _config(config_path)  # a bad file exits 2 before Prefect starts
     from flows.ingest import ingest
-    from flows.stages import AnotherRunActive, writer_lock
+    from warehouse.locks import AnotherRunActive, writer_lock
     from warehouse.db import target_of
 
     target = target_of(warehouse_path or config.warehouse)
@@ -138,7 +138,7 @@ def cmd_serve(args) -> int:
     report_path = default_report_path(target_of(warehouse_path or config.warehouse)).resolve()
     with _prefect_api_for_serve(say):
         from flows.serve import serve
-        from flows.stages import AnotherRunActive
+        from warehouse.locks import AnotherRunActive
 
         say(f"Ctrl-C or SIGTERM stops after the polls in flight have committed; the board: {report_path}")
         try:

@@ -29,13 +29,14 @@ from pathlib import Path
 from prefect import flow
 
 from flows import ingest, stages
-from flows.stages import RunContext, writer_lock
+from flows.stages import RunContext
 from schemas.config import DEFAULT_CONFIG, Config, ConfigError, WarcSource, load_config
 from schemas.polls import PollDecision
 from schemas.records import RunCounts
 from tasks.acquire import schedule
 from warehouse import loader, polls
 from warehouse.db import Warehouse, target_of
+from warehouse.locks import writer_lock
 
 STOP_CHECK_S = 0.2  # how often the scheduler looks at the stop flag while it waits
 # Tidy up (search index, board, checkpoint) when no poll is in flight, at most once a

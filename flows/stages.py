@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import fcntl
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -24,8 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from schemas.board import Board
-from schemas.config import DEFAULT_CONFIG, Config, ConfigError, DuckLakeWarehouse, HkexnewsSource, WarcSource, \
-    load_config
+from schemas.config import DEFAULT_CONFIG, Config, ConfigError, HkexnewsSource, WarcSource, load_config
 from schemas.exchange import Issuer
 from schemas.polls import Observation, PollDecision
 from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
@@ -47,63 +44,15 @@ from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.language import identify_languages
 from warehouse import issuers, loader, polls, signatures
 from warehouse.db import Target, Warehouse, home_dir, target_of
+from warehouse.locks import writer_lock
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
 BATCH_SIZE = 64  # URLs per fetch/process/load batch: one transaction each
 
 
-class AnotherRunActive(Exception):
-    """A second writer was started on the same warehouse."""
-
-
 def utc_now() -> datetime:
     """Now, timezone-aware in UTC: what every flow stamps runs, polls and events with."""
     return datetime.now(timezone.utc)
-
-
-_held_locks: dict[Path, int] = {}  # writer locks this process holds, with their depth
-
-
-@contextlib.contextmanager
-def writer_lock(target: Target | Path) -> Iterator[None]:
-    """One ingest per warehouse file at a time, whoever starts it (CLI, serve, a worker).
-
-    An flock on `<warehouse>.lock`: the kernel drops it when the process dies, so a
-    killed run never leaves a stale lock. Re-entrant within a process (the CLI takes it
-    before starting the flow, the flow takes it again). A DuckLake takes many writers at
-    once (warehouse/db.py): nothing to lock."""
-    if isinstance(target, DuckLakeWarehouse):
-        yield
-        return
-    warehouse_path = Path(target)
-    key = warehouse_path.resolve()
-    if key in _held_locks:
-        _held_locks[key] += 1
-        try:
-            yield
-        finally:
-            _held_locks[key] -= 1
-        return
-    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = warehouse_path.with_name(warehouse_path.name + ".lock")
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise AnotherRunActive(
-                f"another ingest or serve (pid {holder}) is writing {warehouse_path}; not starting a second writer"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        _held_locks[key] = 1
-        try:
-            yield
-        finally:
-            del _held_locks[key]
 
 
 class RunContext:

@@ -40,7 +40,6 @@ How a table works on both backends (follow this for every new table and write):
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import importlib
 import importlib.util
@@ -58,6 +57,7 @@ from typing import TypeVar, Union
 import duckdb
 
 from schemas.config import DuckLakeWarehouse, Warehouse as WarehouseConfig, parse_warehouse, redact_catalog
+from warehouse.locks import exclusive
 
 LOCK_WAIT_S = 60.0
 WRITER_MEMORY_LIMIT = "128MB"  # DuckDB's own memory in an ingest's sessions (see session)
@@ -508,11 +508,12 @@ class WritersTurn:
 
     PostgreSQL catalog: a transaction-scoped advisory lock on a connection of its own (a
     session lock does not hold there: the postgres extension hands each query its own
-    connection outside a transaction). SQLite catalog (one machine): an flock beside it."""
+    connection outside a transaction). SQLite catalog (one machine): a lock file beside it
+    (warehouse/locks.py)."""
 
     def __init__(self, lake: DuckLakeWarehouse):
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._file = None
+        self._lock_path: Path | None = None
         if lake.ducklake.startswith("postgres:"):
             self._con = duckdb.connect(config={"autoinstall_known_extensions": False,
                                                "autoload_known_extensions": False})
@@ -521,7 +522,7 @@ class WritersTurn:
             self._con.execute(f"ATTACH '{_quote(dsn)}' AS hkai_turn (TYPE postgres)")
         else:
             catalog = Path(lake.ducklake.removeprefix("sqlite:"))
-            self._file = open(catalog.with_name(catalog.name + ".writers.lock"), "a+")
+            self._lock_path = catalog.with_name(catalog.name + ".writers.lock")
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -535,17 +536,12 @@ class WritersTurn:
             finally:
                 _rollback(self._con)  # ends the catalog-side transaction: the lock goes with it
         else:
-            fcntl.flock(self._file, fcntl.LOCK_EX)
-            try:
+            with exclusive(self._lock_path):
                 yield
-            finally:
-                fcntl.flock(self._file, fcntl.LOCK_UN)
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
-        if self._file is not None:
-            self._file.close()
 
 
 class Warehouse:

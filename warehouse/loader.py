@@ -48,7 +48,7 @@ def start_run(wh: Warehouse, run_id: str, started_at: datetime, sweep: bool = Tr
 
 def interrupt_unfinished_runs(con: duckdb.DuckDBPyConnection, shared: bool) -> None:
     """Runs still marked running whose process died, marked interrupted: on a DuckDB file
-    every one (no other writer can be active, see the writer lock); on a shared DuckLake
+    every one (no other writer can be active: warehouse/locks.py); on a shared DuckLake
     (`shared`) only this host's whose process is gone."""
     if not shared:
         con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")

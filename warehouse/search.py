@@ -28,12 +28,10 @@ DuckDB) and is loaded from that file: nothing is downloaded at run time.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +41,7 @@ import duckdb
 from schemas.config import DuckLakeWarehouse
 from schemas.search import SearchHit, SearchIndexInfo
 from warehouse.db import LOCK_WAIT_S, NoWarehouse, Target, attach_read_only, companion_path, target_of
+from warehouse.locks import exclusive
 
 INDEX_SUFFIX = ".search"
 MANIFEST = "manifest.json"
@@ -155,17 +154,9 @@ def index_info(index_dir: str | Path) -> SearchIndexInfo | None:
                            update_seconds=manifest.update_seconds, added=manifest.added, bytes=size)
 
 
-@contextlib.contextmanager
-def _update_lock(index_dir: Path, wait: bool) -> Iterator[bool]:
+def _update_lock(index_dir: Path, wait: bool) -> contextlib.AbstractContextManager[bool]:
     """One updater at a time; yields False when `wait` is off and another holds it."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+    return exclusive(index_dir / ".lock", wait)
 
 
 # -- updating ----------------------------------------------------------------------------
