@@ -33,7 +33,7 @@ from flows.stages import RunContext
 from schemas.config import DEFAULT_CONFIG, Config, ConfigError, WarcSource, load_config
 from schemas.polls import PollDecision
 from schemas.records import RunCounts
-from tasks.acquire import schedule
+from tasks.acquire import retries, schedule
 from warehouse import loader, polls
 from warehouse.db import Warehouse, target_of
 from warehouse.locks import writer_lock
@@ -200,7 +200,8 @@ class Scheduler:
             if isinstance(result, Exception):
                 crashes = self.crashes[name] = self.crashes.get(name, 0) + 1
                 schedule_config = self.service.config.schedule
-                wait_s = min(schedule_config.min_interval_s * 2 ** crashes, schedule_config.max_interval_s)
+                wait_s = retries.crashed_poll_wait_s(schedule_config.min_interval_s, schedule_config.max_interval_s,
+                                                     crashes)
                 self.due[name] = stages.utc_now() + timedelta(seconds=wait_s)
                 self.say(f"{name}: poll stopped by {type(result).__name__}: {str(result)[:200]}; "
                          f"retried in {wait_s:.0f} s")

@@ -21,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
+from flows import transactions
 from schemas.board import Board
 from schemas.config import DEFAULT_CONFIG, Config, ConfigError, HkexnewsSource, WarcSource, load_config
 from schemas.exchange import Issuer
@@ -431,7 +432,7 @@ def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: 
     def body(con) -> tuple[list[Article], list[ListingEvent], list[Issuer]]:
         loader.insert_fetches(con, run.run_id, batch.fetches)
         stored = loader.insert_articles(con, run.run_id, articles, replace=replace)
-        loader.record_url_outcomes(con, outcomes, now)
+        transactions.record_url_outcomes(con, outcomes, now)
         signatures.save_signatures(con, run.index.unsaved())
         saved = lifecycle.save_registry(con, run.registry)
         new_events = lifecycle.record_events(con, events, run.channels, now)

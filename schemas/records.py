@@ -109,6 +109,20 @@ class UrlOutcome(Record):
     article_id: str | None = None
 
 
+class UrlState(Record):
+    """Where a URL stands in the crawl, and when it is tried next: a row of `url_state`
+    (tasks/acquire/retries.py decides it from the URL's outcome)."""
+
+    url: str
+    source: str
+    status: UrlStatus
+    attempts: int  # failures in a row
+    last_error: str | None = None
+    last_attempt_at: datetime
+    next_attempt_at: datetime | None  # None: never again (its article is stored)
+    article_id: str | None = None
+
+
 class Page(Record):
     """A fetched HTML document, decoded, ready for extraction."""
 
