@@ -9,7 +9,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -97,6 +97,19 @@ def test_every_migration_gives_a_lake_the_tables_columns_and_views_of_a_file(tmp
     assert again.query("SELECT count(*) FROM write_guard") == [(1,)]
     for wh in (file, lake, again):
         wh.close()
+
+
+def test_an_upsert_changes_the_columns_it_names_and_keeps_the_others(warehouse):
+    """A caller that writes some of a table's columns never resets the others of a stored row."""
+    columns = ("url", "source", "status", "attempts", "last_error", "last_attempt_at", "next_attempt_at", "article_id")
+    warehouse.write(lambda con: upsert(con, "url_state", ("url",), columns,
+                                       [("u1", "s", "failed", 3, "HTTP 503", T0, T0, None)]))
+    later = T0 + timedelta(hours=1)
+    warehouse.write(lambda con: upsert(con, "url_state", ("url",), ("url", "source", "status", "last_attempt_at"),
+                                       [("u1", "s", "pending", later), ("u2", "s", "pending", later)]))
+    assert warehouse.query("SELECT url, status, attempts, last_error, last_attempt_at, next_attempt_at FROM url_state"
+                           " ORDER BY url") == [("u1", "pending", 3, "HTTP 503", later, T0),
+                                                ("u2", "pending", 0, None, later, None)]
 
 
 def test_keyed_writes_behave_the_same_on_every_backend(warehouse):

@@ -23,8 +23,9 @@ How a table works on both backends (follow this for every new table and write):
    and stage) or a uuid: there are no sequences. Give added columns literal defaults.
 2. Never let a constraint keep a key unique: write keyed rows with `warehouse/rows.py`:
    `insert_new` (the first row for a key wins; returns what was new), `upsert` (the row
-   for a key is replaced), `insert_rows` (append-only tables). To change a few columns of
-   a stored row, a plain `UPDATE ... WHERE <key> = ?`. No ON CONFLICT, no RETURNING, no
+   for a key takes the values of the columns named, and keeps its others), `insert_rows`
+   (append-only tables). To change a few columns of one stored row, a plain
+   `UPDATE ... WHERE <key> = ?` also does. No ON CONFLICT, no RETURNING, no
    INSERT OR REPLACE: they fail on a DuckLake.
 3. Write only inside `wh.write(body)`: `body(con)` runs in one transaction, and again from
    the start when another writer's commit conflicts with it, so it must have no effect
