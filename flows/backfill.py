@@ -23,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import stages
 from flows.stages import RunContext
-from schemas.records import BackfillFile, BackfillResult, WarcChunk, WarcIndex
+from schemas.records import BackfillFile, BackfillResult, SourceCounts, WarcChunk, WarcIndex
 from tasks.acquire.fetch import FetchedBatch
 from tasks.pool import analyse_warc_chunk, index_warc_file
 from tasks.runner import executor_workers
@@ -116,9 +116,8 @@ def start_files(run: RunContext, work: list[FileWork], pages_per_chunk: int) -> 
         if not item.pending:
             item.status = loaded.status
         run.counts.sources += 1
-        run.counts.by_source.setdefault(item.name, {})
+        run.counts.add(item.name, SourceCounts(sources_failed=1) if item.error else SourceCounts())
         if item.error:
-            run.counts.bump(item.name, "sources_failed")
             run.counts.source_errors[item.name] = item.error
 
 
@@ -129,7 +128,7 @@ def _fail(run: RunContext, item: FileWork, error: str) -> None:
     if item.index is None:
         run.counts.sources += 1
     if item.index is None or counted:
-        run.counts.bump(item.name, "sources_failed")
+        run.counts.add(item.name, SourceCounts(sources_failed=1))
     run.counts.source_errors[item.name] = error
 
 

@@ -25,9 +25,9 @@ from flows import transactions
 from schemas.board import Board
 from schemas.config import DEFAULT_CONFIG, Config, ConfigError, HkexnewsSource, WarcSource, load_config
 from schemas.exchange import Issuer
-from schemas.polls import Observation, PollDecision
-from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
-    UrlOutcome, UrlStatus
+from schemas.polls import PollDecision
+from schemas.records import Article, DiscoveryResult, ListingEvent, RunCounts, SourceCounts, UrlOutcome, UrlStatus, \
+    article_counts, discovery_counts, fetch_counts
 from tasks.acquire import discover as discovery
 from tasks.acquire import hkexnews, schedule
 from tasks.acquire.archive import WarcArchive, read_warc_pages
@@ -240,42 +240,13 @@ def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
         recorded = run.warehouse.write(body)
         if recorded is not None:
             run.adopt_registry(recorded.registry, recorded.saved)
-    run.observations[source.name] = _exchange_observation(results, len(applications))
-    _count_exchange_poll(run, source.name, results, len(applications), len(recorded.events) if recorded else 0)
-
-
-def _exchange_observation(results: list, applications: int) -> Observation:
-    """What the list files' answers say for the source's schedule: the first file's
-    status (a 429 or 503 there is the exchange's), validators when every file that
-    answered had them, and the applications the changed files listed as its items."""
-    answered = [r.fetch for r in results if r.fetch.status_code is not None]
-    read = [r.state for r in results if r.state is not None]
-    return Observation(status_code=answered[0].status_code if answered else None,
-                       has_validators=all(s.etag or s.last_modified for s in read),
-                       items_new=applications)
-
-
-def _count_exchange_poll(run: RunContext, name: str, results: list, applications: int, new_events: int) -> None:
-    counts = run.counts
-    counts.sources += 1
-    counts.by_source.setdefault(name, {})
-    counts.bump(name, "discovered", applications)
-    counts.bump(name, "fetched", sum(1 for r in results if r.state is not None))
-    counts.bump(name, "fetch_failed", sum(1 for r in results if r.error))
-    counts.listing_events += new_events
-    errors = [r.error for r in results if r.error]
-    problems = [p for r in results for p in r.problems]
-    if errors and len(errors) == len(results):  # some files read: the source answered, in part
-        counts.bump(name, "sources_failed")
-    elif all(r.unchanged for r in results):
-        counts.bump(name, "sources_unchanged")
-    if errors or problems:
-        # Every unusable file (at most twenty), then how many records were skipped or not
-        # understood; each file's own list is in exchange_files.last_error.
-        parts = [f"{len(errors)} of {len(results)} files unusable: " + "; ".join(errors)] if errors else []
-        if problems:
-            parts.append(f"{len(problems)} record problems (exchange_files.last_error), e.g. {problems[0]}")
-        counts.source_errors[name] = "; ".join(parts)
+    run.observations[source.name] = hkexnews.observation(results, len(applications))
+    run.counts.sources += 1
+    run.counts.add(source.name, hkexnews.files_counts(results, len(applications)))
+    run.counts.add(source.name, hkexnews.source_counts(results))
+    run.counts.listing_events += len(recorded.events) if recorded else 0
+    if problems := hkexnews.problems(results):
+        run.counts.source_errors[source.name] = problems
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -293,13 +264,9 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
             run.observations[source.name] = schedule.observe(answer.fetch.status_code, answer.headers,
                                                              answer.body, answer.fetch.fetched_at)
         run.counts.sources += 1
-        run.counts.by_source.setdefault(source.name, {})
-        if result.unchanged:
-            run.counts.bump(source.name, "sources_unchanged")
+        run.counts.add(source.name, discovery_counts(result))
         if result.error:
-            run.counts.bump(source.name, "sources_failed")
             run.counts.source_errors[source.name] = result.error
-        run.counts.bump(source.name, "discovered", len(result.candidates))
     unseen = polls.unseen_urls(run.warehouse, (c.url for r in results for c in r.candidates))
     for result in results:
         if result.source in run.observations:
@@ -356,7 +323,7 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
         if not isinstance(source, WarcSource):
             continue
         run.counts.sources += 1
-        run.counts.by_source.setdefault(source.name, {})
+        run.counts.add(source.name, SourceCounts())
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=Console(stderr=True)) as bar:
             task_id = bar.add_task(f"backfill {source.name}", total=None)
@@ -364,7 +331,7 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
                 yield from read_warc_pages(Path(source.path), source.name, BATCH_SIZE,
                                            progress=lambda done, total: bar.update(task_id, completed=done, total=total))
             except (OSError, ValueError) as exc:
-                run.counts.bump(source.name, "sources_failed")
+                run.counts.add(source.name, SourceCounts(sources_failed=1))
                 run.counts.source_errors[source.name] = f"{source.path}: {exc}"
 
 
@@ -384,7 +351,7 @@ def analyse(run: RunContext, batch: FetchedBatch, analysed: list[Article | None]
             # Another URL of an article we have (rel=canonical): remember, do not store twice.
             batch.outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.STORED,
                                              article_id=article.article_id))
-            run.counts.bump(page.source, "skipped_known")
+            run.counts.add(page.source, SourceCounts(skipped_known=1))
         else:
             seen.add(article.canonical_url)
             articles.append(article)
@@ -446,17 +413,9 @@ def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: 
     run.index.mark_saved()
     run.registry.mark_saved(saved)
     for fetch in batch.fetches:
-        run.counts.bump(fetch.source, "fetched")
-        if fetch.outcome in NOT_HTML_OUTCOMES:
-            run.counts.bump(fetch.source, "not_html")
-        elif fetch.outcome != FetchOutcome.OK:
-            run.counts.bump(fetch.source, "fetch_failed")
+        run.counts.add(fetch.source, fetch_counts(fetch))
     for article in articles:
-        run.counts.bump(article.source, "new_articles")
-        if article.is_relevant:
-            run.counts.bump(article.source, "relevant")
-        if article.duplicate_of:
-            run.counts.bump(article.source, "duplicates")
+        run.counts.add(article.source, article_counts(article))
     run.counts.listing_events += len(new_events)
 
 

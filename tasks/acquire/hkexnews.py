@@ -19,7 +19,8 @@ from schemas.exchange import (
     LANGUAGES, LISTS, ApplicationRecord, DocumentKind, ExchangeDocument, ExchangeFile, ExchangeFileResult,
     ExchangeFileState, Status,
 )
-from schemas.records import FetchOutcome
+from schemas.polls import Observation
+from schemas.records import FetchOutcome, SourceCounts
 from tasks.acquire.fetch import Fetcher, Request
 from tasks.acquire.urls import host_of
 
@@ -190,3 +191,43 @@ def poll_list_files(source: HkexnewsSource, fetcher: Fetcher,
                     last_modified=response.headers.get("last-modified"), generated_at=generated)
         results.append(result)
     return results
+
+
+# -- what a poll came to -------------------------------------------------------------------
+
+def observation(results: list[ExchangeFileResult], applications: int) -> Observation:
+    """What the list files' answers say for the source's schedule: the first file's
+    status (a 429 or 503 there is the exchange's), validators when every file that
+    answered had them, and the applications the changed files listed as its items."""
+    answered = [r.fetch for r in results if r.fetch.status_code is not None]
+    read = [r.state for r in results if r.state is not None]
+    return Observation(status_code=answered[0].status_code if answered else None,
+                       has_validators=all(s.etag or s.last_modified for s in read),
+                       items_new=applications)
+
+
+def files_counts(results: list[ExchangeFileResult], applications: int) -> SourceCounts:
+    """The applications the changed files listed, the files read and those unusable."""
+    return SourceCounts(discovered=applications, fetched=sum(1 for r in results if r.state is not None),
+                        fetch_failed=sum(1 for r in results if r.error))
+
+
+def source_counts(results: list[ExchangeFileResult]) -> SourceCounts:
+    """The source failed when no file could be used (some files read: it answered, in
+    part), and is unchanged when every file answered 304."""
+    if results and all(r.error for r in results):
+        return SourceCounts(sources_failed=1)
+    if all(r.unchanged for r in results):
+        return SourceCounts(sources_unchanged=1)
+    return SourceCounts()
+
+
+def problems(results: list[ExchangeFileResult]) -> str | None:
+    """Every unusable file (at most twenty), then how many records were skipped or not
+    understood; each file's own list is in exchange_files.last_error. None: no problem."""
+    errors = [r.error for r in results if r.error]
+    skipped = [p for r in results for p in r.problems]
+    parts = [f"{len(errors)} of {len(results)} files unusable: " + "; ".join(errors)] if errors else []
+    if skipped:
+        parts.append(f"{len(skipped)} record problems (exchange_files.last_error), e.g. {skipped[0]}")
+    return "; ".join(parts) or None

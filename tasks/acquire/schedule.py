@@ -136,20 +136,20 @@ def poll_of(source, run_id: str, started_at: datetime, finished_at: datetime, co
     """A source's poll from what the run's stages counted for it (failed, unchanged,
     discovered, stored) and what its answer said."""
     observation = observation or Observation()
-    per = counts.by_source.get(source.name, {})
+    counted = counts.of(source.name)
     error = counts.source_errors.get(source.name)
-    if per.get("sources_failed"):  # an error with an answer (some of the exchange's files) is not
+    if counted.sources_failed:  # an error with an answer (some of the exchange's files) is not
         throttled = observation.status_code in THROTTLING_STATUSES
         outcome = PollOutcome.THROTTLED if throttled else PollOutcome.FAILED
-    elif per.get("sources_unchanged"):
+    elif counted.sources_unchanged:
         outcome = PollOutcome.UNCHANGED
     elif observation.items_new:
         outcome = PollOutcome.NEW
     else:
         outcome = PollOutcome.NO_NEW
     return Poll(source=source.name, kind=source.kind, run_id=run_id, started_at=started_at,
-                finished_at=finished_at, outcome=outcome, items_listed=per.get("discovered", 0),
-                items_new=observation.items_new, articles=per.get("new_articles", 0),
+                finished_at=finished_at, outcome=outcome, items_listed=counted.discovered,
+                items_new=observation.items_new, articles=counted.new_articles,
                 error=error, observation=observation)
 
 
