@@ -71,8 +71,9 @@ def cmd_ingest(args) -> int:
     config_path, warehouse_path = _paths(args)
     config = _config(config_path)  # a bad file exits 2 before Prefect starts
     from flows.ingest import ingest
-    from warehouse.locks import AnotherRunActive, writer_lock
+    from tasks.report import run_summary
     from warehouse.db import target_of
+    from warehouse.locks import AnotherRunActive, writer_lock
 
     target = target_of(warehouse_path or config.warehouse)
     try:
@@ -83,35 +84,8 @@ def cmd_ingest(args) -> int:
     except AnotherRunActive as exc:
         print(f"hkai: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(format_summary(counts, str(target)))
+    print(run_summary.ingest_text(counts, str(target)))
     return EXIT_OK
-
-
-def format_summary(counts, warehouse: str) -> str:
-    from flows.stages import COLUMNS
-
-    c = counts
-    lines = [
-        f"hkai ingest: {c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
-        f"{c.skipped_known} unchanged/known, {c.fetch_failed} failed fetches",
-        f"sources: {c.sources} ({c.sources_unchanged} unchanged, {c.sources_failed} failed); "
-        f"listing events: {c.listing_events} new; alerts: {c.alerts_sent} sent, {c.alerts_failed} failed",
-    ]
-    if c.by_source:
-        width = max(len(n) for n in c.by_source)
-        lines.append(f"  {'source'.ljust(width)}  " + "  ".join(k.replace("_", " ") for k in COLUMNS))
-        for name, per in sorted(c.by_source.items()):
-            cells = "  ".join(str(per.get(k, 0)).rjust(len(k)) for k in COLUMNS)
-            error = c.source_errors.get(name, "")
-            if per.get("sources_failed"):
-                flag = f"  FAILED: {error[:100]}"
-            elif error:  # it answered, in part (an exchange list file or a record unusable)
-                flag = f"  PARTLY FAILED: {error[:100]}"
-            else:
-                flag = "  304" if per.get("sources_unchanged") else ""
-            lines.append(f"  {name.ljust(width)}  {cells}{flag}")
-    lines.append(f"warehouse: {warehouse}  (failures: hkai sql \"SELECT * FROM fetches WHERE error IS NOT NULL\")")
-    return "\n".join(lines)
 
 
 def cmd_serve(args) -> int:
@@ -203,13 +177,10 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
         writer.writerow(columns)
         writer.writerows([[_jsonable(v) for v in row] for row in rows])
         return out.getvalue().rstrip("\n")
+    from tasks.report import tables
+
     cells = [[("NULL" if v is None else str(_jsonable(v))).replace("\n", " ")[:80] for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
+    return tables.query_table(columns, cells) + f"\n({len(rows)} row{'s' if len(rows) != 1 else ''})"
 
 
 def cmd_sql(args) -> int:
@@ -336,10 +307,10 @@ def cmd_reprocess(args) -> int:
     config_path, warehouse_path = _paths(args)
     _config(config_path)
     from flows.reprocess import reprocess
+    from tasks.report import run_summary
 
     counts = reprocess(config_path=config_path, warehouse_path=warehouse_path)
-    print(f"hkai reprocess: {counts.new_articles} articles re-extracted from the archive, "
-          f"{counts.listing_events} new listing events")
+    print(run_summary.reprocess_text(counts))
     return EXIT_OK
 
 
@@ -347,6 +318,7 @@ def cmd_backfill(args) -> int:
     config_path, warehouse_path = _paths(args)
     _config(config_path)
     from flows.backfill import PAGES_PER_CHUNK, NoWarcFiles, backfill, expand_paths
+    from tasks.report import run_summary
 
     if args.pages_per_chunk is not None and args.pages_per_chunk < 1:
         raise UsageError("hkai backfill: --pages-per-chunk must be at least 1")
@@ -356,25 +328,8 @@ def cmd_backfill(args) -> int:
         raise UsageError(f"hkai backfill: {exc}") from None
     result = backfill(paths=paths, config_path=config_path, warehouse_path=warehouse_path,
                       pages_per_chunk=args.pages_per_chunk or PAGES_PER_CHUNK)
-    print(format_backfill(result))
+    print(run_summary.backfill_text(result))
     return EXIT_OK
-
-
-def format_backfill(result) -> str:
-    c = result.counts
-    done = sum(f.status == "done" for f in result.files)
-    failed = sum(f.status == "failed" for f in result.files)
-    skipped = sum(f.status == "skipped" for f in result.files)
-    lines = [f"hkai backfill: {len(result.files)} files ({done} done, {skipped} already done, {failed} failed); "
-             f"{c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
-             f"{c.skipped_known} already known; listing events: {c.listing_events} new; "
-             f"alerts: {c.alerts_sent} sent, {c.alerts_failed} failed"]
-    for f in result.files:
-        line = f"  {f.status:8} {f.pages:>7}/{f.total_pages:<7} pages  {f.new_articles:>6} new  {f.path}"
-        if f.error:
-            line += f"\n           FAILED: {f.error[:200]}"
-        lines.append(line)
-    return "\n".join(lines)
 
 
 def build_parser() -> ArgParser:

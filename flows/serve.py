@@ -34,6 +34,7 @@ from schemas.config import DEFAULT_CONFIG, Config, ConfigError, WarcSource, load
 from schemas.polls import PollDecision
 from schemas.records import RunCounts
 from tasks.acquire import retries, schedule
+from tasks.report import run_summary
 from warehouse import loader, polls
 from warehouse.db import Warehouse, target_of
 from warehouse.locks import writer_lock
@@ -116,22 +117,6 @@ def poll_due(config_path: str | None = None, warehouse_path: str | None = None) 
         return ingest.ingest.fn(config_path, warehouse_path, sources=due)
 
 
-def describe(name: str, report: PollReport) -> str | None:
-    """A line for the terminal when a poll found something or failed; None when it was quiet."""
-    c = report.counts
-    when = f"next in {report.decision.interval_s:.0f} s"
-    if c.sources_failed:
-        return f"{name}: failed ({c.source_errors.get(name, 'see fetches')[:120]}); {when}"
-    if not (c.new_articles or c.listing_events or c.alerts_sent or c.alerts_failed):
-        return None
-    parts = [f"{c.new_articles} new articles ({c.relevant} relevant)"]
-    if c.listing_events:
-        parts.append(f"{c.listing_events} listing events")
-    if c.alerts_sent or c.alerts_failed:
-        parts.append(f"{c.alerts_sent} alerts sent, {c.alerts_failed} failed")
-    return f"{name}: {', '.join(parts)}; {when}"
-
-
 class Scheduler:
     """Starts each source's poll when it falls due, at most `max_parallel` at once and
     never two of the same source; reads what finished and sets the next due time."""
@@ -210,7 +195,7 @@ class Scheduler:
             self.due[name] = result.decision.due_at
             counts = result.counts
             self.stored_since_tidy |= bool(counts.new_articles or counts.listing_events or counts.sources_failed)
-            line = describe(name, result)
+            line = run_summary.poll_line(name, result.counts, result.decision.interval_s)
             if line:
                 self.say(line)
 

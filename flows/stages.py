@@ -40,6 +40,7 @@ from tasks.listings.exchange import join_records
 from tasks.listings.lifecycle import Watch
 from tasks.listings.registry import Registry
 from tasks.pool import submit_pages
+from tasks.report import run_summary
 from tasks.runner import OnDemandExecutor
 from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.language import identify_languages
@@ -542,29 +543,6 @@ def schedule_next(run: RunContext) -> list[PollDecision]:
 @task(name="summarise", cache_policy=NO_CACHE)
 def summarise(run: RunContext) -> str:
     """The run's markdown summary, published as a Prefect artifact."""
-    markdown = summary_markdown(run)
+    markdown = run_summary.markdown(run.run_id, run.counts)
     create_markdown_artifact(markdown=markdown, key="ingest-summary", description="hkai ingest run")
     return markdown
-
-
-COLUMNS = ("discovered", "fetched", "new_articles", "skipped_known", "fetch_failed", "relevant", "duplicates")
-
-
-def summary_markdown(run: RunContext) -> str:
-    c = run.counts
-    lines = [
-        f"# hkai run {run.run_id}",
-        "",
-        f"{c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
-        f"{c.skipped_known} already known, {c.fetch_failed} failed fetches; "
-        f"{c.sources} sources ({c.sources_unchanged} unchanged, {c.sources_failed} failed); "
-        f"{c.listing_events} new listing events, {c.alerts_sent} alerts sent, {c.alerts_failed} failed.",
-        "",
-        "| source | " + " | ".join(COLUMNS) + " | status |",
-        "|---|" + "---|" * (len(COLUMNS) + 1),
-    ]
-    for name, per in sorted(c.by_source.items()):
-        status = run.counts.source_errors.get(name) or ("unchanged (304)" if per.get("sources_unchanged") else "ok")
-        cells = " | ".join(str(per.get(k, 0)) for k in COLUMNS)
-        lines.append(f"| {name} | {cells} | {status.replace('|', '/')[:120]} |")
-    return "\n".join(lines) + "\n"
