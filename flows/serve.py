@@ -30,10 +30,10 @@ from prefect import flow
 
 from flows import ingest, stages
 from flows.stages import RunContext
-from schemas.config import DEFAULT_CONFIG, Config, ConfigError, WarcSource, load_config
+from schemas.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from schemas.polls import PollDecision
 from schemas.records import RunCounts
-from tasks.acquire import retries, schedule
+from tasks.acquire import kinds, retries, schedule
 from tasks.report import run_summary
 from warehouse import loader, polls
 from warehouse.db import Warehouse, target_of
@@ -93,7 +93,7 @@ def due_times(warehouse: Warehouse, config: Config, sources: list, now: datetime
         if source.name not in history:
             due[source.name] = now
             continue
-        policy = schedule.SourcePolicy.of(config.schedule, source)
+        policy = kinds.poll_policy(config.schedule, source)
         due[source.name] = min(stored.get(source.name, now), schedule.decide(policy, history[source.name]).due_at)
     return due
 
@@ -106,10 +106,10 @@ def poll_due(config_path: str | None = None, warehouse_path: str | None = None) 
     target = target_of(warehouse_path or config.warehouse)
     with writer_lock(target):  # taken again by the run: nobody writes between choosing and polling
         now = stages.utc_now()
-        polled = [s for s in config.sources if not isinstance(s, WarcSource)]
         warehouse = Warehouse(target)
         try:
-            due = [name for name, at in due_times(warehouse, config, polled, now).items() if at <= now]
+            due = [name for name, at in due_times(warehouse, config, kinds.polled(config.sources), now).items()
+                   if at <= now]
         finally:
             warehouse.close()
         if not due:
@@ -230,14 +230,14 @@ def serve(config_path: str | None, warehouse_path: str | None, stop: threading.E
     AnotherRunActive when another writer holds the warehouse."""
     with RunContext.resources(config_path, warehouse_path) as service:
         service.stopping = stop
-        names = [s.name for s in stages.polled_sources(service)]
+        names = [s.name for s in kinds.polled(service.sources)]
         if not names:
             raise ConfigError("sources: no feed, sitemap or hkexnews source to poll (kind: warc is read by hkai ingest)")
         # On a file this process is now the only writer: every run left running died. On a
         # lake, only this host's runs whose process is gone.
         service.warehouse.write(lambda con: loader.interrupt_unfinished_runs(con, service.warehouse.is_lake))
         stages.load_seeds.fn(service)
-        due = due_times(service.warehouse, service.config, stages.polled_sources(service), stages.utc_now())
+        due = due_times(service.warehouse, service.config, kinds.polled(service.sources), stages.utc_now())
         scheduler = Scheduler(service, names, due, say,
                               max_parallel=min(len(names), service.config.http.concurrency), report_path=report_path)
         schedule_config = service.config.schedule

@@ -23,14 +23,15 @@ from prefect.context import FlowRunContext
 
 from flows import transactions
 from schemas.board import Board
-from schemas.config import DEFAULT_CONFIG, Config, ConfigError, HkexnewsSource, WarcSource, load_config
+from schemas.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from schemas.exchange import Issuer
 from schemas.polls import PollDecision
 from schemas.records import Article, DiscoveryResult, ListingEvent, RunCounts, SourceCounts, UrlOutcome, UrlStatus, \
     article_counts, discovery_counts, fetch_counts
 from tasks.acquire import discover as discovery
-from tasks.acquire import hkexnews, schedule
+from tasks.acquire import hkexnews, kinds, schedule
 from tasks.acquire.archive import WarcArchive, read_warc_pages
+from tasks.acquire.kinds import Discovers
 from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
 from tasks.acquire.seeds import load_seeds as read_seeds
 from tasks.alerts.channels import channel_labels, prefect_block_url
@@ -177,16 +178,6 @@ def select_sources(config: Config, names: list[str] | None) -> list:
     return [s for s in config.sources if s.name in names]
 
 
-def polled_sources(run: RunContext) -> list:
-    """The run's sources that are polled over the network (not `kind: warc` files)."""
-    return [s for s in run.sources if not isinstance(s, WarcSource)]
-
-
-def discovered_sources(run: RunContext) -> list:
-    """The run's feeds and sitemaps: the sources whose items are articles to fetch."""
-    return [s for s in polled_sources(run) if not isinstance(s, HkexnewsSource)]
-
-
 # -- stages --------------------------------------------------------------------------
 
 @task(name="load-seeds", cache_policy=NO_CACHE)
@@ -216,18 +207,17 @@ def load_seeds(run: RunContext) -> int:
 
 @task(name="poll-exchange", cache_policy=NO_CACHE)
 def poll_exchange(run: RunContext) -> None:
-    """Each `kind: hkexnews` source's list files -> issuers and the stages they show."""
-    for source in run.sources:
-        if isinstance(source, HkexnewsSource):
-            poll_exchange_source(run, source)
+    """Each exchange source's list files -> issuers and the stages they show."""
+    for source in kinds.discovering(run.sources, Discovers.APPLICATIONS):
+        poll_exchange_source(run, source)
 
 
-def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
-    """Twenty conditional GETs, then in one transaction: the fetches, the files' state, new
-    issuers and documents, news rows the new issuers resolve, and the lifecycle's changes
-    with their alerts. A broken file is recorded and skipped; the others go on."""
+def poll_exchange_source(run: RunContext, source) -> None:
+    """Its list files (conditional GETs), then in one transaction: the fetches, the files'
+    state, new issuers and documents, news rows the new issuers resolve, and the
+    lifecycle's changes with their alerts. A broken file is recorded and skipped."""
     now = utc_now()
-    results = hkexnews.poll_list_files(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
+    results = kinds.poll_applications(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
     applications = join_records(results)
 
     def body(con) -> lifecycle.RecordedPoll | None:
@@ -254,29 +244,20 @@ def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
 def discover(run: RunContext) -> list[DiscoveryResult]:
     """One conditional GET per feed/sitemap source; failures are recorded, not raised."""
     states = loader.source_states(run.warehouse)
-    results, fetches = [], []
-    for source in discovered_sources(run):
-        finder = discovery.discover_feed if source.kind == "feed" else discovery.discover_sitemap
-        result, responses = finder(source, run.fetcher, states.get(source.name))
-        results.append(result)
-        fetches.extend(r.fetch for r in responses)
-        if responses:  # the first is the source's own document
-            answer = responses[0]
-            run.observations[source.name] = schedule.observe(answer.fetch.status_code, answer.headers,
-                                                             answer.body, answer.fetch.fetched_at)
+    polled = [discovery.poll_links(source, run.fetcher, states.get(source.name))
+              for source in kinds.discovering(run.sources, Discovers.LINKS)]
+    unseen = polls.unseen_urls(run.warehouse, (c.url for p in polled for c in p.result.candidates))
+    for poll in polled:
+        name = poll.result.source
         run.counts.sources += 1
-        run.counts.add(source.name, discovery_counts(result))
-        if result.error:
-            run.counts.source_errors[source.name] = result.error
-    unseen = polls.unseen_urls(run.warehouse, (c.url for r in results for c in r.candidates))
-    for result in results:
-        if result.source in run.observations:
-            observation = run.observations[result.source]
-            recent, oldest = schedule.recent_publication((c.published_at for c in result.candidates), utc_now())
-            run.observations[result.source] = observation.model_copy(update={
-                "items_new": len({c.url for c in result.candidates} & unseen),
-                "recent_items": recent, "oldest_recent_at": oldest})
-    loader.save_discovery(run.warehouse, run.run_id, results, fetches, utc_now())
+        run.counts.add(name, discovery_counts(poll.result))
+        if poll.result.error:
+            run.counts.source_errors[name] = poll.result.error
+        if poll.observation is not None:
+            run.observations[name] = discovery.with_listing(poll.observation, poll.result.candidates, unseen,
+                                                            utc_now())
+    results = [poll.result for poll in polled]
+    loader.save_discovery(run.warehouse, run.run_id, results, [f for poll in polled for f in poll.fetches], utc_now())
     return results
 
 
@@ -285,7 +266,7 @@ def select_new(run: RunContext, results: list[DiscoveryResult]) -> list:
     """Drop what is stored already or still backing off after a failure."""
     candidates = [c for r in results for c in r.candidates]
     due, known = loader.select_due(run.warehouse, candidates, utc_now(),
-                                   sources=[s.name for s in discovered_sources(run)])
+                                   sources=[s.name for s in kinds.discovering(run.sources, Discovers.LINKS)])
     run.counts.skipped_known += known
     return due
 
@@ -315,25 +296,23 @@ def fetch_in_batches(run: RunContext, candidates: list) -> Iterator[FetchedBatch
 
 
 def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
-    """Pages from `kind: warc` sources (offline backfill), in batches, with a progress bar
+    """Pages from files (`kind: warc`, offline backfill), in batches, with a progress bar
     on stderr (by bytes of the file read)."""
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    for source in run.sources:
-        if not isinstance(source, WarcSource):
-            continue
+    for source in kinds.discovering(run.sources, Discovers.PAGES):
         run.counts.sources += 1
         run.counts.add(source.name, SourceCounts())
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=Console(stderr=True)) as bar:
             task_id = bar.add_task(f"backfill {source.name}", total=None)
             try:
-                yield from read_warc_pages(Path(source.path), source.name, BATCH_SIZE,
-                                           progress=lambda done, total: bar.update(task_id, completed=done, total=total))
-            except (OSError, ValueError) as exc:
+                yield from kinds.read_pages(source, BATCH_SIZE,
+                                            lambda done, total: bar.update(task_id, completed=done, total=total))
+            except kinds.UnreadableSource as exc:
                 run.counts.add(source.name, SourceCounts(sources_failed=1))
-                run.counts.source_errors[source.name] = f"{source.path}: {exc}"
+                run.counts.source_errors[source.name] = str(exc)
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
@@ -528,14 +507,14 @@ def write_report_page(board: Board, report_path: Path) -> None:
 def schedule_next(run: RunContext) -> list[PollDecision]:
     """Record each polled source's poll in `polls`, with when it is due next."""
     now = utc_now()
-    sources = polled_sources(run)
+    sources = kinds.polled(run.sources)
     history = polls.recent_polls(run.warehouse, [s.name for s in sources], schedule.HISTORY_POLLS)
     done, decisions = [], []
     for source in sources:
         poll = schedule.poll_of(source, run.run_id, run.started_at, now, run.counts, run.observations.get(source.name))
-        policy = schedule.SourcePolicy.of(run.config.schedule, source)
         done.append(poll)
-        decisions.append(schedule.decide(policy, [*history.get(source.name, []), poll], unfinished=run.interrupted))
+        decisions.append(schedule.decide(kinds.poll_policy(run.config.schedule, source),
+                                         [*history.get(source.name, []), poll], unfinished=run.interrupted))
     polls.record_polls(run.warehouse, done, decisions)
     return decisions
 

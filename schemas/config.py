@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, \
@@ -97,8 +97,11 @@ class HkexnewsSource(Strict):
         return list(dict.fromkeys(boards))
 
 
-SOURCE_KINDS = ("feed", "sitemap", "warc", "hkexnews")
-Source = Annotated[Union[FeedSource, SitemapSource, WarcSource, HkexnewsSource], Field(discriminator="kind")]
+# Every kind of source, by its configuration model; each is read by its module,
+# tasks/acquire/<kind>.py (tasks/acquire/kinds.py).
+SOURCE_MODELS = (FeedSource, SitemapSource, WarcSource, HkexnewsSource)
+SOURCE_KINDS = tuple(get_args(model.model_fields["kind"].annotation)[0] for model in SOURCE_MODELS)
+Source = Annotated[Union[SOURCE_MODELS], Field(discriminator="kind")]
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

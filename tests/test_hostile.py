@@ -10,7 +10,9 @@ import pytest
 
 from schemas.config import FeedSource, Http, SitemapSource
 from schemas.records import Candidate
-from tasks.acquire.discover import MAX_ITEMS_PER_SOURCE, discover_feed, discover_sitemap, parse_feed
+from tasks.acquire.discover import MAX_ITEMS_PER_SOURCE
+from tasks.acquire.feed import discover_feed, parse_feed
+from tasks.acquire.sitemap import discover_sitemap
 from tasks.acquire.fetch import Fetcher, fetch_pages
 from tests.site import article_html, redirect, rss
 

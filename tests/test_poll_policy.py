@@ -12,6 +12,7 @@ import pytest
 
 from schemas.polls import Observation, Poll, PollOutcome
 from schemas.records import RunCounts, SourceCounts
+from tasks.acquire import hkexnews
 from tasks.acquire.schedule import PACE_POLLS, SourcePolicy, change_rate, decide, observe, poll_of, recent_publication, \
     refresh_hints, retry_after_s
 
@@ -165,7 +166,7 @@ def exchange_poll(at: datetime, outcome: PollOutcome = PollOutcome.UNCHANGED) ->
     return poll(0, outcome, start=at, items_new=int(outcome == PollOutcome.NEW)).model_copy(update={"kind": "hkexnews"})
 
 
-EXCHANGE = SourcePolicy(60, 3600, kind="hkexnews")
+EXCHANGE = SourcePolicy(60, 3600, publication=hkexnews.PUBLICATION)
 
 
 def test_the_exchange_lists_are_polled_often_around_their_publication_time():

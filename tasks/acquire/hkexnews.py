@@ -11,8 +11,9 @@ whose status code is not known gets no stage. The other files go on.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 from schemas.config import HkexnewsSource
 from schemas.exchange import (
@@ -22,6 +23,8 @@ from schemas.exchange import (
 from schemas.polls import Observation
 from schemas.records import FetchOutcome, SourceCounts
 from tasks.acquire.fetch import Fetcher, Request
+from tasks.acquire.kinds import Discovers, SourceKind
+from tasks.acquire.schedule import DailyPublication
 from tasks.acquire.urls import host_of
 
 DOCUMENT_DIRECTORY = "/app/"  # documents' paths are relative to this, on the lists' host
@@ -231,3 +234,13 @@ def problems(results: list[ExchangeFileResult]) -> str | None:
     if skipped:
         parts.append(f"{len(skipped)} record problems (exchange_files.last_error), e.g. {skipped[0]}")
     return "; ".join(parts) or None
+
+
+# The exchange regenerates its application lists about once a day around 16:00 Hong Kong
+# time; polling them more often than every few minutes gains nothing.
+PUBLICATION = DailyPublication(at=time(16, 0), zone=ZoneInfo("Asia/Hong_Kong"), opens_before=timedelta(minutes=30),
+                               closes_after=timedelta(minutes=90), interval_s=180.0,
+                               label="the exchange's publication window")
+
+KIND = SourceKind(name="hkexnews", config=HkexnewsSource, discovers=Discovers.APPLICATIONS, read=poll_list_files,
+                  publication=PUBLICATION)

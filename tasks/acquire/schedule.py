@@ -20,10 +20,10 @@ between `schedule.min_interval_s` and `schedule.max_interval_s`:
   download each time, so it is polled at most every 2 x `min_interval_s`. Failures
   back off by doubling.
 - `poll_every_s` on a source replaces the estimate (the server's answers still count).
-- Some kinds publish at a known time of day: the exchange's lists (`kind: hkexnews`)
-  are regenerated once a day around 16:00 Hong Kong time, so they are polled every few
-  minutes in a window around it until that day's files have changed, and never
-  scheduled past the next window's opening.
+- Some kinds publish at a known time of day (their module says when, tasks/acquire/kinds.py):
+  the exchange's lists (`kind: hkexnews`) are regenerated once a day around 16:00 Hong
+  Kong time, so they are polled every few minutes in a window around it until that day's
+  files have changed, and never scheduled past the next window's opening.
 """
 
 from __future__ import annotations
@@ -53,17 +53,17 @@ PACE_POLLS = 10  # until this many polls can be compared, the listed pace is a f
 
 @dataclass(frozen=True)
 class SourcePolicy:
-    """The bounds one source is scheduled within."""
+    """The bounds one source is scheduled within, and the window its kind publishes in."""
 
     min_interval_s: float
     max_interval_s: float
     poll_every_s: float | None = None
-    kind: str = "feed"
+    publication: DailyPublication | None = None
 
     @classmethod
-    def of(cls, schedule: Schedule, source) -> "SourcePolicy":
-        return cls(schedule.min_interval_s, schedule.max_interval_s,
-                   getattr(source, "poll_every_s", None), source.kind)
+    def of(cls, schedule: Schedule, source, publication: DailyPublication | None = None) -> "SourcePolicy":
+        return cls(schedule.min_interval_s, schedule.max_interval_s, getattr(source, "poll_every_s", None),
+                   publication)
 
     @property
     def ceiling_s(self) -> float:
@@ -267,9 +267,8 @@ def decide(policy: SourcePolicy, polls: Sequence[Poll], unfinished: bool = False
         reason = f"{what} {failures} time(s) in a row: backing off"
     else:
         interval = healthy_s
-    publication = PUBLICATION_BY_KIND.get(policy.kind)
-    if publication is not None and policy.poll_every_s is None and latest.outcome != PollOutcome.THROTTLED:
-        interval, reason = publication.adjust(policy, polls, interval, reason)
+    if policy.publication is not None and policy.poll_every_s is None and latest.outcome != PollOutcome.THROTTLED:
+        interval, reason = policy.publication.adjust(policy, polls, interval, reason)
     return PollDecision(source=latest.source, interval_s=interval,
                         due_at=now + timedelta(seconds=interval), reason=reason)
 
@@ -314,12 +313,3 @@ class DailyPublication:
             local = opens.astimezone(self.zone)
             return until_s, f"{reason}; until {self.label} opens at {local:%H:%M} {local.tzname()}"
         return interval_s, reason
-
-
-PUBLICATION_BY_KIND: dict[str, DailyPublication] = {
-    # The exchange regenerates its application lists about once a day around 16:00
-    # Hong Kong time; polling them more often than every few minutes gains nothing.
-    "hkexnews": DailyPublication(at=time(16, 0), zone=ZoneInfo("Asia/Hong_Kong"),
-                                 opens_before=timedelta(minutes=30), closes_after=timedelta(minutes=90),
-                                 interval_s=180.0, label="the exchange's publication window"),
-}
