@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -191,15 +192,9 @@ def load_seeds(run: RunContext) -> int:
 
     known = lifecycle.resolve_news_events(run.registry, known_listings_from_seeds(run.nlp, changed), run.watch)
     run.index.add_seeds(changed)
-
-    def body(con) -> list[Issuer]:
-        loader.store_seeds(con, changed)
-        signatures.save_signatures(con, run.index.unsaved())
-        saved = lifecycle.save_registry(con, run.registry)
-        lifecycle.record_events(con, known, run.channels, utc_now())
-        return saved
-
-    saved = run.warehouse.write(body)
+    saved = run.warehouse.write(partial(transactions.store_seeds, seeds=changed, unsaved=run.index.unsaved(),
+                                        registry=run.registry, known=known, channel_labels=run.channels,
+                                        now=utc_now()))
     run.index.mark_saved()
     run.registry.mark_saved(saved)
     return len(changed)
@@ -219,16 +214,10 @@ def poll_exchange_source(run: RunContext, source) -> None:
     now = utc_now()
     results = kinds.poll_applications(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
     applications = join_records(results)
-
-    def body(con) -> lifecycle.RecordedPoll | None:
-        loader.insert_fetches(con, run.run_id, [r.fetch for r in results])
-        issuers.save_exchange_files(con, results, now)
-        if not applications:  # every file answered 304 or failed: nothing to learn
-            return None
-        return lifecycle.record_applications(con, run.registry, applications, run.watch, run.channels, now)
-
     with run.batch_turn:  # serve's polls share the registry
-        recorded = run.warehouse.write(body)
+        recorded = run.warehouse.write(partial(
+            transactions.store_exchange_poll, run_id=run.run_id, results=results, applications=applications,
+            registry=run.registry, watch=run.watch, channel_labels=run.channels, now=now))
         if recorded is not None:
             run.adopt_registry(recorded.registry, recorded.saved)
     run.observations[source.name] = hkexnews.observation(results, len(applications))
@@ -367,36 +356,23 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: list[ListingEvent],
          replace: bool = False, record_progress: Callable[[object, int], None] | None = None) -> None:
-    """One transaction per batch: fetches, articles, entities, URL state, dedup signatures,
-    what the news told of issuers, listing events and their pending alerts, and
-    `record_progress(con, new_articles)` (a backfill's chunk). A crash loses at most this
+    """The batch in one transaction (transactions.store_batch). A crash loses at most this
     batch; a retry writes all of it again, signatures and issuers included (they count as
-    saved only after the commit)."""
-    now = utc_now()
+    saved only after the commit). Counted is what this run wrote: another writer of a
+    shared lake may have stored some of these articles first."""
     outcomes = batch.outcomes + [UrlOutcome(url=a.url, source=a.source, status=UrlStatus.STORED,
                                             article_id=a.article_id) for a in articles]
-
-    def body(con) -> tuple[list[Article], list[ListingEvent], list[Issuer]]:
-        loader.insert_fetches(con, run.run_id, batch.fetches)
-        stored = loader.insert_articles(con, run.run_id, articles, replace=replace)
-        transactions.record_url_outcomes(con, outcomes, now)
-        signatures.save_signatures(con, run.index.unsaved())
-        saved = lifecycle.save_registry(con, run.registry)
-        new_events = lifecycle.record_events(con, events, run.channels, now)
-        if record_progress is not None:
-            record_progress(con, len(stored))
-        return stored, new_events, saved
-
-    # Another writer of a shared lake may have stored some of these articles first: the
-    # counts are of what this run wrote.
-    articles, new_events, saved = run.warehouse.write(body)
+    stored = run.warehouse.write(partial(
+        transactions.store_batch, run_id=run.run_id, fetches=batch.fetches, articles=articles, outcomes=outcomes,
+        unsaved=run.index.unsaved(), registry=run.registry, events=events, channel_labels=run.channels,
+        now=utc_now(), replace=replace, record_progress=record_progress))
     run.index.mark_saved()
-    run.registry.mark_saved(saved)
+    run.registry.mark_saved(stored.saved)
     for fetch in batch.fetches:
         run.counts.add(fetch.source, fetch_counts(fetch))
-    for article in articles:
+    for article in stored.articles:
         run.counts.add(article.source, article_counts(article))
-    run.counts.listing_events += len(new_events)
+    run.counts.listing_events += len(stored.events)
 
 
 def process_and_load(run: RunContext, batches: Iterable[FetchedBatch], replace: bool = False) -> None:

@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from flows.transactions import record_sightings
 from schemas.records import ListingEvent, listing_event_id
 from tasks.alerts.channels import channel_labels, redact_text, redact_url
 from tasks.alerts.delivery import CLAIM_LEASE, _send, deliver_pending
 from tasks.alerts.message import alert_message
-from tasks.listings import lifecycle
 from tests.site import SHUTDOWN_POLL_S
 from warehouse.db import Warehouse
 from warehouse.listings import idempotency_key
@@ -87,7 +87,7 @@ def event(company: str, stage: str, known: bool = False, **fields) -> ListingEve
 
 def record_events(con, events: list[ListingEvent], urls: list[str], now: datetime):
     """What the batch that found the events does: record them and queue their alerts."""
-    return lifecycle.record_events(con, events, channel_labels(urls), now)
+    return record_sightings(con, events, channel_labels(urls), now)
 
 
 def run(warehouse: Warehouse, events: list[ListingEvent], urls: list[str], now: datetime = T0):

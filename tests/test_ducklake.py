@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from flows import transactions
 from flows.stages import RunContext, poll_exchange_source
 from schemas.config import Config, DuckLakeWarehouse
 from schemas.records import ListingEvent, ListingStage
@@ -236,7 +237,7 @@ def test_two_writers_seeing_the_same_listing_alert_it_once(pg_lake):
         labels = channel_labels(urls)
         event = ListingEvent(event_id="e-debut", company="Lumen Compute", stage=ListingStage.DEBUT,
                              stock_code="2577", article_id=None)
-        handles = _racing(pg_lake, lambda con: lifecycle.record_events(con, [event], labels, T0))
+        handles = _racing(pg_lake, lambda con: transactions.record_sightings(con, [event], labels, T0))
         assert sorted(len(wh.last_result) for wh in handles) == [0, 1]
         check = Warehouse(pg_lake)
         assert check.query("SELECT count(*) FROM listing_events") == [(1,)]
@@ -311,8 +312,8 @@ def test_the_exchange_poll_and_the_news_fuse_alike_on_every_backend(warehouse, s
         (resolved,) = lifecycle.resolve_news_events(run.registry, [sighting], run.watch, T0)
 
         def body(con):
-            saved = lifecycle.save_registry(con, run.registry)
-            return lifecycle.record_events(con, [resolved], run.channels, T0), saved
+            saved = transactions.save_registry(con, run.registry)
+            return transactions.record_sightings(con, [resolved], run.channels, T0), saved
 
         new, saved = warehouse.write(body)
         run.registry.mark_saved(saved)
@@ -347,7 +348,7 @@ def test_two_writers_recording_the_same_issuer_stage_give_one_event_and_one_aler
         labels = channel_labels(urls)
         apps = [application(1001, "Quill Robotics Co., Ltd.", "羽毛機器人有限公司", phip=True)]
         # Each writer's registry is the one it read at its start: neither knows the issuer.
-        handles = _racing(pg_lake, lambda con: lifecycle.record_applications(
+        handles = _racing(pg_lake, lambda con: transactions.record_applications(
             con, Registry(), apps, lifecycle.Watch("ai"), labels, T0))
         recorded = sorted((wh.last_result for wh in handles), key=lambda r: len(r.events))
         assert [len(r.events) for r in recorded] == [0, 2]  # the filing (history) and the hearing, once
