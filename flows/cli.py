@@ -55,14 +55,27 @@ def _prefect_environment() -> None:
 
 def _paths(args) -> tuple[str | None, str | None]:
     config = args.config or os.environ.get("HKAI_CONFIG")
-    warehouse = getattr(args, "warehouse", None) or os.environ.get("HKAI_WAREHOUSE")
+    warehouse = args.warehouse or os.environ.get("HKAI_WAREHOUSE")
     return config, warehouse
 
 
 def _config(config_path: str | None):
+    """The command's configuration, read once (a bad file is exit 2, before Prefect starts)."""
     from schemas.config import DEFAULT_CONFIG, load_config
 
     return load_config(config_path or DEFAULT_CONFIG)
+
+
+def _warehouse_to_read(args):
+    """The warehouse a reading command uses (a file or a DuckLake): --warehouse,
+    HKAI_WAREHOUSE, else the configuration's (--config, HKAI_CONFIG, else the default). A
+    configuration the command names is read even when the warehouse is given, so a broken
+    one is exit 2 as for every command; the default one only when it is needed."""
+    from warehouse.db import target_of
+
+    config_path, warehouse_path = _paths(args)
+    config = _config(config_path) if config_path or not warehouse_path else None
+    return target_of(warehouse_path or config.warehouse)
 
 
 # -- commands --------------------------------------------------------------------------
@@ -186,16 +199,11 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
 def cmd_sql(args) -> int:
     import duckdb
 
-    from warehouse.db import WarehouseError, read_only_query, target_of
+    from warehouse.db import WarehouseError, read_only_query
 
-    _, warehouse_path = _paths(args)
-    if not warehouse_path:
-        try:
-            warehouse_path = _config(args.config or os.environ.get("HKAI_CONFIG")).warehouse
-        except Exception:
-            warehouse_path = "warehouse/hkai.duckdb"
+    target = _warehouse_to_read(args)
     try:
-        columns, rows = read_only_query(target_of(warehouse_path), args.query, wait_s=args.wait)
+        columns, rows = read_only_query(target, args.query, wait_s=args.wait)
     except WarehouseError as exc:
         print(f"hkai sql: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -204,15 +212,6 @@ def cmd_sql(args) -> int:
         return EXIT_USAGE
     print(format_rows(columns, rows, args.format))
     return EXIT_OK
-
-
-def _warehouse_to_read(args):
-    """The warehouse a reading command uses (a file or a DuckLake): --warehouse,
-    HKAI_WAREHOUSE, else the configuration's (--config, HKAI_CONFIG, else the default)."""
-    from warehouse.db import target_of
-
-    config_path, warehouse_path = _paths(args)
-    return target_of(warehouse_path or _config(config_path).warehouse)
 
 
 def cmd_report(args) -> int:
@@ -335,55 +334,43 @@ def cmd_backfill(args) -> int:
 def build_parser() -> ArgParser:
     parser = ArgParser(prog="hkai", description="Hong Kong AI news and listings, ingested as they happen.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgParser)
+    # What every command takes: which configuration, and which warehouse.
+    common = ArgParser(add_help=False)
+    common.add_argument("--config", help="YAML configuration (default: hkai.yaml; env HKAI_CONFIG)")
+    common.add_argument("--warehouse", help="DuckDB file or ducklake:<catalog> (default: from the config; env HKAI_WAREHOUSE)")
 
-    p = sub.add_parser("ingest", help="run one ingestion cycle (a Prefect flow run)")
-    p.add_argument("--config", help="YAML configuration (default: hkai.yaml; env HKAI_CONFIG)")
-    p.add_argument("--warehouse", help="DuckDB file or ducklake:<catalog> (default: from the config; env HKAI_WAREHOUSE)")
+    p = sub.add_parser("ingest", parents=[common], help="run one ingestion cycle (a Prefect flow run)")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("serve", help="poll each source when it is due, until stopped")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
+    p = sub.add_parser("serve", parents=[common], help="poll each source when it is due, until stopped")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("sql", help="ad-hoc read-only SQL on the warehouse")
+    p = sub.add_parser("sql", parents=[common], help="ad-hoc read-only SQL on the warehouse")
     p.add_argument("query")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--wait", type=float, default=30.0, help="seconds to wait while a run holds the file")
     p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("reprocess", help="re-extract archived responses (WARC) without the network")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
+    p = sub.add_parser("reprocess", parents=[common], help="re-extract archived responses (WARC) without the network")
     p.set_defaults(func=cmd_reprocess)
 
-    p = sub.add_parser("report", help="write the listings board as one self-contained HTML page")
+    p = sub.add_parser("report", parents=[common], help="write the listings board as one self-contained HTML page")
     p.add_argument("--out", help="the page's path (default: report.html beside the warehouse)")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("search", help="ranked full-text search over article titles and texts")
+    p = sub.add_parser("search", parents=[common], help="ranked full-text search over article titles and texts")
     p.add_argument("query")
     p.add_argument("--limit", type=_positive_int, default=10, help="how many articles (default 10)")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("export", help="every table and view as a Parquet or CSV file")
+    p = sub.add_parser("export", parents=[common], help="every table and view as a Parquet or CSV file")
     p.add_argument("--format", choices=("parquet", "csv"), required=True)
     p.add_argument("--out", required=True, help="the directory to write to (created if missing)")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("backfill", help="WARC files through the same stages, in parallel, resumable")
+    p = sub.add_parser("backfill", parents=[common], help="WARC files through the same stages, in parallel, resumable")
     p.add_argument("paths", nargs="+", metavar="PATH_OR_GLOB", help="WARC files (.warc, .warc.gz) or glob patterns")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.add_argument("--pages-per-chunk", type=int, default=None, help="pages per unit of parallel work (default 200)")
     p.set_defaults(func=cmd_backfill)
     return parser
