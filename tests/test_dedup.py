@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from schemas.records import Article
+from schemas.records import Article, Page
 from tasks.acquire.seeds import load_seeds
-from tasks.understand.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, signature
+from tasks.understand.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, one_per_canonical_url, \
+    signature
 from tasks.understand.normalise import dedup_text, normalise_article
 from warehouse.db import Warehouse
 from warehouse.signatures import load_signatures, save_signatures
@@ -264,3 +265,18 @@ def test_adding_the_same_document_twice_saves_one_row(tmp_path):
     index.add(a.article_id, a.content_hash, sig_of(a))
     assert save(warehouse, index) == 1
     assert warehouse.query("SELECT count(*) FROM dedup_signatures") == [(1,)]
+
+
+def test_a_batch_keeps_one_article_per_canonical_url_and_says_what_became_of_the_other_pages():
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    pages = [Page(url=f"https://news.example/{n}", final_url=f"https://news.example/{n}", source="wire", html="",
+                  fetched_at=now) for n in range(4)]
+    kept = article("a1", "A story.").model_copy(update={"canonical_url": "https://news.example/story"})
+    again = article("a2", "A story.").model_copy(update={"canonical_url": "https://news.example/story"})
+    known = article("a3", "An older story.").model_copy(update={"canonical_url": "https://news.example/old"})
+    articles, outcomes = one_per_canonical_url(pages, [kept, None, again, known], {"https://news.example/old"})
+    assert articles == [kept]
+    assert [(o.url, o.status, o.article_id, o.error) for o in outcomes] == [
+        ("https://news.example/1", "skipped", None, "no article text found"),
+        ("https://news.example/2", "stored", "a2", None),  # another URL of an article in this batch
+        ("https://news.example/3", "stored", "a3", None)]  # another URL of an article stored before
