@@ -82,8 +82,9 @@ def _warehouse_to_read(args):
 
 def cmd_ingest(args) -> int:
     config_path, warehouse_path = _paths(args)
-    config = _config(config_path)  # a bad file exits 2 before Prefect starts
+    config = _config(config_path)
     from flows.ingest import ingest
+    from schemas.config import config_in_use
     from tasks.report import run_summary
     from warehouse.db import target_of
     from warehouse.locks import AnotherRunActive, writer_lock
@@ -92,7 +93,7 @@ def cmd_ingest(args) -> int:
     try:
         # Taken here too (the flow takes it again, re-entrantly) so that a busy warehouse
         # is a one-line message before any flow run exists, not a failed run.
-        with writer_lock(target):
+        with writer_lock(target), config_in_use(config_path, config):
             counts = ingest(config_path=config_path, warehouse_path=warehouse_path)
     except AnotherRunActive as exc:
         print(f"hkai: {exc}", file=sys.stderr)
@@ -122,14 +123,15 @@ def cmd_serve(args) -> int:
     from tasks.report.page import default_report_path
     from warehouse.db import target_of
 
-    report_path = default_report_path(target_of(warehouse_path or config.warehouse)).resolve()
+    target = target_of(warehouse_path or config.warehouse)
+    report_path = default_report_path(target).resolve()
     with _prefect_api_for_serve(say):
         from flows.serve import serve
         from warehouse.locks import AnotherRunActive
 
         say(f"Ctrl-C or SIGTERM stops after the polls in flight have committed; the board: {report_path}")
         try:
-            polls = serve(config_path, warehouse_path, stop, say, report_path=report_path)
+            polls = serve(config, target, stop, say, report_path=report_path)
         except AnotherRunActive as exc:
             print(f"hkai: {exc}", file=sys.stderr)
             return EXIT_FAILED
@@ -304,19 +306,22 @@ def _positive_int(text: str) -> int:
 
 def cmd_reprocess(args) -> int:
     config_path, warehouse_path = _paths(args)
-    _config(config_path)
+    config = _config(config_path)
     from flows.reprocess import reprocess
+    from schemas.config import config_in_use
     from tasks.report import run_summary
 
-    counts = reprocess(config_path=config_path, warehouse_path=warehouse_path)
+    with config_in_use(config_path, config):
+        counts = reprocess(config_path=config_path, warehouse_path=warehouse_path)
     print(run_summary.reprocess_text(counts))
     return EXIT_OK
 
 
 def cmd_backfill(args) -> int:
     config_path, warehouse_path = _paths(args)
-    _config(config_path)
+    config = _config(config_path)
     from flows.backfill import PAGES_PER_CHUNK, NoWarcFiles, backfill, expand_paths
+    from schemas.config import config_in_use
     from tasks.report import run_summary
 
     if args.pages_per_chunk is not None and args.pages_per_chunk < 1:
@@ -325,8 +330,9 @@ def cmd_backfill(args) -> int:
         paths = expand_paths(args.paths)
     except NoWarcFiles as exc:
         raise UsageError(f"hkai backfill: {exc}") from None
-    result = backfill(paths=paths, config_path=config_path, warehouse_path=warehouse_path,
-                      pages_per_chunk=args.pages_per_chunk or PAGES_PER_CHUNK)
+    with config_in_use(config_path, config):
+        result = backfill(paths=paths, config_path=config_path, warehouse_path=warehouse_path,
+                          pages_per_chunk=args.pages_per_chunk or PAGES_PER_CHUNK)
     print(run_summary.backfill_text(result))
     return EXIT_OK
 

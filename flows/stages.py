@@ -1,191 +1,49 @@
-"""The flow's stages as Prefect tasks: thin wrappers that call tasks/ and warehouse/.
+"""The flow's stages as Prefect tasks, each a few lines that call plain functions of
+tasks/ and warehouse/ with what they need (the fetcher, the warehouse, the spaCy model,
+records) and add up what they did. What a stage writes commits in one transaction
+(flows/transactions.py); what a run holds is its RunContext (flows/run.py); what follows
+the batches (alerts, search index, board, summary) is in flows/publish.py.
 
 Every task handles a batch, never a single article (a task run costs milliseconds).
-`RunContext` carries what a run creates once: config, warehouse handle, HTTP client,
-executor (the local worker pool or a Dask cluster, tasks/runner.py), dedup index, counts.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
-from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from flows import transactions
-from schemas.board import Board
-from schemas.config import DEFAULT_CONFIG, Config, ConfigError, load_config
-from schemas.exchange import Issuer
+from flows.run import RunContext, utc_now
 from schemas.polls import PollDecision
-from schemas.records import Article, DiscoveryResult, ListingEvent, RunCounts, SourceCounts, UrlOutcome, UrlStatus, \
+from schemas.records import Article, DiscoveryResult, ListingEvent, SourceCounts, UrlOutcome, UrlStatus, \
     article_counts, discovery_counts, fetch_counts
 from tasks.acquire import discover as discovery
 from tasks.acquire import hkexnews, kinds, schedule
-from tasks.acquire.archive import WarcArchive, read_warc_pages
+from tasks.acquire.archive import read_warc_pages
+from tasks.acquire.fetch import FetchedBatch, fetch_pages
 from tasks.acquire.kinds import Discovers
-from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
-from tasks.acquire.seeds import load_seeds as read_seeds
-from tasks.alerts.channels import channel_labels, prefect_block_url
-from tasks.alerts.delivery import CLAIM_LEASE, deliver_pending
+from tasks.acquire.seeds import changed_seeds, load_seeds as read_seeds
 from tasks.listings import lifecycle
 from tasks.listings.exchange import join_records
-from tasks.listings.lifecycle import Watch
-from tasks.listings.registry import Registry
 from tasks.pool import submit_pages
-from tasks.report import run_summary
-from tasks.runner import OnDemandExecutor
-from tasks.understand.dedup import DedupIndex, dedup_articles
+from tasks.understand.dedup import dedup_articles, one_per_canonical_url
 from tasks.understand.language import identify_languages
-from warehouse import issuers, loader, polls, signatures
-from warehouse.db import Target, Warehouse, home_dir, target_of
-from warehouse.locks import writer_lock
+from warehouse import issuers, loader, polls
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
 BATCH_SIZE = 64  # URLs per fetch/process/load batch: one transaction each
 
 
-def utc_now() -> datetime:
-    """Now, timezone-aware in UTC: what every flow stamps runs, polls and events with."""
-    return datetime.now(timezone.utc)
-
-
-class RunContext:
-    """What one run creates once and passes to every stage."""
-
-    def __init__(self, config: Config, target: Target, sources: list[str] | None = None):
-        self.config = config
-        self.target = target
-        self.run_id = uuid.uuid4().hex[:12]
-        self.started_at = utc_now()
-        self.counts = RunCounts()
-        self.sources = select_sources(config, sources)  # what this run polls or reads
-        self.source_urls = {s.name: getattr(s, "url", "") for s in config.sources}
-        self.observations = {}  # source name -> what its answer said (tasks/acquire/schedule.py)
-        self.warehouse: Warehouse
-        self.fetcher: Fetcher
-        self.pool = OnDemandExecutor(config.runner)  # started by the first poll with many new pages
-        self.index: DedupIndex
-        self.archive: WarcArchive | None = None
-        # Unset: beside the warehouse file or a lake's SQLite catalog, else in the working directory.
-        self.archive_dir = Path(config.archive_dir) if config.archive_dir else home_dir(target) / "archive"
-        self.channels = channel_labels(config.alerts.urls)
-        self.watch = Watch(config.listings.watch)
-        self._registry: Registry | None = None
-        # `hkai serve` runs several of these side by side over shared resources: batches
-        # are understood and loaded one at a time (the dedup index is shared), alerts are
-        # delivered one run at a time, and a stop request ends a run after its current
-        # batch (`interrupted` then says so).
-        self.batch_turn = threading.Lock()
-        self.delivery_turn = threading.Lock()
-        self.stopping = threading.Event()
-        self.interrupted = False
-
-    @property
-    def nlp(self):
-        """The run's spaCy pipeline, built the first time a batch needs it: a run with
-        nothing to understand never imports spaCy (0.9 s) or loads the model (~2 s, ~135 MB)."""
-        from tasks.understand.nlp import load_nlp
-
-        return load_nlp()
-
-    @property
-    def registry(self) -> Registry:
-        """The issuers registry, read from the warehouse the first time a stage needs it."""
-        if self._registry is None:
-            self._registry = Registry(issuers.load_issuers(self.warehouse))
-        return self._registry
-
-    def adopt_registry(self, registry: Registry, saved: list[Issuer]) -> None:
-        """After a write that worked on a copy of the registry commits: the copy is the run's."""
-        registry.mark_saved(saved)
-        self._registry = registry
-
-    @classmethod
-    @contextlib.contextmanager
-    def open(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False,
-             sources: list[str] | None = None) -> Iterator["RunContext"]:
-        """Everything a run needs, torn down in order, and its `runs` row; `offline` runs
-        (reprocess) get no HTTP client and archive nothing new; `sources` names the
-        configured sources to run over (default: all)."""
-        with cls.resources(config_path, warehouse_path, offline=offline, sources=sources) as run, run.recorded():
-            yield run
-
-    @classmethod
-    @contextlib.contextmanager
-    def resources(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False,
-                  sources: list[str] | None = None) -> Iterator["RunContext"]:
-        """The writer lock, warehouse, HTTP client, archive, worker pool and dedup index,
-        without a `runs` row (`hkai serve` shares them between its polls)."""
-        config = load_config(config_path or DEFAULT_CONFIG)
-        run = cls(config, target_of(warehouse_path or config.warehouse), sources)
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(writer_lock(run.target))
-            run.warehouse = Warehouse(run.target)
-            stack.callback(run.warehouse.close)
-            if not offline:
-                run.archive = stack.enter_context(WarcArchive(run.archive_dir, run.run_id))
-                run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
-            stack.callback(run.pool.shutdown)
-            run.index = DedupIndex.from_signatures(run.warehouse.read(signatures.load_signatures),
-                                                   threshold=config.dedup.near_duplicate_threshold)
-            yield run
-
-    @contextlib.contextmanager
-    def recorded(self, *, alongside_others: bool = False) -> Iterator[None]:
-        """The run's `runs` row: running, then completed or failed with its counts. Runs
-        `alongside_others` (serve's polls) neither mark other running rows interrupted
-        nor checkpoint at the end."""
-        loader.start_run(self.warehouse, self.run_id, self.started_at, sweep=not alongside_others)
-        try:
-            yield
-        except BaseException as exc:
-            loader.finish_run(self.warehouse, self.run_id, utc_now(), "failed", self.counts,
-                              error=f"{type(exc).__name__}: {exc}"[:500], checkpoint=not alongside_others)
-            raise
-        loader.finish_run(self.warehouse, self.run_id, utc_now(), "completed", self.counts,
-                          checkpoint=not alongside_others)
-
-    def for_sources(self, names: list[str]) -> "RunContext":
-        """A new run over some of the sources that shares this one's resources and locks."""
-        with self.batch_turn:
-            self.registry  # noqa: B018 - loaded once here, so every poll shares one registry
-        run = copy.copy(self)
-        run.run_id = uuid.uuid4().hex[:12]
-        run.started_at = utc_now()
-        run.counts = RunCounts()
-        run.sources = select_sources(self.config, names)
-        run.observations = {}
-        run.interrupted = False
-        return run
-
-
-def select_sources(config: Config, names: list[str] | None) -> list:
-    """The configured sources with these names, in configuration order (all for None)."""
-    if names is None:
-        return list(config.sources)
-    unknown = sorted(set(names) - {s.name for s in config.sources})
-    if unknown:
-        raise ConfigError(f"sources: no source named {unknown[0]!r} in the configuration")
-    return [s for s in config.sources if s.name in names]
-
-
-# -- stages --------------------------------------------------------------------------
-
 @task(name="load-seeds", cache_policy=NO_CACHE)
 def load_seeds(run: RunContext) -> int:
     """Seeds into `seeds`, the dedup index and (as known, never alerted) listing events."""
-    stored = loader.seed_hashes(run.warehouse)
-    changed = [s for s in read_seeds(SEED_DIR) if stored.get(s.seed_id) != s.content_hash]
+    changed = changed_seeds(read_seeds(SEED_DIR), loader.seed_hashes(run.warehouse))
     if not changed:
         return 0
     from tasks.listings.detect import known_listings_from_seeds  # spaCy: see RunContext.nlp
@@ -223,10 +81,8 @@ def poll_exchange_source(run: RunContext, source) -> None:
     run.observations[source.name] = hkexnews.observation(results, len(applications))
     run.counts.sources += 1
     run.counts.add(source.name, hkexnews.files_counts(results, len(applications)))
-    run.counts.add(source.name, hkexnews.source_counts(results))
+    run.counts.add(source.name, hkexnews.source_counts(results), error=hkexnews.problems(results))
     run.counts.listing_events += len(recorded.events) if recorded else 0
-    if problems := hkexnews.problems(results):
-        run.counts.source_errors[source.name] = problems
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -239,12 +95,9 @@ def discover(run: RunContext) -> list[DiscoveryResult]:
     for poll in polled:
         name = poll.result.source
         run.counts.sources += 1
-        run.counts.add(name, discovery_counts(poll.result))
-        if poll.result.error:
-            run.counts.source_errors[name] = poll.result.error
+        run.counts.add(name, discovery_counts(poll.result), error=poll.result.error)
         if poll.observation is not None:
-            run.observations[name] = discovery.with_listing(poll.observation, poll.result.candidates, unseen,
-                                                            utc_now())
+            run.observations[name] = discovery.with_listing(poll.observation, poll.result.candidates, unseen, utc_now())
     results = [poll.result for poll in polled]
     loader.save_discovery(run.warehouse, run.run_id, results, [f for poll in polled for f in poll.fetches], utc_now())
     return results
@@ -300,30 +153,20 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
                 yield from kinds.read_pages(source, BATCH_SIZE,
                                             lambda done, total: bar.update(task_id, completed=done, total=total))
             except kinds.UnreadableSource as exc:
-                run.counts.add(source.name, SourceCounts(sources_failed=1))
-                run.counts.source_errors[source.name] = str(exc)
+                run.counts.add(source.name, SourceCounts(sources_failed=1), error=str(exc))
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
 def analyse(run: RunContext, batch: FetchedBatch, analysed: list[Article | None], replace: bool = False) -> list[Article]:
-    """Sort a batch's analysed pages (extraction, normalisation and relevance, from the
-    executor; one per page, in order) and identify the new articles' languages: articles
-    already stored are dropped, unless `replace` (reprocessing) asks for them; pages
-    without one are recorded as skipped."""
-    articles, seen = [], set()
+    """A batch's analysed pages (extraction, normalisation and relevance, from the
+    executor) as new articles with their languages: one per canonical URL, none already
+    stored unless `replace` (reprocessing) asks for them; the other pages' URLs recorded."""
     stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a in analysed if a])
-    for page, article in zip(batch.pages, analysed):
-        if article is None:
-            batch.outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.SKIPPED,
-                                             error="no article text found"))
-        elif article.canonical_url in stored or article.canonical_url in seen:
-            # Another URL of an article we have (rel=canonical): remember, do not store twice.
-            batch.outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.STORED,
-                                             article_id=article.article_id))
-            run.counts.add(page.source, SourceCounts(skipped_known=1))
-        else:
-            seen.add(article.canonical_url)
-            articles.append(article)
+    articles, outcomes = one_per_canonical_url(batch.pages, analysed, stored)
+    for outcome in outcomes:
+        if outcome.status == UrlStatus.STORED:
+            run.counts.add(outcome.source, SourceCounts(skipped_known=1))
+    batch.outcomes.extend(outcomes)
     batch.pages = []
     return identify_languages(articles)
 
@@ -426,59 +269,6 @@ def read_archived_responses(run: RunContext) -> Iterator[FetchedBatch]:
         yield from read_warc_pages(path, "archive", BATCH_SIZE)
 
 
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
-def deliver_alerts(run: RunContext) -> None:
-    """Send pending alerts after their events committed; failures wait for the next run."""
-    # Deliveries take turns (serve's polls share the outbox). On a file the writer lock is
-    # held: a claim still marked `sending` belongs to a run that died mid-send, so it is
-    # resent now (same idempotency key) rather than after the lease. On a shared lake it
-    # may be another writer's send in flight: wait the lease.
-    with run.delivery_turn:
-        result = deliver_pending(run.warehouse, run.config.alerts.urls, resolve_url=prefect_block_url,
-                                 claim_lease=CLAIM_LEASE if run.warehouse.is_lake else timedelta(0))
-    run.counts.alerts_sent += result.sent
-    run.counts.alerts_failed += result.failed
-
-
-@task(name="index-for-search", cache_policy=NO_CACHE)
-def index_for_search(run: RunContext) -> None:
-    """Index the articles the search index lacks (this run's). A failure is logged and
-    leaves the index as it was: the next run or `hkai search` catches up."""
-    import duckdb
-
-    from warehouse.db import WarehouseError
-    from warehouse.search import SearchError, update_index
-
-    try:
-        update_index(run.target)
-    except (SearchError, WarehouseError, duckdb.Error, OSError) as exc:  # the articles are stored: the run stands
-        get_run_logger().warning("search index not updated: %s: %s", type(exc).__name__, exc)
-
-
-@task(name="publish-board", cache_policy=NO_CACHE)
-def publish_board(target: Target) -> Board:
-    """The listings board in brief, published as a Prefect artifact; read once the run is
-    recorded, so its sources' failures are on it."""
-    from tasks.report.summary import board_markdown
-    from warehouse.board import read_board
-
-    board = read_board(target)
-    create_markdown_artifact(markdown=board_markdown(board), key="listings-board", description="hkai listings board")
-    return board
-
-
-@task(name="write-report", cache_policy=NO_CACHE)
-def write_report_page(board: Board, report_path: Path) -> None:
-    """The board's page, rewritten after each run (`hkai serve`). A page that cannot be
-    written is logged: the run itself succeeded."""
-    from tasks.report.page import write_page
-
-    try:
-        write_page(board, report_path)
-    except OSError as exc:
-        get_run_logger().warning("board page not written to %s: %s", report_path, exc)
-
-
 @task(name="schedule-next", cache_policy=NO_CACHE)
 def schedule_next(run: RunContext) -> list[PollDecision]:
     """Record each polled source's poll in `polls`, with when it is due next."""
@@ -493,11 +283,3 @@ def schedule_next(run: RunContext) -> list[PollDecision]:
                                          [*history.get(source.name, []), poll], unfinished=run.interrupted))
     polls.record_polls(run.warehouse, done, decisions)
     return decisions
-
-
-@task(name="summarise", cache_policy=NO_CACHE)
-def summarise(run: RunContext) -> str:
-    """The run's markdown summary, published as a Prefect artifact."""
-    markdown = run_summary.markdown(run.run_id, run.counts)
-    create_markdown_artifact(markdown=markdown, key="ingest-summary", description="hkai ingest run")
-    return markdown

@@ -348,9 +348,11 @@ class RunCounts(Record):
     by_source: dict[str, dict[str, int]] = Field(default_factory=dict)
     source_errors: dict[str, str] = Field(default_factory=dict)  # why a source failed, by name
 
-    def add(self, source: str, counted: SourceCounts) -> None:
+    def add(self, source: str, counted: SourceCounts, error: str | None = None) -> None:
         """Add what a stage counted for `source` to its row and to the totals (a source
-        with nothing counted yet gets an empty row)."""
+        with nothing counted yet gets an empty row), and why it failed, if it did."""
+        if error:
+            self.source_errors[source] = error
         row = self.by_source.setdefault(source, {})
         for name, n in counted.model_dump(exclude_unset=True).items():
             row[name] = row.get(name, 0) + n

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from flows import transactions
-from flows.stages import RunContext, poll_exchange_source
+from flows.run import RunContext
+from flows.stages import poll_exchange_source
 from schemas.config import Config, DuckLakeWarehouse
 from schemas.records import ListingEvent, ListingStage
 from tasks.acquire.fetch import Fetcher
