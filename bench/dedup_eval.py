@@ -20,10 +20,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schemas.records import Article, Seed
+from tasks.acquire.seeds import load_seeds
 from tasks.understand import dedup
 from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.normalise import dedup_text, normalise_article
-from tasks.acquire.seeds import load_seeds
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAME_TOPIC = PROJECT / "tests" / "data" / "dedup_same_topic.jsonl"
@@ -109,7 +109,7 @@ def build_cases(seeds: list[Seed], include_corpus: bool = True) -> list[Case]:
     for case_id, title, text in same_topic_articles():
         cases.append(Case(case_id, "same topic", None, make_article(case_id, title, text)))
     if include_corpus:
-        from bench.relevance_eval import AEB, load_examples
+        from testbed.relevance_set import AEB, load_examples
 
         if AEB.is_dir():
             for example in load_examples():

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from schemas.records import Article, Entity, Fetch, FetchOutcome, ListingEvent, RunCounts, listing_event_id
 from flows.transactions import record_sightings
+from schemas.records import Article, Entity, Fetch, FetchOutcome, ListingEvent, RunCounts, listing_event_id
 from warehouse import loader
 from warehouse.db import Warehouse
 

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from testbed.site import endless, hang, redirect
 from tests.conftest import HKAI, PROJECT, cli_environment, copy_run, query, wait_for, write_config
-from tests.site import endless, hang, redirect
 
 HK_AI = [
     "Shanghai-based GPU designer Lumen Compute said on Friday it had filed a listing application with the "

@@ -25,9 +25,9 @@ from tasks.alerts.delivery import deliver_pending
 from tasks.listings import lifecycle
 from tasks.listings.registry import Registry
 from tasks.report.page import default_report_path
+from testbed.hkexnews_replica import Replica
+from testbed.receiver import Receiver
 from tests.board_data import NOW as BOARD_NOW, build_sample_warehouse
-from tests.hkexnews_replica import Replica
-from tests.test_alerts import Receiver
 from tests.test_issuers import insert_listing_rows_of_before_the_exchange
 from tests.test_registry import application
 from tests.test_search import add_articles

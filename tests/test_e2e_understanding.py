@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tasks.alerts.channels import redact_url
-from warehouse.listings import idempotency_key
 from schemas.records import listing_event_id
+from tasks.alerts.channels import redact_url
+from testbed.receiver import Receiver
 from tests.conftest import PROJECT, query
-from tests.test_alerts import Receiver
 from tests.test_cli import PROPERTY
+from warehouse.listings import idempotency_key
 
 SEED_DIR = PROJECT / "seeds"
 SECRET = "s3cretTOKEN"

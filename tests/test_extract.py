@@ -1,6 +1,6 @@
 """Extraction (tasks/understand/extract.py) on saved real pages, read from ../shared/corpus:
 
-- the aeb corpus through `extract_page`, scored with the benchmark's metric (bench/f1.py)
+- the aeb corpus through `extract_page`, scored with the benchmark's metric (testbed/f1.py)
   against a pinned F1 floor, so a change that extracts worse fails CI;
 - a few of its pages, each with its lede kept and its navigation, footer and sidebars left
   out (the lede and the boilerplate are read from the corpus, not copied here);
@@ -19,9 +19,9 @@ from multiprocessing import get_context
 import pytest
 from lxml import html as lxml_html
 
-from bench.f1 import CorpusPage, load_corpus, score
 from schemas.records import Article, Page
 from tasks.understand.extract import extract_page
+from testbed.f1 import CorpusPage, load_corpus, score
 from tests.conftest import SHARED
 
 AEB = SHARED / "corpus" / "aeb"
@@ -31,7 +31,7 @@ needs_aeb = pytest.mark.skipif(not (AEB / "ground-truth.json").exists(),
 needs_pages_meta = pytest.mark.skipif(not (PAGES_META / "expected.json").exists(),
                                       reason=f"the pages-meta corpus is not at {PAGES_META}")
 
-# Measured on 2026-11-29 with trafilatura 2.3 and bench/f1.py: F1 0.9656 (precision 0.961,
+# Measured on 2026-11-29 with trafilatura 2.3 and testbed/f1.py: F1 0.9656 (precision 0.961,
 # recall 0.971) over the 181 pages; bench/README.md has the history. Raise it when
 # extraction improves; never lower it to let a change through.
 F1_FLOOR = 0.965

@@ -67,3 +67,9 @@ def test_the_flows_ask_the_source_kind_interface_never_the_kind():
 
 def test_the_command_line_takes_nothing_from_the_stages():
     assert not {m for m in imports(PROJECT / "flows/cli.py") if m.startswith("flows.stages")}
+
+
+def test_tests_and_benchmarks_share_the_testbed_and_import_nothing_of_each_other():
+    assert offenders("tests", ("bench",)) == {}
+    assert offenders("bench", ("tests",)) == {}
+    assert offenders("testbed", ("tests", "bench")) == {}

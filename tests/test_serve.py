@@ -13,8 +13,8 @@ import pytest
 
 from flows.serve import serve
 from schemas.config import load_config
+from testbed.site import Handler
 from tests.conftest import query
-from tests.site import Handler
 from warehouse.db import target_of
 
 PARAGRAPHS = [
@@ -108,7 +108,7 @@ class Watch:
 def test_sources_are_polled_on_their_own_and_a_slow_one_delays_nobody(site, config_file, prefect_settings):
     site.add_article("/news/ferry-1.html", "Ferry timetable changes", PARAGRAPHS)
     busy = site.add_feed("/busy.xml", [("Ferry", "/news/ferry-1.html")])
-    from tests.site import rss
+    from testbed.site import rss
 
     slow = Watch(rss([], site.base), hold=True)
     site.add("/slow.xml", handler=slow)
