@@ -20,10 +20,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schemas.records import Article, Seed
-from tasks.acquire.seeds import load_seeds
 from tasks.understand import dedup
 from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.normalise import dedup_text, normalise_article
+from tasks.understand.seeds import load_seeds
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAME_TOPIC = PROJECT / "tests" / "data" / "dedup_same_topic.jsonl"

@@ -28,12 +28,12 @@ from tasks.acquire import hkexnews, kinds, schedule
 from tasks.acquire.archive import read_warc_pages
 from tasks.acquire.fetch import FetchedBatch, fetch_pages
 from tasks.acquire.kinds import Discovers
-from tasks.acquire.seeds import changed_seeds, load_seeds as read_seeds
 from tasks.listings import lifecycle
 from tasks.listings.exchange import join_records
 from tasks.pool import submit_pages
 from tasks.understand.dedup import dedup_articles, one_per_canonical_url
 from tasks.understand.language import identify_languages
+from tasks.understand.seeds import changed_seeds, load_seeds as read_seeds
 from warehouse import issuers, loader, polls
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"

@@ -49,7 +49,7 @@ def _aeb_article(page_id: str, url: str) -> Article | None:
 
 def load_examples(include_corpus: bool = True) -> list[Example]:
     """The labelled set as Articles; corpus rows only when ../shared is present."""
-    from tasks.acquire.seeds import load_seeds
+    from tasks.understand.seeds import load_seeds
 
     seeds = {seed.seed_id: seed for seed in load_seeds(PROJECT / "seeds")}
     examples = []

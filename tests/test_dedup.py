@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from schemas.records import Article, Page
-from tasks.acquire.seeds import load_seeds
 from tasks.understand.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, one_per_canonical_url, \
     signature
 from tasks.understand.normalise import dedup_text, normalise_article
+from tasks.understand.seeds import load_seeds
 from warehouse.db import Warehouse
 from warehouse.signatures import load_signatures, save_signatures
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tasks.acquire.seeds import changed_seeds, load_seeds
 from tasks.understand.normalise import content_hash
+from tasks.understand.seeds import changed_seeds, load_seeds
 from warehouse.db import Warehouse
 from warehouse.loader import seed_hashes, store_seeds
 
