@@ -52,7 +52,7 @@ browser:
 PARALLEL := -n logical --dist loadfile --no-loadscope-reorder
 
 # PostgreSQL server binaries (Debian's package) for the tests' DuckLake catalogs: each test
-# session starts its own server on loopback (tests/postgres.py). Installed when missing and
+# session starts its own server on loopback (testbed/postgres.py). Installed when missing and
 # this is a Debian machine run as root; otherwise those tests fail and say how to get it.
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \

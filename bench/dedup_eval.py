@@ -31,7 +31,7 @@ from schemas.records import Article, Seed
 from tasks.understand import chinese, dedup
 from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.normalise import dedup_text, normalise_article
-from tasks.acquire.seeds import load_seeds
+from tasks.understand.seeds import load_seeds
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAME_TOPIC = PROJECT / "tests" / "data" / "dedup_same_topic.jsonl"
@@ -153,7 +153,7 @@ def build_cases(seeds: list[Seed], include_corpus: bool = True) -> list[Case]:
         case_id = f"zh-same-topic:{row['id']}"
         cases.append(Case(case_id, "zh: same event, other words", None, make_article(case_id, row["title"], row["text"])))
     if include_corpus:
-        from bench.relevance_eval import AEB, load_examples
+        from testbed.relevance_set import AEB, load_examples
 
         if AEB.is_dir():
             for example in load_examples():

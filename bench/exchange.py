@@ -1,7 +1,7 @@
 """The exchange's record and the news, as a person following Hong Kong AI IPOs meets them:
 does every stage change of a watched company alert within one poll, once, and nothing else?
 
-A loopback replica of the exchange's twenty list files (tests/hkexnews_replica.py) at about
+A loopback replica of the exchange's twenty list files (testbed/hkexnews_replica.py) at about
 the real scale (some 1,100 applications, a quarter of them AI by name), a news feed on the
 same site, a webhook receiver, and the real `hkai ingest` four times against one warehouse:
 
@@ -34,9 +34,9 @@ import duckdb
 import yaml
 
 from flows.server import local_server
-from tests.hkexnews_replica import Replica
-from tests.site import Site
-from tests.test_alerts import Receiver
+from testbed.hkexnews_replica import Replica
+from testbed.receiver import Receiver
+from testbed.site import Site
 
 PROJECT = Path(__file__).resolve().parents[1]
 HKAI = [sys.executable, "-m", "flows.cli"]

@@ -1,8 +1,8 @@
 """hkai end to end against the tools users would pick instead, on the same aeb pages.
 
-Serves ../shared/corpus/aeb from the loopback site (tests/site.py) through a feed, runs the
+Serves ../shared/corpus/aeb from the loopback site (testbed/site.py) through a feed, runs the
 real CLI (`.venv/bin/hkai ingest`) on a fresh warehouse, and prints one table: articles/s,
-per core, hkai's ratio to each peer and extraction F1 (bench/f1.py), then hkai's details:
+per core, hkai's ratio to each peer and extraction F1 (testbed/f1.py), then hkai's details:
 start-up overhead, peak RSS of the process tree, and a poll of 50 sources answering 304.
 Peers run in bench/.venv-peers (bench/peers.py). See bench/README.md.
 
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bench.f1 import CorpusPage, Score, load_corpus, score
-from bench.memory import PeakMemory
-from tests.site import Route, Site
+from testbed.f1 import CorpusPage, Score, load_corpus, score
+from testbed.memory import PeakMemory
+from testbed.site import Route, Site
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT.parent / "shared" / "corpus" / "aeb"
@@ -52,7 +52,7 @@ SITE_LAST_MODIFIED = "Tue, 14 Nov 2023 22:13:20 GMT"  # the feeds' item dates: t
 
 
 class CorpusSite:
-    """The aeb pages on the loopback site (tests/site.py), from memory:
+    """The aeb pages on the loopback site (testbed/site.py), from memory:
 
       /a/<id>.html    each page, gunzipped (copies: /a/<id>-<k>.html, k >= 1, sharing one body)
       /feed.xml       RSS 2.0 listing every page (more pages: /feed-<k>.xml, FEED_ITEMS each)

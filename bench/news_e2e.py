@@ -10,7 +10,7 @@ of tests/data/listing_news_<split>.jsonl becomes an HTML article page in the mar
 outlet its style imitates (headline, dateline, byline, paragraphs; wire copy with one
 element per paragraph, a Hong Kong paper with advertisement slots between paragraphs, a
 mainland site with paragraphs separated by <br>, a translated page), served by the tests'
-loopback site (tests/site.py) and listed in an RSS feed. `.venv/bin/hkai ingest` then runs
+loopback site (testbed/site.py) and listed in an RSS feed. `.venv/bin/hkai ingest` then runs
 on a fresh warehouse, with its real Prefect and an alert channel (Apprise json://) posting
 to the same site. Figures per split, from the warehouse:
 
@@ -44,8 +44,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.harness import _query, run_ingest
-from bench.listings_eval import SPLITS, TARGETS, company_key, label_names, load_passages, same_company
-from tests.site import Site, webhook
+from bench.listings_eval import TARGETS
+from testbed.listing_passages import SPLITS, company_key, label_names, load_passages, same_company
+from testbed.site import Site, webhook
 
 HTTP_CONCURRENCY = 16
 ALERT_PATH = "/hook"
@@ -261,7 +262,7 @@ def run_split(split: str, workdir: Path) -> SplitResult:
 
 def unit_figures(splits: list[str]) -> dict:
     """bench/listings_eval.py's figures for the same splits: the passages without pages."""
-    from bench.listings_eval import score_passages
+    from testbed.listing_passages import score_passages
     from tasks.understand.nlp import load_nlp
 
     nlp = load_nlp()

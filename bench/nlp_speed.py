@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 
-from bench.relevance_eval import AEB, PROJECT, load_examples
 from schemas.records import Article
 from tasks.understand.dedup import DedupIndex, dedup_articles
 from tasks.understand.nlp import ENTITY_PIPES, extract_entities, load_nlp
 from tasks.understand.normalise import normalise_article
 from tasks.understand.relevance import score_relevance
-from tasks.acquire.seeds import load_seeds
+from tasks.understand.seeds import load_seeds
+from testbed.relevance_set import AEB, PROJECT, load_examples
 
 # Measured on this machine for en_core_web_sm with tok2vec + ner (project brief).
 PEER_NER_WPS = 7700.0

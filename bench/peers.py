@@ -3,7 +3,7 @@
 Runs inside the benchmark's own venv (bench/.venv-peers, from bench/requirements-peers.txt)
 so the peers never become project dependencies; bench/harness.py starts it as a
 subprocess and reads the JSON it writes. A peer that is not installed is reported, not
-faked. Stdlib, the peers and bench/f1.py only: no project imports.
+faked. Stdlib, the peers and testbed/f1.py only: no project imports.
 
     bench/.venv-peers/bin/python -m bench.peers --out /tmp/peers.json
 """
@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
-from bench.f1 import load_corpus
+from testbed.f1 import load_corpus
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "aeb"
 WARM_UP_PAGES = 3  # first calls load models, compile regexes and fill caches: not timed

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from bench.f1 import load_corpus
 from bench.harness import CorpusSite
+from testbed.f1 import load_corpus
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT.parent / "shared" / "corpus" / "aeb"
@@ -73,7 +73,7 @@ def _run_seconds(warehouse: str) -> list[float]:
 
 def write_warcs(directory: Path, copies: int) -> tuple[list[Path], int]:
     """The aeb pages `copies` times under distinct URLs, dealt round-robin into FILES files."""
-    from tests.test_scale import write_warc
+    from testbed.warc import write_warc
 
     pages = [(p.url, p.html) for p in load_corpus(CORPUS)]
     listed = [(f"{url}/copy-{k}" if k else url, html) for k in range(copies) for url, html in pages]
@@ -95,7 +95,7 @@ def backfill_rate(workdir: Path, files: list[Path], pages: int, workers: int) ->
 # -- 2. two ingests into one DuckLake ----------------------------------------------------
 
 def concurrent_ingests(workdir: Path) -> dict:
-    from tests.postgres import PostgresServer
+    from testbed.postgres import PostgresServer
 
     corpus = load_corpus(CORPUS)
     with PostgresServer() as postgres, CorpusSite(corpus, poll_feeds=2) as site:

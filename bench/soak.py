@@ -4,10 +4,10 @@ ingest process tree and errors by kind.
 
     .venv/bin/python -m bench.soak [--feeds 1000 --items 20] [--keep]
 
-The site is the tests' loopback site (tests/site.py) generating every page on request,
+The site is the tests' loopback site (testbed/site.py) generating every page on request,
 served from a process of its own (`SiteProcess`), so its CPU and memory are not counted
 against the ingest; the ingest is the real CLI, started as a subprocess, its process
-tree's memory sampled by bench/memory.py.
+tree's memory sampled by testbed/memory.py.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
-from bench.memory import PeakMemory
-from tests.site import Route, Site, SiteProcess, SiteStats, endless, redirect, trickle
+from testbed.memory import PeakMemory
+from testbed.site import Route, Site, SiteProcess, SiteStats, endless, redirect, trickle
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT_DIR.parent / "shared" / "corpus" / "aeb" / "ground-truth.json"
@@ -182,7 +182,7 @@ class Article:
 class SyntheticSite:
     """The whole site's content, derived from a seed: every page is generated on request,
     the same bytes every time, so a second run sees an unchanged site. `install` puts it
-    on the loopback site (tests/site.py), in the site's own process."""
+    on the loopback site (testbed/site.py), in the site's own process."""
 
     feeds: int
     items: int
@@ -333,7 +333,7 @@ class SyntheticSite:
                 articles[self.article_kind(i, j)] += 1
         return {"feeds": feeds, "articles": articles}
 
-    # -- served from the loopback site (tests/site.py), in the site's own process --------
+    # -- served from the loopback site (testbed/site.py), in the site's own process --------
 
     def install(self, site: Site) -> None:
         """Serve this content from `site`: every path is generated when asked for."""

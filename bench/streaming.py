@@ -51,7 +51,7 @@ import yaml
 
 from schemas.polls import Observation, Poll, PollOutcome
 from tasks.acquire.schedule import HISTORY_POLLS, RECENT_S, SourcePolicy, decide
-from tests.site import Handler, Site
+from testbed.site import Handler, Site
 
 PROJECT = Path(__file__).resolve().parents[1]
 HKAI = PROJECT / ".venv" / "bin" / "hkai"

@@ -21,13 +21,15 @@ from prefect import flow, task
 from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import stages
-from flows.stages import RunContext
-from schemas.records import BackfillFile, BackfillResult, WarcChunk, WarcIndex
+from flows import publish, stages
+from flows.run import RunContext, utc_now
+from schemas.config import config_for
+from schemas.records import BackfillFile, BackfillResult, SourceCounts, WarcChunk, WarcIndex
 from tasks.acquire.fetch import FetchedBatch
 from tasks.pool import analyse_warc_chunk, index_warc_file
 from tasks.runner import executor_workers
 from warehouse import backfill as progress
+from warehouse.db import target_of
 
 # Pages per chunk: a chunk is the unit of parallel work, of progress and of resumption.
 # At ~0.05 s a page (bench/README.md) 200 pages keep a worker busy ~10 s, so scheduling
@@ -108,7 +110,7 @@ def start_files(run: RunContext, work: list[FileWork], pages_per_chunk: int) -> 
         except Exception as exc:  # the worker could not even open it
             _fail(run, item, f"{item.path}: {type(exc).__name__}: {exc}")
             continue
-        progress.start_file(run.warehouse, item.index, run.run_id, stages.utc_now())
+        progress.start_file(run.warehouse, item.index, run.run_id, utc_now())
         loaded = progress.file_states(run.warehouse, [item.path])[item.path]
         item.pending = [c for c in item.index.chunks if c.number not in loaded.loaded]
         item.loaded_pages = sum(c.pages for c in item.index.chunks if c.number in loaded.loaded)
@@ -116,20 +118,17 @@ def start_files(run: RunContext, work: list[FileWork], pages_per_chunk: int) -> 
         if not item.pending:
             item.status = loaded.status
         run.counts.sources += 1
-        run.counts.by_source.setdefault(item.name, {})
-        if item.error:
-            run.counts.bump(item.name, "sources_failed")
-            run.counts.source_errors[item.name] = item.error
+        run.counts.add(item.name, SourceCounts(sources_failed=1) if item.error else SourceCounts(), error=item.error)
 
 
 def _fail(run: RunContext, item: FileWork, error: str) -> None:
     counted = item.index is not None and item.index.error is None  # start_files counted it as read
     item.status, item.error, item.pending = "failed", error, []
-    progress.fail_file(run.warehouse, item.path, item.size, error, run.run_id, stages.utc_now())
+    progress.fail_file(run.warehouse, item.path, item.size, error, run.run_id, utc_now())
     if item.index is None:
         run.counts.sources += 1
     if item.index is None or counted:
-        run.counts.bump(item.name, "sources_failed")
+        run.counts.add(item.name, SourceCounts(sources_failed=1))
     run.counts.source_errors[item.name] = error
 
 
@@ -167,7 +166,7 @@ def load_chunk(run: RunContext, item: FileWork, chunk: WarcChunk, analysed) -> N
 
     def record_progress(con, new_articles: int) -> None:
         finished[:] = [progress.record_chunk(con, item.path, chunk.number, chunk.start_offset, chunk.pages,
-                                             new_articles, run.run_id, stages.utc_now())]
+                                             new_articles, run.run_id, utc_now())]
 
     before = run.counts.new_articles
     stages.finish_analysed(run, batch, analysed.articles, record_progress=record_progress)
@@ -219,7 +218,7 @@ def summarise(run: RunContext, work: list[FileWork]) -> BackfillResult:
              for item in work]
     create_table_artifact([f.model_dump() for f in files], key="backfill-files",
                           description=f"hkai backfill run {run.run_id}")
-    stages.summarise(run)
+    publish.summarise(run)
     return BackfillResult(run_id=run.run_id, counts=run.counts, files=files)
 
 
@@ -229,12 +228,13 @@ def backfill(paths: list[str], config_path: str | None = None, warehouse_path: s
     """WARC files (paths or glob patterns) through the same stages as an ingest, in
     parallel chunks, resumable."""
     paths = expand_paths(paths)
-    with RunContext.open(config_path, warehouse_path, offline=True) as run:
+    config = config_for(config_path)
+    with RunContext.open(config, target_of(warehouse_path or config.warehouse), offline=True) as run:
         stages.load_seeds(run)
         work = plan(run, paths)
         start_files(run, work, pages_per_chunk)
         with progress_display(work) as shown:
             read_chunks(run, work, shown)
-        stages.deliver_alerts(run)
+        publish.deliver_alerts(run)
         result = summarise(run, work)
     return result

@@ -55,63 +55,51 @@ def _prefect_environment() -> None:
 
 def _paths(args) -> tuple[str | None, str | None]:
     config = args.config or os.environ.get("HKAI_CONFIG")
-    warehouse = getattr(args, "warehouse", None) or os.environ.get("HKAI_WAREHOUSE")
+    warehouse = args.warehouse or os.environ.get("HKAI_WAREHOUSE")
     return config, warehouse
 
 
 def _config(config_path: str | None):
+    """The command's configuration, read once (a bad file is exit 2, before Prefect starts)."""
     from schemas.config import DEFAULT_CONFIG, load_config
 
     return load_config(config_path or DEFAULT_CONFIG)
+
+
+def _warehouse_to_read(args):
+    """The warehouse a reading command uses (a file or a DuckLake): --warehouse,
+    HKAI_WAREHOUSE, else the configuration's (--config, HKAI_CONFIG, else the default). A
+    configuration the command names is read even when the warehouse is given, so a broken
+    one is exit 2 as for every command; the default one only when it is needed."""
+    from warehouse.db import target_of
+
+    config_path, warehouse_path = _paths(args)
+    config = _config(config_path) if config_path or not warehouse_path else None
+    return target_of(warehouse_path or config.warehouse)
 
 
 # -- commands --------------------------------------------------------------------------
 
 def cmd_ingest(args) -> int:
     config_path, warehouse_path = _paths(args)
-    config = _config(config_path)  # a bad file exits 2 before Prefect starts
+    config = _config(config_path)
     from flows.ingest import ingest
-    from flows.stages import AnotherRunActive, writer_lock
+    from schemas.config import config_in_use
+    from tasks.report import run_summary
     from warehouse.db import target_of
+    from warehouse.locks import AnotherRunActive, writer_lock
 
     target = target_of(warehouse_path or config.warehouse)
     try:
         # Taken here too (the flow takes it again, re-entrantly) so that a busy warehouse
         # is a one-line message before any flow run exists, not a failed run.
-        with writer_lock(target):
+        with writer_lock(target), config_in_use(config_path, config):
             counts = ingest(config_path=config_path, warehouse_path=warehouse_path)
     except AnotherRunActive as exc:
         print(f"hkai: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(format_summary(counts, str(target)))
+    print(run_summary.ingest_text(counts, str(target)))
     return EXIT_OK
-
-
-def format_summary(counts, warehouse: str) -> str:
-    from flows.stages import COLUMNS
-
-    c = counts
-    lines = [
-        f"hkai ingest: {c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
-        f"{c.skipped_known} unchanged/known, {c.fetch_failed} failed fetches",
-        f"sources: {c.sources} ({c.sources_unchanged} unchanged, {c.sources_failed} failed); "
-        f"listing events: {c.listing_events} new; alerts: {c.alerts_sent} sent, {c.alerts_failed} failed",
-    ]
-    if c.by_source:
-        width = max(len(n) for n in c.by_source)
-        lines.append(f"  {'source'.ljust(width)}  " + "  ".join(k.replace("_", " ") for k in COLUMNS))
-        for name, per in sorted(c.by_source.items()):
-            cells = "  ".join(str(per.get(k, 0)).rjust(len(k)) for k in COLUMNS)
-            error = c.source_errors.get(name, "")
-            if per.get("sources_failed"):
-                flag = f"  FAILED: {error[:100]}"
-            elif error:  # it answered, in part (an exchange list file or a record unusable)
-                flag = f"  PARTLY FAILED: {error[:100]}"
-            else:
-                flag = "  304" if per.get("sources_unchanged") else ""
-            lines.append(f"  {name.ljust(width)}  {cells}{flag}")
-    lines.append(f"warehouse: {warehouse}  (failures: hkai sql \"SELECT * FROM fetches WHERE error IS NOT NULL\")")
-    return "\n".join(lines)
 
 
 def cmd_serve(args) -> int:
@@ -135,14 +123,15 @@ def cmd_serve(args) -> int:
     from tasks.report.page import default_report_path
     from warehouse.db import target_of
 
-    report_path = default_report_path(target_of(warehouse_path or config.warehouse)).resolve()
+    target = target_of(warehouse_path or config.warehouse)
+    report_path = default_report_path(target).resolve()
     with _prefect_api_for_serve(say):
         from flows.serve import serve
-        from flows.stages import AnotherRunActive
+        from warehouse.locks import AnotherRunActive
 
         say(f"Ctrl-C or SIGTERM stops after the polls in flight have committed; the board: {report_path}")
         try:
-            polls = serve(config_path, warehouse_path, stop, say, report_path=report_path)
+            polls = serve(config, target, stop, say, report_path=report_path)
         except AnotherRunActive as exc:
             print(f"hkai: {exc}", file=sys.stderr)
             return EXIT_FAILED
@@ -203,28 +192,20 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
         writer.writerow(columns)
         writer.writerows([[_jsonable(v) for v in row] for row in rows])
         return out.getvalue().rstrip("\n")
+    from tasks.report import tables
+
     cells = [[("NULL" if v is None else str(_jsonable(v))).replace("\n", " ")[:80] for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
+    return tables.query_table(columns, cells) + f"\n({len(rows)} row{'s' if len(rows) != 1 else ''})"
 
 
 def cmd_sql(args) -> int:
     import duckdb
 
-    from warehouse.db import WarehouseError, read_only_query, target_of
+    from warehouse.db import WarehouseError, read_only_query
 
-    _, warehouse_path = _paths(args)
-    if not warehouse_path:
-        try:
-            warehouse_path = _config(args.config or os.environ.get("HKAI_CONFIG")).warehouse
-        except Exception:
-            warehouse_path = "warehouse/hkai.duckdb"
+    target = _warehouse_to_read(args)
     try:
-        columns, rows = read_only_query(target_of(warehouse_path), args.query, wait_s=args.wait)
+        columns, rows = read_only_query(target, args.query, wait_s=args.wait)
     except WarehouseError as exc:
         print(f"hkai sql: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -233,15 +214,6 @@ def cmd_sql(args) -> int:
         return EXIT_USAGE
     print(format_rows(columns, rows, args.format))
     return EXIT_OK
-
-
-def _warehouse_to_read(args):
-    """The warehouse a reading command uses (a file or a DuckLake): --warehouse,
-    HKAI_WAREHOUSE, else the configuration's (--config, HKAI_CONFIG, else the default)."""
-    from warehouse.db import target_of
-
-    config_path, warehouse_path = _paths(args)
-    return target_of(warehouse_path or _config(config_path).warehouse)
 
 
 def cmd_report(args) -> int:
@@ -369,19 +341,23 @@ def _positive_int(text: str) -> int:
 
 def cmd_reprocess(args) -> int:
     config_path, warehouse_path = _paths(args)
-    _config(config_path)
+    config = _config(config_path)
     from flows.reprocess import reprocess
+    from schemas.config import config_in_use
+    from tasks.report import run_summary
 
-    counts = reprocess(config_path=config_path, warehouse_path=warehouse_path)
-    print(f"hkai reprocess: {counts.new_articles} articles re-extracted from the archive, "
-          f"{counts.listing_events} new listing events")
+    with config_in_use(config_path, config):
+        counts = reprocess(config_path=config_path, warehouse_path=warehouse_path)
+    print(run_summary.reprocess_text(counts))
     return EXIT_OK
 
 
 def cmd_backfill(args) -> int:
     config_path, warehouse_path = _paths(args)
-    _config(config_path)
+    config = _config(config_path)
     from flows.backfill import PAGES_PER_CHUNK, NoWarcFiles, backfill, expand_paths
+    from schemas.config import config_in_use
+    from tasks.report import run_summary
 
     if args.pages_per_chunk is not None and args.pages_per_chunk < 1:
         raise UsageError("hkai backfill: --pages-per-chunk must be at least 1")
@@ -389,84 +365,57 @@ def cmd_backfill(args) -> int:
         paths = expand_paths(args.paths)
     except NoWarcFiles as exc:
         raise UsageError(f"hkai backfill: {exc}") from None
-    result = backfill(paths=paths, config_path=config_path, warehouse_path=warehouse_path,
-                      pages_per_chunk=args.pages_per_chunk or PAGES_PER_CHUNK)
-    print(format_backfill(result))
+    with config_in_use(config_path, config):
+        result = backfill(paths=paths, config_path=config_path, warehouse_path=warehouse_path,
+                          pages_per_chunk=args.pages_per_chunk or PAGES_PER_CHUNK)
+    print(run_summary.backfill_text(result))
     return EXIT_OK
-
-
-def format_backfill(result) -> str:
-    c = result.counts
-    done = sum(f.status == "done" for f in result.files)
-    failed = sum(f.status == "failed" for f in result.files)
-    skipped = sum(f.status == "skipped" for f in result.files)
-    lines = [f"hkai backfill: {len(result.files)} files ({done} done, {skipped} already done, {failed} failed); "
-             f"{c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
-             f"{c.skipped_known} already known; listing events: {c.listing_events} new; "
-             f"alerts: {c.alerts_sent} sent, {c.alerts_failed} failed"]
-    for f in result.files:
-        line = f"  {f.status:8} {f.pages:>7}/{f.total_pages:<7} pages  {f.new_articles:>6} new  {f.path}"
-        if f.error:
-            line += f"\n           FAILED: {f.error[:200]}"
-        lines.append(line)
-    return "\n".join(lines)
 
 
 def build_parser() -> ArgParser:
     parser = ArgParser(prog="hkai", description="Hong Kong AI news and listings, ingested as they happen.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgParser)
+    # What every command takes: which configuration, and which warehouse.
+    common = ArgParser(add_help=False)
+    common.add_argument("--config", help="YAML configuration (default: hkai.yaml; env HKAI_CONFIG)")
+    common.add_argument("--warehouse", help="DuckDB file or ducklake:<catalog> (default: from the config; env HKAI_WAREHOUSE)")
 
-    p = sub.add_parser("ingest", help="run one ingestion cycle (a Prefect flow run)")
-    p.add_argument("--config", help="YAML configuration (default: hkai.yaml; env HKAI_CONFIG)")
-    p.add_argument("--warehouse", help="DuckDB file or ducklake:<catalog> (default: from the config; env HKAI_WAREHOUSE)")
+    p = sub.add_parser("ingest", parents=[common], help="run one ingestion cycle (a Prefect flow run)")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("serve", help="poll each source when it is due, until stopped")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
+    p = sub.add_parser("serve", parents=[common], help="poll each source when it is due, until stopped")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("sql", help="ad-hoc read-only SQL on the warehouse")
+    p = sub.add_parser("sql", parents=[common], help="ad-hoc read-only SQL on the warehouse")
     p.add_argument("query")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--wait", type=float, default=30.0, help="seconds to wait while a run holds the file")
     p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("reprocess", help="re-extract archived responses (WARC) without the network")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
+    p = sub.add_parser("reprocess", parents=[common], help="re-extract archived responses (WARC) without the network")
     p.set_defaults(func=cmd_reprocess)
 
-    p = sub.add_parser("report", help="write the listings board as one self-contained HTML page")
+    p = sub.add_parser("report", parents=[common], help="write the listings board as one self-contained HTML page")
     p.add_argument("--out", help="the page's path (default: report.html beside the warehouse)")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("search", help="ranked full-text search over article titles and texts, English and Chinese")
+    p = sub.add_parser("search", parents=[common],
+                       help="ranked full-text search over article titles and texts, English and Chinese")
     p.add_argument("query", help='words (all of them first, then the most of them), "quoted phrases"')
     p.add_argument("--limit", type=_positive_int, default=10, help="how many articles (default 10)")
     p.add_argument("--since", type=_since, help="only articles from this day on (YYYY-MM-DD, Hong Kong time)")
     p.add_argument("--source", help="only articles from this source (its name in the configuration)")
     p.add_argument("--lang", choices=("en", "zh"), help="only articles in this language")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("export", help="every table and view as a Parquet or CSV file")
+    p = sub.add_parser("export", parents=[common], help="every table and view as a Parquet or CSV file")
     p.add_argument("--format", choices=("parquet", "csv"), required=True)
     p.add_argument("--out", required=True, help="the directory to write to (created if missing)")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("backfill", help="WARC files through the same stages, in parallel, resumable")
+    p = sub.add_parser("backfill", parents=[common], help="WARC files through the same stages, in parallel, resumable")
     p.add_argument("paths", nargs="+", metavar="PATH_OR_GLOB", help="WARC files (.warc, .warc.gz) or glob patterns")
-    p.add_argument("--config")
-    p.add_argument("--warehouse")
     p.add_argument("--pages-per-chunk", type=int, default=None, help="pages per unit of parallel work (default 200)")
     p.set_defaults(func=cmd_backfill)
     return parser

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from flows import stages
-from flows.stages import RunContext
+from flows import publish, stages
+from flows.run import RunContext
+from schemas.config import Config, config_for
 from schemas.polls import PollDecision
 from schemas.records import RunCounts
+from warehouse.db import Target, target_of
 
 
 @flow(name="ingest", log_prints=False, persist_result=False)
@@ -18,16 +20,23 @@ def ingest(config_path: str | None = None, warehouse_path: str | None = None,
            sources: list[str] | None = None, report_path: str | None = None) -> RunCounts:
     """One ingestion cycle over every configured source (or the ones named); with
     `report_path`, the board's page is rewritten there once the run is recorded."""
-    with RunContext.open(config_path, warehouse_path, sources=sources) as run:
+    config = config_for(config_path)
+    return cycle(config, target_of(warehouse_path or config.warehouse), sources, report_path)
+
+
+def cycle(config: Config, target: Target, sources: list[str] | None = None,
+          report_path: str | None = None) -> RunCounts:
+    """One ingestion cycle, in the caller's flow run (`ingest`; `poll_due` for the sources due)."""
+    with RunContext.open(config, target, sources=sources) as run:
         stages.load_seeds(run)
         poll(run)
         stages.process_and_load(run, stages.read_archives(run))  # kind: warc sources (backfill)
-        stages.deliver_alerts(run)
-        stages.index_for_search(run)
-        stages.summarise(run)
-    board = stages.publish_board(run.target)  # after the run is recorded
+        publish.deliver_alerts(run)
+        publish.index_for_search(run)
+        publish.summarise(run)
+    board = publish.publish_board(run.target)  # after the run is recorded
     if report_path:
-        stages.write_report_page(board, Path(report_path))
+        publish.write_report_page(board, Path(report_path))
     get_run_logger().info("run %s finished: %d new articles", run.run_id, run.counts.new_articles)
     return run.counts
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows import stages
-from flows.stages import RunContext
+from flows import publish, stages
+from flows.run import RunContext
+from schemas.config import config_for
 from schemas.records import RunCounts
+from warehouse.db import target_of
 
 
 @flow(name="reprocess", persist_result=False)
 def reprocess(config_path: str | None = None, warehouse_path: str | None = None) -> RunCounts:
-    with RunContext.open(config_path, warehouse_path, offline=True) as run:
+    config = config_for(config_path)
+    with RunContext.open(config, target_of(warehouse_path or config.warehouse), offline=True) as run:
         stages.load_seeds(run)
         stages.process_and_load(run, stages.read_archived_responses(run), replace=True)
-        stages.deliver_alerts(run)
-        stages.summarise(run)
+        publish.deliver_alerts(run)
+        publish.summarise(run)
     return run.counts

@@ -8,7 +8,7 @@ across restarts). When a source falls due, a thread runs the `poll` flow for it:
 same stages as `hkai ingest` (flows/ingest.poll) over that one source, then its alerts,
 as one Prefect flow run named after the source. Polls of different sources run side by
 side, so a slow source holds only its own thread; their batches are understood and loaded
-one at a time and the warehouse sees one transaction at a time (flows/stages.RunContext).
+one at a time and the warehouse sees one transaction at a time (flows/run.RunContext).
 A source is never polled twice at once.
 
 A stop request (SIGTERM, Ctrl-C) starts no new poll; polls in flight end after the batch
@@ -28,14 +28,16 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows import ingest, stages
-from flows.stages import RunContext, writer_lock
-from schemas.config import DEFAULT_CONFIG, Config, ConfigError, WarcSource, load_config
+from flows import ingest, publish, stages
+from flows.run import RunContext, utc_now
+from schemas.config import Config, ConfigError, config_for
 from schemas.polls import PollDecision
 from schemas.records import RunCounts
-from tasks.acquire import schedule
+from tasks.acquire import kinds, retries, schedule
+from tasks.report import run_summary
 from warehouse import loader, polls
-from warehouse.db import Warehouse, target_of
+from warehouse.db import Target, Warehouse, target_of
+from warehouse.locks import writer_lock
 
 STOP_CHECK_S = 0.2  # how often the scheduler looks at the stop flag while it waits
 # Tidy up (search index, board, checkpoint) when no poll is in flight, at most once a
@@ -66,7 +68,7 @@ class Poller:
         run = self.service.for_sources([source])
         with run.recorded(alongside_others=True):
             (decision,) = ingest.poll(run)
-            stages.deliver_alerts(run)
+            publish.deliver_alerts(run)
         return PollReport(decision=decision, counts=run.counts)
 
 
@@ -74,10 +76,10 @@ class Poller:
 def refresh_board(service: RunContext, report_path: Path | None) -> None:
     """What the polls stored since the last refresh, into the search index and the board
     (its Prefect artifact and its page)."""
-    stages.index_for_search(service)
-    board = stages.publish_board(service.target)
+    publish.index_for_search(service)
+    board = publish.publish_board(service.target)
     if report_path is not None:
-        stages.write_report_page(board, report_path)
+        publish.write_report_page(board, report_path)
 
 
 def due_times(warehouse: Warehouse, config: Config, sources: list, now: datetime) -> dict[str, datetime]:
@@ -91,7 +93,7 @@ def due_times(warehouse: Warehouse, config: Config, sources: list, now: datetime
         if source.name not in history:
             due[source.name] = now
             continue
-        policy = schedule.SourcePolicy.of(config.schedule, source)
+        policy = kinds.poll_policy(config.schedule, source)
         due[source.name] = min(stored.get(source.name, now), schedule.decide(policy, history[source.name]).due_at)
     return due
 
@@ -100,35 +102,19 @@ def due_times(warehouse: Warehouse, config: Config, sources: list, now: datetime
 def poll_due(config_path: str | None = None, warehouse_path: str | None = None) -> RunCounts:
     """Poll once every source that is due now, through ingest's stages: `hkai serve`'s
     schedule for a Prefect worker that starts this every minute (prefect.yaml)."""
-    config = load_config(config_path or DEFAULT_CONFIG)
+    config = config_for(config_path)
     target = target_of(warehouse_path or config.warehouse)
     with writer_lock(target):  # taken again by the run: nobody writes between choosing and polling
-        now = stages.utc_now()
-        polled = [s for s in config.sources if not isinstance(s, WarcSource)]
+        now = utc_now()
         warehouse = Warehouse(target)
         try:
-            due = [name for name, at in due_times(warehouse, config, polled, now).items() if at <= now]
+            due = [name for name, at in due_times(warehouse, config, kinds.polled(config.sources), now).items()
+                   if at <= now]
         finally:
             warehouse.close()
         if not due:
             return RunCounts()
-        return ingest.ingest.fn(config_path, warehouse_path, sources=due)
-
-
-def describe(name: str, report: PollReport) -> str | None:
-    """A line for the terminal when a poll found something or failed; None when it was quiet."""
-    c = report.counts
-    when = f"next in {report.decision.interval_s:.0f} s"
-    if c.sources_failed:
-        return f"{name}: failed ({c.source_errors.get(name, 'see fetches')[:120]}); {when}"
-    if not (c.new_articles or c.listing_events or c.alerts_sent or c.alerts_failed):
-        return None
-    parts = [f"{c.new_articles} new articles ({c.relevant} relevant)"]
-    if c.listing_events:
-        parts.append(f"{c.listing_events} listing events")
-    if c.alerts_sent or c.alerts_failed:
-        parts.append(f"{c.alerts_sent} alerts sent, {c.alerts_failed} failed")
-    return f"{name}: {', '.join(parts)}; {when}"
+        return ingest.cycle(config, target, sources=due)
 
 
 class Scheduler:
@@ -151,7 +137,7 @@ class Scheduler:
         self.report_path = report_path
         self.wrote_since_tidy = False
         self.stored_since_tidy = True  # the board is drawn once at the start
-        self.tidied_at = stages.utc_now() - timedelta(seconds=TIDY_BUSY_S)
+        self.tidied_at = utc_now() - timedelta(seconds=TIDY_BUSY_S)
 
     def run(self, stop: threading.Event) -> None:
         """Until `stop` is set; then waits for the polls in flight (they stop early)."""
@@ -169,7 +155,7 @@ class Scheduler:
             self._collect()
 
     def _start_due(self) -> None:
-        now = stages.utc_now()
+        now = utc_now()
         for name in sorted(self.names, key=self.due.__getitem__):
             if len(self.in_flight) >= self.max_parallel or self.due[name] > now:
                 break
@@ -199,8 +185,9 @@ class Scheduler:
             if isinstance(result, Exception):
                 crashes = self.crashes[name] = self.crashes.get(name, 0) + 1
                 schedule_config = self.service.config.schedule
-                wait_s = min(schedule_config.min_interval_s * 2 ** crashes, schedule_config.max_interval_s)
-                self.due[name] = stages.utc_now() + timedelta(seconds=wait_s)
+                wait_s = retries.crashed_poll_wait_s(schedule_config.min_interval_s, schedule_config.max_interval_s,
+                                                     crashes)
+                self.due[name] = utc_now() + timedelta(seconds=wait_s)
                 self.say(f"{name}: poll stopped by {type(result).__name__}: {str(result)[:200]}; "
                          f"retried in {wait_s:.0f} s")
                 continue
@@ -208,7 +195,7 @@ class Scheduler:
             self.due[name] = result.decision.due_at
             counts = result.counts
             self.stored_since_tidy |= bool(counts.new_articles or counts.listing_events or counts.sources_failed)
-            line = describe(name, result)
+            line = run_summary.poll_line(name, result.counts, result.decision.interval_s)
             if line:
                 self.say(line)
 
@@ -216,7 +203,7 @@ class Scheduler:
         waiting = [due for name, due in self.due.items() if name not in self.in_flight]
         if not waiting or len(self.in_flight) >= self.max_parallel:
             return STOP_CHECK_S
-        return max((min(waiting) - stages.utc_now()).total_seconds(), 0.0)
+        return max((min(waiting) - utc_now()).total_seconds(), 0.0)
 
     def tidy(self, now: bool = False) -> None:
         """Every TIDY_IDLE_S without polls in flight (TIDY_BUSY_S with), or `now`: what
@@ -224,7 +211,7 @@ class Scheduler:
         page), and the write-ahead log is folded into the file, which then holds everything."""
         if not (self.wrote_since_tidy or self.stored_since_tidy):
             return
-        since_s = (stages.utc_now() - self.tidied_at).total_seconds()
+        since_s = (utc_now() - self.tidied_at).total_seconds()
         if not now and since_s < (TIDY_BUSY_S if self.in_flight else TIDY_IDLE_S):
             return
         if self.stored_since_tidy:
@@ -233,24 +220,24 @@ class Scheduler:
                 refresh_board(self.service, self.report_path)
         self.service.warehouse.checkpoint()
         self.wrote_since_tidy = self.stored_since_tidy = False
-        self.tidied_at = stages.utc_now()
+        self.tidied_at = utc_now()
 
 
-def serve(config_path: str | None, warehouse_path: str | None, stop: threading.Event,
-          say: Callable[[str], None] = print, report_path: Path | None = None) -> int:
+def serve(config: Config, target: Target, stop: threading.Event, say: Callable[[str], None] = print,
+          report_path: Path | None = None) -> int:
     """Poll every feed, sitemap and exchange source when it is due until `stop` is set,
     keeping the board's page at `report_path`; returns the number of polls. Raises
     AnotherRunActive when another writer holds the warehouse."""
-    with RunContext.resources(config_path, warehouse_path) as service:
+    with RunContext.resources(config, target) as service:
         service.stopping = stop
-        names = [s.name for s in stages.polled_sources(service)]
+        names = [s.name for s in kinds.polled(service.sources)]
         if not names:
             raise ConfigError("sources: no feed, sitemap or hkexnews source to poll (kind: warc is read by hkai ingest)")
         # On a file this process is now the only writer: every run left running died. On a
         # lake, only this host's runs whose process is gone.
         service.warehouse.write(lambda con: loader.interrupt_unfinished_runs(con, service.warehouse.is_lake))
         stages.load_seeds.fn(service)
-        due = due_times(service.warehouse, service.config, stages.polled_sources(service), stages.utc_now())
+        due = due_times(service.warehouse, service.config, kinds.polled(service.sources), utc_now())
         scheduler = Scheduler(service, names, due, say,
                               max_parallel=min(len(names), service.config.http.concurrency), report_path=report_path)
         schedule_config = service.config.schedule

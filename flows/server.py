@@ -48,8 +48,6 @@ def _free_port() -> int:
 def local_server(env: dict[str, str] | None = None, ui: bool = False) -> Iterator[str]:
     """Run a Prefect server on 127.0.0.1 for the duration; yields its API URL. With `ui`
     it also serves Prefect's web UI at the same address without `/api`."""
-    import httpx  # here: every hkai command imports this module for START_TIMEOUT_S (httpx: 0.1 s)
-
     port = _free_port()
     server_env = {**os.environ, **(env or {}), "PREFECT_UI_ENABLED": "true" if ui else "false",
                   "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
@@ -61,21 +59,30 @@ def local_server(env: dict[str, str] | None = None, ui: bool = False) -> Iterato
     )
     url = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the local Prefect server exited at start (code {proc.returncode})")
-            try:
-                if httpx.get(url + "/health", timeout=1, trust_env=False).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the local Prefect server did not answer within {START_TIMEOUT_S} s")
-            time.sleep(0.3)
+        _wait_until_healthy(proc, url)
         yield url
     finally:
         _stop_group(proc)
+
+
+def _wait_until_healthy(proc: subprocess.Popen, url: str) -> None:
+    """Ask the server's health endpoint every 0.3 s until it answers 200, for up to
+    START_TIMEOUT_S; a server that exits meanwhile is not waited for."""
+    # Imported here: every hkai command imports this module for START_TIMEOUT_S (httpx: 0.1 s).
+    import httpx
+    from tenacity import RetryError, Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the local Prefect server exited at start (code {proc.returncode})")
+        return httpx.get(url + "/health", timeout=1, trust_env=False).status_code == 200
+
+    retrying = Retrying(retry=retry_if_exception_type(httpx.HTTPError) | retry_if_result(lambda ok: not ok),
+                        stop=stop_after_delay(START_TIMEOUT_S), wait=wait_fixed(0.3))
+    try:
+        retrying(healthy)
+    except RetryError:
+        raise RuntimeError(f"the local Prefect server did not answer within {START_TIMEOUT_S} s") from None
 
 
 def _stop_group(proc: subprocess.Popen) -> None:

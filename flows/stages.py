@@ -1,263 +1,58 @@
-"""The flow's stages as Prefect tasks: thin wrappers that call tasks/ and warehouse/.
+"""The flow's stages as Prefect tasks, each a few lines that call plain functions of
+tasks/ and warehouse/ with what they need (the fetcher, the warehouse, the spaCy model,
+records) and add up what they did. What a stage writes commits in one transaction
+(flows/transactions.py); what a run holds is its RunContext (flows/run.py); what follows
+the batches (alerts, search index, board, summary) is in flows/publish.py.
 
 Every task handles a batch, never a single article (a task run costs milliseconds).
-`RunContext` carries what a run creates once: config, warehouse handle, HTTP client,
-executor (the local worker pool or a Dask cluster, tasks/runner.py), dedup index, counts.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import fcntl
-import os
-import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
-from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
-from schemas.board import Board
-from schemas.config import DEFAULT_CONFIG, Config, ConfigError, DuckLakeWarehouse, HkexnewsSource, WarcSource, \
-    load_config
-from schemas.exchange import Issuer
-from schemas.polls import Observation, PollDecision
-from schemas.records import NOT_HTML_OUTCOMES, Article, DiscoveryResult, FetchOutcome, ListingEvent, RunCounts, \
-    UrlOutcome, UrlStatus
+from flows import transactions
+from flows.run import RunContext, utc_now
+from schemas.polls import PollDecision
+from schemas.records import Article, DiscoveryResult, ListingEvent, SourceCounts, UrlOutcome, UrlStatus, \
+    article_counts, discovery_counts, fetch_counts
 from tasks.acquire import discover as discovery
-from tasks.acquire import hkexnews, schedule
-from tasks.acquire.archive import WarcArchive, read_warc_pages
-from tasks.acquire.fetch import FetchedBatch, Fetcher, fetch_pages
-from tasks.acquire.seeds import load_seeds as read_seeds
-from tasks.alerts.channels import channel_labels, prefect_block_url
-from tasks.alerts.delivery import CLAIM_LEASE, deliver_pending
+from tasks.acquire import hkexnews, kinds, schedule
+from tasks.acquire.archive import read_warc_pages
+from tasks.acquire.fetch import FetchedBatch, fetch_pages
+from tasks.acquire.kinds import Discovers
 from tasks.listings import lifecycle
 from tasks.listings.exchange import join_records
-from tasks.listings.lifecycle import Watch
-from tasks.listings.registry import Registry
 from tasks.pool import submit_pages
-from tasks.runner import OnDemandExecutor
-from tasks.understand.dedup import DedupIndex, dedup_articles
+from tasks.understand.dedup import dedup_articles, one_per_canonical_url
 from tasks.understand.language import identify_languages
-from warehouse import issuers, loader, polls, signatures
-from warehouse.db import Target, Warehouse, home_dir, target_of
+from tasks.understand.seeds import changed_seeds, load_seeds as read_seeds
+from warehouse import issuers, loader, polls
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
 BATCH_SIZE = 64  # URLs per fetch/process/load batch: one transaction each
 
 
-class AnotherRunActive(Exception):
-    """A second writer was started on the same warehouse."""
-
-
-def utc_now() -> datetime:
-    """Now, timezone-aware in UTC: what every flow stamps runs, polls and events with."""
-    return datetime.now(timezone.utc)
-
-
-_held_locks: dict[Path, int] = {}  # writer locks this process holds, with their depth
-
-
-@contextlib.contextmanager
-def writer_lock(target: Target | Path) -> Iterator[None]:
-    """One ingest per warehouse file at a time, whoever starts it (CLI, serve, a worker).
-
-    An flock on `<warehouse>.lock`: the kernel drops it when the process dies, so a
-    killed run never leaves a stale lock. Re-entrant within a process (the CLI takes it
-    before starting the flow, the flow takes it again). A DuckLake takes many writers at
-    once (warehouse/db.py): nothing to lock."""
-    if isinstance(target, DuckLakeWarehouse):
-        yield
-        return
-    warehouse_path = Path(target)
-    key = warehouse_path.resolve()
-    if key in _held_locks:
-        _held_locks[key] += 1
-        try:
-            yield
-        finally:
-            _held_locks[key] -= 1
-        return
-    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = warehouse_path.with_name(warehouse_path.name + ".lock")
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise AnotherRunActive(
-                f"another ingest or serve (pid {holder}) is writing {warehouse_path}; not starting a second writer"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        _held_locks[key] = 1
-        try:
-            yield
-        finally:
-            del _held_locks[key]
-
-
-class RunContext:
-    """What one run creates once and passes to every stage."""
-
-    def __init__(self, config: Config, target: Target, sources: list[str] | None = None):
-        self.config = config
-        self.target = target
-        self.run_id = uuid.uuid4().hex[:12]
-        self.started_at = utc_now()
-        self.counts = RunCounts()
-        self.sources = select_sources(config, sources)  # what this run polls or reads
-        self.source_urls = {s.name: getattr(s, "url", "") for s in config.sources}
-        self.observations = {}  # source name -> what its answer said (tasks/acquire/schedule.py)
-        self.warehouse: Warehouse
-        self.fetcher: Fetcher
-        self.pool = OnDemandExecutor(config.runner)  # started by the first poll with many new pages
-        self.index: DedupIndex
-        self.archive: WarcArchive | None = None
-        # Unset: beside the warehouse file or a lake's SQLite catalog, else in the working directory.
-        self.archive_dir = Path(config.archive_dir) if config.archive_dir else home_dir(target) / "archive"
-        self.channels = channel_labels(config.alerts.urls)
-        self.watch = Watch(config.listings.watch)
-        self._registry: Registry | None = None
-        # `hkai serve` runs several of these side by side over shared resources: batches
-        # are understood and loaded one at a time (the dedup index is shared), alerts are
-        # delivered one run at a time, and a stop request ends a run after its current
-        # batch (`interrupted` then says so).
-        self.batch_turn = threading.Lock()
-        self.delivery_turn = threading.Lock()
-        self.stopping = threading.Event()
-        self.interrupted = False
-
-    @property
-    def nlp(self):
-        """The run's spaCy pipeline, built the first time a batch needs it: a run with
-        nothing to understand never imports spaCy (0.9 s) or loads the model (~2 s, ~135 MB)."""
-        from tasks.understand.nlp import load_nlp
-
-        return load_nlp()
-
-    @property
-    def registry(self) -> Registry:
-        """The issuers registry, read from the warehouse the first time a stage needs it."""
-        if self._registry is None:
-            self._registry = Registry(issuers.load_issuers(self.warehouse))
-        return self._registry
-
-    def adopt_registry(self, registry: Registry, saved: list[Issuer]) -> None:
-        """After a write that worked on a copy of the registry commits: the copy is the run's."""
-        registry.mark_saved(saved)
-        self._registry = registry
-
-    @classmethod
-    @contextlib.contextmanager
-    def open(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False,
-             sources: list[str] | None = None) -> Iterator["RunContext"]:
-        """Everything a run needs, torn down in order, and its `runs` row; `offline` runs
-        (reprocess) get no HTTP client and archive nothing new; `sources` names the
-        configured sources to run over (default: all)."""
-        with cls.resources(config_path, warehouse_path, offline=offline, sources=sources) as run, run.recorded():
-            yield run
-
-    @classmethod
-    @contextlib.contextmanager
-    def resources(cls, config_path: str | None, warehouse_path: str | None, *, offline: bool = False,
-                  sources: list[str] | None = None) -> Iterator["RunContext"]:
-        """The writer lock, warehouse, HTTP client, archive, worker pool and dedup index,
-        without a `runs` row (`hkai serve` shares them between its polls)."""
-        config = load_config(config_path or DEFAULT_CONFIG)
-        run = cls(config, target_of(warehouse_path or config.warehouse), sources)
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(writer_lock(run.target))
-            run.warehouse = Warehouse(run.target)
-            stack.callback(run.warehouse.close)
-            if not offline:
-                run.archive = stack.enter_context(WarcArchive(run.archive_dir, run.run_id))
-                run.fetcher = stack.enter_context(Fetcher(config.http, archive=run.archive.write))
-            stack.callback(run.pool.shutdown)
-            run.index = DedupIndex.from_signatures(run.warehouse.read(signatures.load_signatures),
-                                                   threshold=config.dedup.near_duplicate_threshold)
-            yield run
-
-    @contextlib.contextmanager
-    def recorded(self, *, alongside_others: bool = False) -> Iterator[None]:
-        """The run's `runs` row: running, then completed or failed with its counts. Runs
-        `alongside_others` (serve's polls) neither mark other running rows interrupted
-        nor checkpoint at the end."""
-        loader.start_run(self.warehouse, self.run_id, self.started_at, sweep=not alongside_others)
-        try:
-            yield
-        except BaseException as exc:
-            loader.finish_run(self.warehouse, self.run_id, utc_now(), "failed", self.counts,
-                              error=f"{type(exc).__name__}: {exc}"[:500], checkpoint=not alongside_others)
-            raise
-        loader.finish_run(self.warehouse, self.run_id, utc_now(), "completed", self.counts,
-                          checkpoint=not alongside_others)
-
-    def for_sources(self, names: list[str]) -> "RunContext":
-        """A new run over some of the sources that shares this one's resources and locks."""
-        with self.batch_turn:
-            self.registry  # noqa: B018 - loaded once here, so every poll shares one registry
-        run = copy.copy(self)
-        run.run_id = uuid.uuid4().hex[:12]
-        run.started_at = utc_now()
-        run.counts = RunCounts()
-        run.sources = select_sources(self.config, names)
-        run.observations = {}
-        run.interrupted = False
-        return run
-
-
-def select_sources(config: Config, names: list[str] | None) -> list:
-    """The configured sources with these names, in configuration order (all for None)."""
-    if names is None:
-        return list(config.sources)
-    unknown = sorted(set(names) - {s.name for s in config.sources})
-    if unknown:
-        raise ConfigError(f"sources: no source named {unknown[0]!r} in the configuration")
-    return [s for s in config.sources if s.name in names]
-
-
-def polled_sources(run: RunContext) -> list:
-    """The run's sources that are polled over the network (not `kind: warc` files)."""
-    return [s for s in run.sources if not isinstance(s, WarcSource)]
-
-
-def discovered_sources(run: RunContext) -> list:
-    """The run's feeds and sitemaps: the sources whose items are articles to fetch."""
-    return [s for s in polled_sources(run) if not isinstance(s, HkexnewsSource)]
-
-
-# -- stages --------------------------------------------------------------------------
-
 @task(name="load-seeds", cache_policy=NO_CACHE)
 def load_seeds(run: RunContext) -> int:
     """Seeds into `seeds`, the dedup index and (as known, never alerted) listing events."""
-    stored = loader.seed_hashes(run.warehouse)
-    changed = [s for s in read_seeds(SEED_DIR) if stored.get(s.seed_id) != s.content_hash]
+    changed = changed_seeds(read_seeds(SEED_DIR), loader.seed_hashes(run.warehouse))
     if not changed:
         return 0
     from tasks.listings.detect import known_listings_from_seeds  # spaCy: see RunContext.nlp
 
     known = lifecycle.resolve_news_events(run.registry, known_listings_from_seeds(run.nlp, changed), run.watch)
     run.index.add_seeds(changed)
-
-    def body(con) -> list[Issuer]:
-        loader.store_seeds(con, changed)
-        signatures.save_signatures(con, run.index.unsaved())
-        saved = lifecycle.save_registry(con, run.registry)
-        lifecycle.record_events(con, known, run.channels, utc_now())
-        return saved
-
-    saved = run.warehouse.write(body)
+    saved = run.warehouse.write(partial(transactions.store_seeds, seeds=changed, unsaved=run.index.unsaved(),
+                                        registry=run.registry, known=known, channel_labels=run.channels,
+                                        now=utc_now()))
     run.index.mark_saved()
     run.registry.mark_saved(saved)
     return len(changed)
@@ -265,100 +60,46 @@ def load_seeds(run: RunContext) -> int:
 
 @task(name="poll-exchange", cache_policy=NO_CACHE)
 def poll_exchange(run: RunContext) -> None:
-    """Each `kind: hkexnews` source's list files -> issuers and the stages they show."""
-    for source in run.sources:
-        if isinstance(source, HkexnewsSource):
-            poll_exchange_source(run, source)
+    """Each exchange source's list files -> issuers and the stages they show."""
+    for source in kinds.discovering(run.sources, Discovers.APPLICATIONS):
+        poll_exchange_source(run, source)
 
 
-def poll_exchange_source(run: RunContext, source: HkexnewsSource) -> None:
-    """Twenty conditional GETs, then in one transaction: the fetches, the files' state, new
-    issuers and documents, news rows the new issuers resolve, and the lifecycle's changes
-    with their alerts. A broken file is recorded and skipped; the others go on."""
+def poll_exchange_source(run: RunContext, source) -> None:
+    """Its list files (conditional GETs), then in one transaction: the fetches, the files'
+    state, new issuers and documents, news rows the new issuers resolve, and the
+    lifecycle's changes with their alerts. A broken file is recorded and skipped."""
     now = utc_now()
-    results = hkexnews.poll_list_files(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
+    results = kinds.poll_applications(source, run.fetcher, issuers.exchange_file_states(run.warehouse, source.name))
     applications = join_records(results)
-
-    def body(con) -> lifecycle.RecordedPoll | None:
-        loader.insert_fetches(con, run.run_id, [r.fetch for r in results])
-        issuers.save_exchange_files(con, results, now)
-        if not applications:  # every file answered 304 or failed: nothing to learn
-            return None
-        return lifecycle.record_applications(con, run.registry, applications, run.watch, run.channels, now)
-
     with run.batch_turn:  # serve's polls share the registry
-        recorded = run.warehouse.write(body)
+        recorded = run.warehouse.write(partial(
+            transactions.store_exchange_poll, run_id=run.run_id, results=results, applications=applications,
+            registry=run.registry, watch=run.watch, channel_labels=run.channels, now=now))
         if recorded is not None:
             run.adopt_registry(recorded.registry, recorded.saved)
-    run.observations[source.name] = _exchange_observation(results, len(applications))
-    _count_exchange_poll(run, source.name, results, len(applications), len(recorded.events) if recorded else 0)
-
-
-def _exchange_observation(results: list, applications: int) -> Observation:
-    """What the list files' answers say for the source's schedule: the first file's
-    status (a 429 or 503 there is the exchange's), validators when every file that
-    answered had them, and the applications the changed files listed as its items."""
-    answered = [r.fetch for r in results if r.fetch.status_code is not None]
-    read = [r.state for r in results if r.state is not None]
-    return Observation(status_code=answered[0].status_code if answered else None,
-                       has_validators=all(s.etag or s.last_modified for s in read),
-                       items_new=applications)
-
-
-def _count_exchange_poll(run: RunContext, name: str, results: list, applications: int, new_events: int) -> None:
-    counts = run.counts
-    counts.sources += 1
-    counts.by_source.setdefault(name, {})
-    counts.bump(name, "discovered", applications)
-    counts.bump(name, "fetched", sum(1 for r in results if r.state is not None))
-    counts.bump(name, "fetch_failed", sum(1 for r in results if r.error))
-    counts.listing_events += new_events
-    errors = [r.error for r in results if r.error]
-    problems = [p for r in results for p in r.problems]
-    if errors and len(errors) == len(results):  # some files read: the source answered, in part
-        counts.bump(name, "sources_failed")
-    elif all(r.unchanged for r in results):
-        counts.bump(name, "sources_unchanged")
-    if errors or problems:
-        # Every unusable file (at most twenty), then how many records were skipped or not
-        # understood; each file's own list is in exchange_files.last_error.
-        parts = [f"{len(errors)} of {len(results)} files unusable: " + "; ".join(errors)] if errors else []
-        if problems:
-            parts.append(f"{len(problems)} record problems (exchange_files.last_error), e.g. {problems[0]}")
-        counts.source_errors[name] = "; ".join(parts)
+    run.observations[source.name] = hkexnews.observation(results, len(applications))
+    run.counts.sources += 1
+    run.counts.add(source.name, hkexnews.files_counts(results, len(applications)))
+    run.counts.add(source.name, hkexnews.source_counts(results), error=hkexnews.problems(results))
+    run.counts.listing_events += len(recorded.events) if recorded else 0
 
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover(run: RunContext) -> list[DiscoveryResult]:
     """One conditional GET per feed/sitemap source; failures are recorded, not raised."""
     states = loader.source_states(run.warehouse)
-    results, fetches = [], []
-    for source in discovered_sources(run):
-        finder = discovery.discover_feed if source.kind == "feed" else discovery.discover_sitemap
-        result, responses = finder(source, run.fetcher, states.get(source.name))
-        results.append(result)
-        fetches.extend(r.fetch for r in responses)
-        if responses:  # the first is the source's own document
-            answer = responses[0]
-            run.observations[source.name] = schedule.observe(answer.fetch.status_code, answer.headers,
-                                                             answer.body, answer.fetch.fetched_at)
+    polled = [discovery.poll_links(source, run.fetcher, states.get(source.name))
+              for source in kinds.discovering(run.sources, Discovers.LINKS)]
+    unseen = polls.unseen_urls(run.warehouse, (c.url for p in polled for c in p.result.candidates))
+    for poll in polled:
+        name = poll.result.source
         run.counts.sources += 1
-        run.counts.by_source.setdefault(source.name, {})
-        if result.unchanged:
-            run.counts.bump(source.name, "sources_unchanged")
-        if result.error:
-            run.counts.bump(source.name, "sources_failed")
-            run.counts.source_errors[source.name] = result.error
-        run.counts.bump(source.name, "discovered", len(result.candidates))
-    unseen = polls.unseen_urls(run.warehouse, (c.url for r in results for c in r.candidates))
-    for result in results:
-        if result.source in run.observations:
-            observation = run.observations[result.source]
-            recent, oldest = schedule.recent_publication((c.published_at for c in result.candidates), utc_now())
-            run.observations[result.source] = observation.model_copy(update={
-                "items_new": len({c.url for c in result.candidates} & unseen),
-                "recent_items": recent, "oldest_recent_at": oldest})
-    loader.save_discovery(run.warehouse, run.run_id, results, fetches, utc_now())
+        run.counts.add(name, discovery_counts(poll.result), error=poll.result.error)
+        if poll.observation is not None:
+            run.observations[name] = discovery.with_listing(poll.observation, poll.result.candidates, unseen, utc_now())
+    results = [poll.result for poll in polled]
+    loader.save_discovery(run.warehouse, run.run_id, results, [f for poll in polled for f in poll.fetches], utc_now())
     return results
 
 
@@ -367,7 +108,7 @@ def select_new(run: RunContext, results: list[DiscoveryResult]) -> list:
     """Drop what is stored already or still backing off after a failure."""
     candidates = [c for r in results for c in r.candidates]
     due, known = loader.select_due(run.warehouse, candidates, utc_now(),
-                                   sources=[s.name for s in discovered_sources(run)])
+                                   sources=[s.name for s in kinds.discovering(run.sources, Discovers.LINKS)])
     run.counts.skipped_known += known
     return due
 
@@ -397,47 +138,35 @@ def fetch_in_batches(run: RunContext, candidates: list) -> Iterator[FetchedBatch
 
 
 def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
-    """Pages from `kind: warc` sources (offline backfill), in batches, with a progress bar
+    """Pages from files (`kind: warc`, offline backfill), in batches, with a progress bar
     on stderr (by bytes of the file read)."""
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    for source in run.sources:
-        if not isinstance(source, WarcSource):
-            continue
+    for source in kinds.discovering(run.sources, Discovers.PAGES):
         run.counts.sources += 1
-        run.counts.by_source.setdefault(source.name, {})
+        run.counts.add(source.name, SourceCounts())
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=Console(stderr=True)) as bar:
             task_id = bar.add_task(f"backfill {source.name}", total=None)
             try:
-                yield from read_warc_pages(Path(source.path), source.name, BATCH_SIZE,
-                                           progress=lambda done, total: bar.update(task_id, completed=done, total=total))
-            except (OSError, ValueError) as exc:
-                run.counts.bump(source.name, "sources_failed")
-                run.counts.source_errors[source.name] = f"{source.path}: {exc}"
+                yield from kinds.read_pages(source, BATCH_SIZE,
+                                            lambda done, total: bar.update(task_id, completed=done, total=total))
+            except kinds.UnreadableSource as exc:
+                run.counts.add(source.name, SourceCounts(sources_failed=1), error=str(exc))
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
 def analyse(run: RunContext, batch: FetchedBatch, analysed: list[Article | None], replace: bool = False) -> list[Article]:
-    """Sort a batch's analysed pages (extraction, normalisation and relevance, from the
-    executor; one per page, in order) and identify the new articles' languages: articles
-    already stored are dropped, unless `replace` (reprocessing) asks for them; pages
-    without one are recorded as skipped."""
-    articles, seen = [], set()
+    """A batch's analysed pages (extraction, normalisation and relevance, from the
+    executor) as new articles with their languages: one per canonical URL, none already
+    stored unless `replace` (reprocessing) asks for them; the other pages' URLs recorded."""
     stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a in analysed if a])
-    for page, article in zip(batch.pages, analysed):
-        if article is None:
-            batch.outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.SKIPPED,
-                                             error="no article text found"))
-        elif article.canonical_url in stored or article.canonical_url in seen:
-            # Another URL of an article we have (rel=canonical): remember, do not store twice.
-            batch.outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.STORED,
-                                             article_id=article.article_id))
-            run.counts.bump(page.source, "skipped_known")
-        else:
-            seen.add(article.canonical_url)
-            articles.append(article)
+    articles, outcomes = one_per_canonical_url(batch.pages, analysed, stored)
+    for outcome in outcomes:
+        if outcome.status == UrlStatus.STORED:
+            run.counts.add(outcome.source, SourceCounts(skipped_known=1))
+    batch.outcomes.extend(outcomes)
     batch.pages = []
     return identify_languages(articles)
 
@@ -470,44 +199,23 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def load(run: RunContext, batch: FetchedBatch, articles: list[Article], events: list[ListingEvent],
          replace: bool = False, record_progress: Callable[[object, int], None] | None = None) -> None:
-    """One transaction per batch: fetches, articles, entities, URL state, dedup signatures,
-    what the news told of issuers, listing events and their pending alerts, and
-    `record_progress(con, new_articles)` (a backfill's chunk). A crash loses at most this
+    """The batch in one transaction (transactions.store_batch). A crash loses at most this
     batch; a retry writes all of it again, signatures and issuers included (they count as
-    saved only after the commit)."""
-    now = utc_now()
+    saved only after the commit). Counted is what this run wrote: another writer of a
+    shared lake may have stored some of these articles first."""
     outcomes = batch.outcomes + [UrlOutcome(url=a.url, source=a.source, status=UrlStatus.STORED,
                                             article_id=a.article_id) for a in articles]
-
-    def body(con) -> tuple[list[Article], list[ListingEvent], list[Issuer]]:
-        loader.insert_fetches(con, run.run_id, batch.fetches)
-        stored = loader.insert_articles(con, run.run_id, articles, replace=replace)
-        loader.record_url_outcomes(con, outcomes, now)
-        signatures.save_signatures(con, run.index.unsaved())
-        saved = lifecycle.save_registry(con, run.registry)
-        new_events = lifecycle.record_events(con, events, run.channels, now)
-        if record_progress is not None:
-            record_progress(con, len(stored))
-        return stored, new_events, saved
-
-    # Another writer of a shared lake may have stored some of these articles first: the
-    # counts are of what this run wrote.
-    articles, new_events, saved = run.warehouse.write(body)
+    stored = run.warehouse.write(partial(
+        transactions.store_batch, run_id=run.run_id, fetches=batch.fetches, articles=articles, outcomes=outcomes,
+        unsaved=run.index.unsaved(), registry=run.registry, events=events, channel_labels=run.channels,
+        now=utc_now(), replace=replace, record_progress=record_progress))
     run.index.mark_saved()
-    run.registry.mark_saved(saved)
+    run.registry.mark_saved(stored.saved)
     for fetch in batch.fetches:
-        run.counts.bump(fetch.source, "fetched")
-        if fetch.outcome in NOT_HTML_OUTCOMES:
-            run.counts.bump(fetch.source, "not_html")
-        elif fetch.outcome != FetchOutcome.OK:
-            run.counts.bump(fetch.source, "fetch_failed")
-    for article in articles:
-        run.counts.bump(article.source, "new_articles")
-        if article.is_relevant:
-            run.counts.bump(article.source, "relevant")
-        if article.duplicate_of:
-            run.counts.bump(article.source, "duplicates")
-    run.counts.listing_events += len(new_events)
+        run.counts.add(fetch.source, fetch_counts(fetch))
+    for article in stored.articles:
+        run.counts.add(article.source, article_counts(article))
+    run.counts.listing_events += len(stored.events)
 
 
 def process_and_load(run: RunContext, batches: Iterable[FetchedBatch], replace: bool = False) -> None:
@@ -561,101 +269,17 @@ def read_archived_responses(run: RunContext) -> Iterator[FetchedBatch]:
         yield from read_warc_pages(path, "archive", BATCH_SIZE)
 
 
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
-def deliver_alerts(run: RunContext) -> None:
-    """Send pending alerts after their events committed; failures wait for the next run."""
-    # Deliveries take turns (serve's polls share the outbox). On a file the writer lock is
-    # held: a claim still marked `sending` belongs to a run that died mid-send, so it is
-    # resent now (same idempotency key) rather than after the lease. On a shared lake it
-    # may be another writer's send in flight: wait the lease.
-    with run.delivery_turn:
-        result = deliver_pending(run.warehouse, run.config.alerts.urls, resolve_url=prefect_block_url,
-                                 claim_lease=CLAIM_LEASE if run.warehouse.is_lake else timedelta(0))
-    run.counts.alerts_sent += result.sent
-    run.counts.alerts_failed += result.failed
-
-
-@task(name="index-for-search", cache_policy=NO_CACHE)
-def index_for_search(run: RunContext) -> None:
-    """Index the articles the search index lacks (this run's). A failure is logged and
-    leaves the index as it was: the next run or `hkai search` catches up."""
-    import duckdb
-
-    from warehouse.db import WarehouseError
-    from warehouse.search import SearchError, update_index
-
-    try:
-        update_index(run.target)
-    except (SearchError, WarehouseError, duckdb.Error, OSError) as exc:  # the articles are stored: the run stands
-        get_run_logger().warning("search index not updated: %s: %s", type(exc).__name__, exc)
-
-
-@task(name="publish-board", cache_policy=NO_CACHE)
-def publish_board(target: Target) -> Board:
-    """The listings board in brief, published as a Prefect artifact; read once the run is
-    recorded, so its sources' failures are on it."""
-    from tasks.report.summary import board_markdown
-    from warehouse.board import read_board
-
-    board = read_board(target)
-    create_markdown_artifact(markdown=board_markdown(board), key="listings-board", description="hkai listings board")
-    return board
-
-
-@task(name="write-report", cache_policy=NO_CACHE)
-def write_report_page(board: Board, report_path: Path) -> None:
-    """The board's page, rewritten after each run (`hkai serve`). A page that cannot be
-    written is logged: the run itself succeeded."""
-    from tasks.report.page import write_page
-
-    try:
-        write_page(board, report_path)
-    except OSError as exc:
-        get_run_logger().warning("board page not written to %s: %s", report_path, exc)
-
-
 @task(name="schedule-next", cache_policy=NO_CACHE)
 def schedule_next(run: RunContext) -> list[PollDecision]:
     """Record each polled source's poll in `polls`, with when it is due next."""
     now = utc_now()
-    sources = polled_sources(run)
+    sources = kinds.polled(run.sources)
     history = polls.recent_polls(run.warehouse, [s.name for s in sources], schedule.HISTORY_POLLS)
     done, decisions = [], []
     for source in sources:
         poll = schedule.poll_of(source, run.run_id, run.started_at, now, run.counts, run.observations.get(source.name))
-        policy = schedule.SourcePolicy.of(run.config.schedule, source)
         done.append(poll)
-        decisions.append(schedule.decide(policy, [*history.get(source.name, []), poll], unfinished=run.interrupted))
+        decisions.append(schedule.decide(kinds.poll_policy(run.config.schedule, source),
+                                         [*history.get(source.name, []), poll], unfinished=run.interrupted))
     polls.record_polls(run.warehouse, done, decisions)
     return decisions
-
-
-@task(name="summarise", cache_policy=NO_CACHE)
-def summarise(run: RunContext) -> str:
-    """The run's markdown summary, published as a Prefect artifact."""
-    markdown = summary_markdown(run)
-    create_markdown_artifact(markdown=markdown, key="ingest-summary", description="hkai ingest run")
-    return markdown
-
-
-COLUMNS = ("discovered", "fetched", "new_articles", "skipped_known", "fetch_failed", "relevant", "duplicates")
-
-
-def summary_markdown(run: RunContext) -> str:
-    c = run.counts
-    lines = [
-        f"# hkai run {run.run_id}",
-        "",
-        f"{c.new_articles} new articles ({c.relevant} relevant, {c.duplicates} duplicates), "
-        f"{c.skipped_known} already known, {c.fetch_failed} failed fetches; "
-        f"{c.sources} sources ({c.sources_unchanged} unchanged, {c.sources_failed} failed); "
-        f"{c.listing_events} new listing events, {c.alerts_sent} alerts sent, {c.alerts_failed} failed.",
-        "",
-        "| source | " + " | ".join(COLUMNS) + " | status |",
-        "|---|" + "---|" * (len(COLUMNS) + 1),
-    ]
-    for name, per in sorted(c.by_source.items()):
-        status = run.counts.source_errors.get(name) or ("unchanged (304)" if per.get("sources_unchanged") else "ok")
-        cells = " | ".join(str(per.get(k, 0)) for k in COLUMNS)
-        lines.append(f"| {name} | {cells} | {status.replace('|', '/')[:120]} |")
-    return "\n".join(lines) + "\n"

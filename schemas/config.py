@@ -1,11 +1,15 @@
-"""The configuration file: one validated `Config`, loaded once at the start of a run."""
+"""The configuration file: one validated `Config`, read once by each command (or each
+deployment's flow run) and passed down."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, \
@@ -97,8 +101,11 @@ class HkexnewsSource(Strict):
         return list(dict.fromkeys(boards))
 
 
-SOURCE_KINDS = ("feed", "sitemap", "warc", "hkexnews")
-Source = Annotated[Union[FeedSource, SitemapSource, WarcSource, HkexnewsSource], Field(discriminator="kind")]
+# Every kind of source, by its configuration model; each is read by its module,
+# tasks/acquire/<kind>.py (tasks/acquire/kinds.py).
+SOURCE_MODELS = (FeedSource, SitemapSource, WarcSource, HkexnewsSource)
+SOURCE_KINDS = tuple(get_args(model.model_fields["kind"].annotation)[0] for model in SOURCE_MODELS)
+Source = Annotated[Union[SOURCE_MODELS], Field(discriminator="kind")]
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -309,6 +316,31 @@ def parse_config(data: object, origin: str = "<config>") -> Config:
 
 # The configuration `hkai` uses when neither --config nor HKAI_CONFIG names one.
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "hkai.yaml"
+
+# The configuration a command has read, for the flows it starts (see config_in_use).
+_IN_USE: ContextVar[tuple[Path, Config] | None] = ContextVar("hkai_config_in_use", default=None)
+
+
+@contextlib.contextmanager
+def config_in_use(path: str | Path | None, config: Config) -> Iterator[Config]:
+    """While the block runs, the flows a command starts take `config`, read from `path`
+    (None: the default), rather than reading the file again. It is not handed to them as
+    a parameter: Prefect keeps a flow run's parameters, and alert URLs hold tokens."""
+    token = _IN_USE.set((Path(path or DEFAULT_CONFIG), config))
+    try:
+        yield config
+    finally:
+        _IN_USE.reset(token)
+
+
+def config_for(path: str | Path | None) -> Config:
+    """A flow's configuration: the one its command read from `path` (None: the default),
+    else the file read now (a deployment's run starts from the path alone)."""
+    path = Path(path or DEFAULT_CONFIG)
+    in_use = _IN_USE.get()
+    if in_use is not None and in_use[0] == path:
+        return in_use[1]
+    return load_config(path)
 
 
 def load_config(path: str | Path) -> Config:

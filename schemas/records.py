@@ -112,6 +112,20 @@ class UrlOutcome(Record):
     article_id: str | None = None
 
 
+class UrlState(Record):
+    """Where a URL stands in the crawl, and when it is tried next: a row of `url_state`
+    (tasks/acquire/retries.py decides it from the URL's outcome)."""
+
+    url: str
+    source: str
+    status: UrlStatus
+    attempts: int  # failures in a row
+    last_error: str | None = None
+    last_attempt_at: datetime
+    next_attempt_at: datetime | None  # None: never again (its article is stored)
+    article_id: str | None = None
+
+
 class Page(Record):
     """A fetched HTML document, decoded, ready for extraction."""
 
@@ -301,6 +315,22 @@ class StageChange(Record):
     alert: bool  # queue one alert per channel
 
 
+class SourceCounts(Record):
+    """What a stage counted for one source; `RunCounts.add` adds it to the source's row
+    and to the run's totals. A count's name is a field, so a misspelt one is an error."""
+
+    sources_unchanged: int = 0
+    sources_failed: int = 0
+    discovered: int = 0
+    fetched: int = 0
+    not_html: int = 0
+    fetch_failed: int = 0
+    new_articles: int = 0
+    relevant: int = 0
+    duplicates: int = 0
+    skipped_known: int = 0
+
+
 class RunCounts(Record):
     """What one run did, per source and in total: the summary and the `runs` row."""
 
@@ -311,20 +341,69 @@ class RunCounts(Record):
     fetched: int = 0
     fetch_failed: int = 0
     new_articles: int = 0
-    skipped_known: int = 0
+    skipped_known: int = 0  # also of URLs no source is named for (known before fetching)
     not_html: int = 0
     relevant: int = 0
     duplicates: int = 0
     listing_events: int = 0
     alerts_sent: int = 0
     alerts_failed: int = 0
+    # Per source, the counts its stages gave (`runs.by_source`), each as first counted.
     by_source: dict[str, dict[str, int]] = Field(default_factory=dict)
     source_errors: dict[str, str] = Field(default_factory=dict)  # why a source failed, by name
 
-    def bump(self, source: str, key: str, n: int = 1) -> None:
-        setattr(self, key, getattr(self, key) + n)
-        per = self.by_source.setdefault(source, {})
-        per[key] = per.get(key, 0) + n
+    def add(self, source: str, counted: SourceCounts, error: str | None = None) -> None:
+        """Add what a stage counted for `source` to its row and to the totals (a source
+        with nothing counted yet gets an empty row), and why it failed, if it did."""
+        if error:
+            self.source_errors[source] = error
+        row = self.by_source.setdefault(source, {})
+        for name, n in counted.model_dump(exclude_unset=True).items():
+            row[name] = row.get(name, 0) + n
+        self.sources_unchanged += counted.sources_unchanged
+        self.sources_failed += counted.sources_failed
+        self.discovered += counted.discovered
+        self.fetched += counted.fetched
+        self.not_html += counted.not_html
+        self.fetch_failed += counted.fetch_failed
+        self.new_articles += counted.new_articles
+        self.relevant += counted.relevant
+        self.duplicates += counted.duplicates
+        self.skipped_known += counted.skipped_known
+
+    def of(self, source: str) -> SourceCounts:
+        """What the run counted for one source."""
+        return SourceCounts(**self.by_source.get(source, {}))
+
+
+def fetch_counts(fetch: Fetch) -> SourceCounts:
+    """A fetch of an article URL: fetched, and not HTML or failed unless it gave a page."""
+    if fetch.outcome in NOT_HTML_OUTCOMES:
+        return SourceCounts(fetched=1, not_html=1)
+    if fetch.outcome != FetchOutcome.OK:
+        return SourceCounts(fetched=1, fetch_failed=1)
+    return SourceCounts(fetched=1)
+
+
+def article_counts(article: Article) -> SourceCounts:
+    """An article stored: new, and relevant or a duplicate when it is."""
+    counted = SourceCounts(new_articles=1)
+    if article.is_relevant:
+        counted.relevant = 1
+    if article.duplicate_of:
+        counted.duplicates = 1
+    return counted
+
+
+def discovery_counts(result: DiscoveryResult) -> SourceCounts:
+    """A feed's or sitemap's discovery: unchanged (304) or failed, and the links it listed."""
+    counted = SourceCounts()
+    if result.unchanged:
+        counted.sources_unchanged = 1
+    if result.error:
+        counted.sources_failed = 1
+    counted.discovered = len(result.candidates)
+    return counted
 
 
 class BackfillFile(Record):

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from flows.transactions import record_sightings
 from schemas.records import Article, Entity, Fetch, FetchOutcome, ListingEvent, RunCounts, listing_event_id
-from tasks.listings import lifecycle as listing_store
 from warehouse import loader
 from warehouse.db import Warehouse
 
@@ -51,7 +51,7 @@ def build_sample_warehouse(path: Path) -> Path:
             article(2, title="Flat prices fall", fetched=earlier, published=earlier, relevant=False),
             article(3, title="Copy of the Lumen story", fetched=earlier, published=earlier, duplicate_of="a1"),
         ])
-        listing_store.record_events(con, [
+        record_sightings(con, [
             event("Lumen Compute", "filing", article_id="a1", date=earlier - timedelta(days=1)),
             event("Old Robotics", "debut", article_id=None, date=datetime(2025, 6, 2, tzinfo=timezone.utc),
                   code="2000", known=True),
@@ -69,7 +69,7 @@ def build_sample_warehouse(path: Path) -> Path:
             article(4, title="Lumen Compute passes listing hearing", fetched=recent, published=None,
                     entities=[org("Lumen Compute", 0)]),
         ])
-        listing_store.record_events(con, [
+        record_sightings(con, [
             event("Lumen Compute", "hearing", article_id="a4", date=recent, code="2513"),
         ], ["json"], recent)
         loader.insert_fetches(con, "run2", [

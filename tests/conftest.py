@@ -25,8 +25,8 @@ from types import CodeType
 import pytest
 import yaml
 
+from testbed.site import Site
 from tests.prefect_api import SharedPrefectServer
-from tests.site import Site
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
@@ -211,7 +211,7 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 @pytest.fixture(scope="session")
 def postgres():
     """A real PostgreSQL server for the whole session (DuckLake catalogs), stopped after it."""
-    from tests.postgres import PostgresServer
+    from testbed.postgres import PostgresServer
 
     with PostgresServer() as server:
         yield server

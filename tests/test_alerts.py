@@ -5,63 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from flows.transactions import record_sightings
 from schemas.records import ListingEvent, listing_event_id
 from tasks.alerts.channels import channel_labels, redact_text, redact_url
 from tasks.alerts.delivery import CLAIM_LEASE, _send, deliver_pending
 from tasks.alerts.message import alert_message
-from tasks.listings import lifecycle
-from tests.site import SHUTDOWN_POLL_S
+from testbed.receiver import TOKEN, Receiver
 from warehouse.db import Warehouse
 from warehouse.listings import idempotency_key
 
 T0 = datetime(2026, 1, 9, 8, 0, tzinfo=timezone.utc)
-TOKEN = "s3cr3tT0kenXYZ"
-
-
-class Receiver:
-    """A webhook endpoint on 127.0.0.1: records what it is sent, answers `status`."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if receiver.status == 200:
-                    receiver.received.append({"path": self.path, "headers": dict(self.headers),
-                                              "json": json.loads(body)})
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
-                                       daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "hook") -> str:
-        return f"json://127.0.0.1:{self.port}/{path}/{TOKEN}"
-
-    def titles(self) -> list[str]:
-        return [r["json"]["title"] for r in self.received]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver():
     r = Receiver()
@@ -87,7 +44,7 @@ def event(company: str, stage: str, known: bool = False, **fields) -> ListingEve
 
 def record_events(con, events: list[ListingEvent], urls: list[str], now: datetime):
     """What the batch that found the events does: record them and queue their alerts."""
-    return lifecycle.record_events(con, events, channel_labels(urls), now)
+    return record_sightings(con, events, channel_labels(urls), now)
 
 
 def run(warehouse: Warehouse, events: list[ListingEvent], urls: list[str], now: datetime = T0):

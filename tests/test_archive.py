@@ -9,7 +9,7 @@ from warcio.archiveiterator import ArchiveIterator
 from schemas.config import Http
 from tasks.acquire.archive import WarcArchive, read_warc_pages
 from tasks.acquire.fetch import Fetcher, Request
-from tests.site import article_html
+from testbed.site import article_html
 
 
 def test_every_successful_response_is_archived_and_reads_back(site, tmp_path):

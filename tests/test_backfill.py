@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from testbed.site import Site
 from tests.conftest import copy_run, query, write_config
-from tests.site import Site
 from tests.test_cli import HK_AI, PROPERTY
 
 

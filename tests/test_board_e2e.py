@@ -15,9 +15,9 @@ import duckdb
 import httpx
 import pytest
 
+from testbed.site import Site
 from tests.browser import Browser, find_chromium
 from tests.conftest import HKAI, PROJECT, query, write_config
-from tests.site import Site
 
 NOW = datetime.now(timezone.utc)
 

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from testbed.site import endless, hang, redirect
 from tests.conftest import HKAI, PROJECT, cli_environment, copy_run, query, wait_for, write_config
-from tests.site import endless, hang, redirect
 
 HK_AI = [
     "Shanghai-based GPU designer Lumen Compute said on Friday it had filed a listing application with the "
@@ -172,6 +172,19 @@ def test_bad_configuration_exits_2_with_one_line(tmp_path, hkai):
     assert str(bad) in result.stderr and "sources[0](x)" in result.stderr and "unknown kind 'gopher'" in result.stderr
     assert hkai("ingest", "--config", str(tmp_path / "missing.yaml")).returncode == 2
     assert hkai("frobnicate").returncode == 2
+
+
+def test_every_command_exits_2_on_a_bad_configuration_file(tmp_path, hkai):
+    """A reading command with a broken --config names its file, line and problem and exits
+    2, as `hkai ingest` does, rather than reading the default warehouse."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("sources:\n  - {name: x, kind: feed\n")
+    for command in (["sql", "SELECT 1"], ["sql", "SELECT 1", "--warehouse", str(tmp_path / "w.duckdb")],
+                    ["report"], ["export", "--format", "csv", "--out", str(tmp_path / "out")]):
+        result = hkai(*command, "--config", str(broken))
+        assert result.returncode == 2, (command, result.stderr)
+        assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+        assert f"{broken}: line 3: invalid YAML" in result.stderr, result.stderr
 
 
 def test_no_network_still_completes_and_records_each_failure(config_file, hkai):

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from schemas.config import ConfigError, load_config, parse_config
+from schemas.config import ConfigError, config_for, config_in_use, load_config, parse_config
 from tests.conftest import PROJECT
 
 
@@ -116,3 +116,14 @@ def test_the_ephemeral_prefect_api_gets_time_to_migrate_a_fresh_database_unless_
         monkeypatch.setattr(os, "environ", environment)
         _prefect_environment()
         assert environment[setting] == expected
+
+
+def test_a_commands_flows_take_the_configuration_it_read_instead_of_reading_it_again(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("relevance: {threshold: 0.7}\n")
+    read = load_config(path)
+    with config_in_use(str(path), read):
+        path.write_text("relevance: {threshold: 0.2}\n")  # not read again while the command runs
+        assert config_for(str(path)) is read
+        assert config_for(None) is not read  # another file is read as it is
+    assert config_for(str(path)).relevance.threshold == 0.2  # a deployment's run reads its file

@@ -25,11 +25,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.alerts.channels import redact_url
-from warehouse.listings import idempotency_key
 from schemas.records import listing_event_id
+from tasks.alerts.channels import redact_url
+from testbed.site import SHUTDOWN_POLL_S
 from tests.conftest import HKAI, PROJECT, query
-from tests.site import SHUTDOWN_POLL_S
+from warehouse.listings import idempotency_key
 
 SEED = 20261120  # the kill schedule and the generated texts are reproducible
 ARTICLES = 250

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from schemas.records import Article
-from tasks.acquire.seeds import load_seeds
-from tasks.understand.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, signature
+from schemas.records import Article, Page
+from tasks.understand.dedup import DEFAULT_THRESHOLD, NUM_PERM, DedupIndex, dedup_articles, one_per_canonical_url, \
+    signature
 from tasks.understand.normalise import dedup_text, normalise_article
+from tasks.understand.seeds import load_seeds
 from warehouse.db import Warehouse
 from warehouse.signatures import load_signatures, save_signatures
 
@@ -319,3 +320,18 @@ def test_different_chinese_stories_on_the_same_events_and_companies_are_not_dupl
     assert {row["about"] for row in CHINESE_SAME_TOPIC} == {s["file"] for s in CHINESE_STORIES}
     results = run(chinese_index(), [article(r["id"], r["text"], r["title"]) for r in CHINESE_SAME_TOPIC])
     assert [(r.article_id, r.duplicate_of) for r in results] == [(r["id"], None) for r in CHINESE_SAME_TOPIC]
+
+
+def test_a_batch_keeps_one_article_per_canonical_url_and_says_what_became_of_the_other_pages():
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    pages = [Page(url=f"https://news.example/{n}", final_url=f"https://news.example/{n}", source="wire", html="",
+                  fetched_at=now) for n in range(4)]
+    kept = article("a1", "A story.").model_copy(update={"canonical_url": "https://news.example/story"})
+    again = article("a2", "A story.").model_copy(update={"canonical_url": "https://news.example/story"})
+    known = article("a3", "An older story.").model_copy(update={"canonical_url": "https://news.example/old"})
+    articles, outcomes = one_per_canonical_url(pages, [kept, None, again, known], {"https://news.example/old"})
+    assert articles == [kept]
+    assert [(o.url, o.status, o.article_id, o.error) for o in outcomes] == [
+        ("https://news.example/1", "skipped", None, "no article text found"),
+        ("https://news.example/2", "stored", "a2", None),  # another URL of an article in this batch
+        ("https://news.example/3", "stored", "a3", None)]  # another URL of an article stored before

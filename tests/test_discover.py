@@ -9,12 +9,12 @@ import feedparser
 import pytest
 
 from schemas.config import FeedSource, Http, SitemapSource
-from tasks.acquire.discover import (
-    MAX_DECOMPRESSED, DiscoveryError, discover_feed, discover_sitemap, parse_feed, parse_sitemap,
-)
+from tasks.acquire.discover import DiscoveryError
+from tasks.acquire.feed import discover_feed, parse_feed
 from tasks.acquire.fetch import Fetcher
+from tasks.acquire.sitemap import MAX_DECOMPRESSED, discover_sitemap, parse_sitemap
+from testbed.site import gzip_bytes
 from tests.conftest import SHARED
-from tests.site import gzip_bytes
 
 BASE = "http://news.example/"
 

@@ -9,12 +9,14 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from flows.stages import RunContext, poll_exchange_source
+from flows import transactions
+from flows.run import RunContext
+from flows.stages import poll_exchange_source
 from schemas.config import Config, DuckLakeWarehouse
 from schemas.records import ListingEvent, ListingStage
 from tasks.acquire.fetch import Fetcher
@@ -23,9 +25,9 @@ from tasks.alerts.delivery import deliver_pending
 from tasks.listings import lifecycle
 from tasks.listings.registry import Registry
 from tasks.report.page import default_report_path
+from testbed.hkexnews_replica import Replica
+from testbed.receiver import Receiver
 from tests.board_data import NOW as BOARD_NOW, build_sample_warehouse
-from tests.hkexnews_replica import Replica
-from tests.test_alerts import Receiver
 from tests.test_issuers import insert_listing_rows_of_before_the_exchange
 from tests.test_registry import application
 from tests.test_search import add_articles
@@ -97,6 +99,19 @@ def test_every_migration_gives_a_lake_the_tables_columns_and_views_of_a_file(tmp
     assert again.query("SELECT count(*) FROM write_guard") == [(1,)]
     for wh in (file, lake, again):
         wh.close()
+
+
+def test_an_upsert_changes_the_columns_it_names_and_keeps_the_others(warehouse):
+    """A caller that writes some of a table's columns never resets the others of a stored row."""
+    columns = ("url", "source", "status", "attempts", "last_error", "last_attempt_at", "next_attempt_at", "article_id")
+    warehouse.write(lambda con: upsert(con, "url_state", ("url",), columns,
+                                       [("u1", "s", "failed", 3, "HTTP 503", T0, T0, None)]))
+    later = T0 + timedelta(hours=1)
+    warehouse.write(lambda con: upsert(con, "url_state", ("url",), ("url", "source", "status", "last_attempt_at"),
+                                       [("u1", "s", "pending", later), ("u2", "s", "pending", later)]))
+    assert warehouse.query("SELECT url, status, attempts, last_error, last_attempt_at, next_attempt_at FROM url_state"
+                           " ORDER BY url") == [("u1", "pending", 3, "HTTP 503", later, T0),
+                                                ("u2", "pending", 0, None, later, None)]
 
 
 def test_keyed_writes_behave_the_same_on_every_backend(warehouse):
@@ -223,7 +238,7 @@ def test_two_writers_seeing_the_same_listing_alert_it_once(pg_lake):
         labels = channel_labels(urls)
         event = ListingEvent(event_id="e-debut", company="Lumen Compute", stage=ListingStage.DEBUT,
                              stock_code="2577", article_id=None)
-        handles = _racing(pg_lake, lambda con: lifecycle.record_events(con, [event], labels, T0))
+        handles = _racing(pg_lake, lambda con: transactions.record_sightings(con, [event], labels, T0))
         assert sorted(len(wh.last_result) for wh in handles) == [0, 1]
         check = Warehouse(pg_lake)
         assert check.query("SELECT count(*) FROM listing_events") == [(1,)]
@@ -298,8 +313,8 @@ def test_the_exchange_poll_and_the_news_fuse_alike_on_every_backend(warehouse, s
         (resolved,) = lifecycle.resolve_news_events(run.registry, [sighting], run.watch, T0)
 
         def body(con):
-            saved = lifecycle.save_registry(con, run.registry)
-            return lifecycle.record_events(con, [resolved], run.channels, T0), saved
+            saved = transactions.save_registry(con, run.registry)
+            return transactions.record_sightings(con, [resolved], run.channels, T0), saved
 
         new, saved = warehouse.write(body)
         run.registry.mark_saved(saved)
@@ -334,7 +349,7 @@ def test_two_writers_recording_the_same_issuer_stage_give_one_event_and_one_aler
         labels = channel_labels(urls)
         apps = [application(1001, "Quill Robotics Co., Ltd.", "羽毛機器人有限公司", phip=True)]
         # Each writer's registry is the one it read at its start: neither knows the issuer.
-        handles = _racing(pg_lake, lambda con: lifecycle.record_applications(
+        handles = _racing(pg_lake, lambda con: transactions.record_applications(
             con, Registry(), apps, lifecycle.Watch("ai"), labels, T0))
         recorded = sorted((wh.last_result for wh in handles), key=lambda r: len(r.events))
         assert [len(r.events) for r in recorded] == [0, 2]  # the filing (history) and the hearing, once

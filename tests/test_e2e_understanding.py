@@ -19,12 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tasks.alerts.channels import redact_url
-from warehouse.listings import idempotency_key
 from schemas.records import listing_event_id
+from tasks.alerts.channels import redact_url
+from testbed.receiver import Receiver
 from tests.conftest import PROJECT, query
-from tests.test_alerts import Receiver
 from tests.test_cli import PROPERTY
+from warehouse.listings import idempotency_key
 
 SEED_DIR = PROJECT / "seeds"
 SECRET = "s3cretTOKEN"
@@ -319,7 +319,7 @@ def test_chinese_pages_in_both_scripts_through_the_cli(site, config_file, hkai, 
     get organisations, people and places with offsets into the text as written; the
     export carries the script."""
     from tasks.understand.chinese import to_simplified, to_traditional
-    from tests.site import article_html
+    from testbed.site import article_html
     from warehouse.export import export_warehouse
 
     golden = {p["file"]: p for p in json.loads((CHINESE_PAGES / "expected.json").read_text(encoding="utf-8"))["pages"]}

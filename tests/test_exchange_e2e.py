@@ -21,10 +21,10 @@ from datetime import date
 import pytest
 import yaml
 
+from testbed.hkexnews_replica import Replica
+from testbed.receiver import Receiver
+from testbed.site import Site
 from tests.conftest import HKAI, PROJECT, query
-from tests.hkexnews_replica import Replica
-from tests.site import Site
-from tests.test_alerts import Receiver
 
 DAY1, DAY2, DAY3 = date(2026, 2, 2), date(2026, 2, 3), date(2026, 2, 4)
 

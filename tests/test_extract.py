@@ -1,6 +1,6 @@
 """Extraction (tasks/understand/extract.py) on saved real pages, read from ../shared/corpus:
 
-- the aeb corpus through `extract_page`, scored with the benchmark's metric (bench/f1.py)
+- the aeb corpus through `extract_page`, scored with the benchmark's metric (testbed/f1.py)
   against a pinned F1 floor, so a change that extracts worse fails CI;
 - a few of its pages, each with its lede kept and its navigation, footer and sidebars left
   out (the lede and the boilerplate are read from the corpus, not copied here);
@@ -25,15 +25,15 @@ from multiprocessing import get_context
 import pytest
 from lxml import html as lxml_html
 
-from bench.f1 import CorpusPage, han_words, load_corpus, score
 from schemas.config import Http
 from schemas.records import Article, Candidate, Page
 from tasks.acquire.fetch import Fetcher, fetch_pages
 from tasks.pool import analyse_page
 from tasks.understand.extract import extract_page
 from tasks.understand.language import identify_languages
+from testbed.f1 import CorpusPage, han_words, load_corpus, score
 from tests.conftest import SHARED
-from tests.site import Site
+from testbed.site import Site
 
 AEB = SHARED / "corpus" / "aeb"
 PAGES_META = SHARED / "corpus" / "pages-meta"
@@ -42,7 +42,7 @@ needs_aeb = pytest.mark.skipif(not (AEB / "ground-truth.json").exists(),
 needs_pages_meta = pytest.mark.skipif(not (PAGES_META / "expected.json").exists(),
                                       reason=f"the pages-meta corpus is not at {PAGES_META}")
 
-# Measured on 2026-11-29 with trafilatura 2.3 and bench/f1.py: F1 0.9656 (precision 0.961,
+# Measured on 2026-11-29 with trafilatura 2.3 and testbed/f1.py: F1 0.9656 (precision 0.961,
 # recall 0.971) over the 181 pages; bench/README.md has the history. Raise it when
 # extraction improves; never lower it to let a change through.
 F1_FLOOR = 0.965

@@ -10,7 +10,7 @@ import pytest
 from schemas.config import Http
 from schemas.records import Candidate
 from tasks.acquire.fetch import Fetcher, Request, decode_html, fetch_pages, is_public_address
-from tests.site import article_html, endless, hang, redirect, trickle
+from testbed.site import article_html, endless, hang, redirect, trickle
 
 PARAS = ["Hong Kong's exchange saw another AI listing this week as chip designers raised funds."] * 3
 

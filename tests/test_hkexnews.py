@@ -14,7 +14,7 @@ from schemas.records import FetchOutcome
 from tasks.acquire.fetch import Fetcher
 from tasks.acquire.hkexnews import ListFileError, document_base, list_files, parse_list_file, poll_list_files
 from tasks.listings.exchange import join_records
-from tests.hkexnews_replica import Replica
+from testbed.hkexnews_replica import Replica
 
 FILE = ExchangeFile(source="hkex", name="appactive_app_sehk_e.json", url="https://x/eds/appactive_app_sehk_e.json",
                     list_name="appactive_app", board="sehk", language="e")

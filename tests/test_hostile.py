@@ -10,9 +10,11 @@ import pytest
 
 from schemas.config import FeedSource, Http, SitemapSource
 from schemas.records import Candidate
-from tasks.acquire.discover import MAX_ITEMS_PER_SOURCE, discover_feed, discover_sitemap, parse_feed
+from tasks.acquire.discover import MAX_ITEMS_PER_SOURCE
+from tasks.acquire.feed import discover_feed, parse_feed
 from tasks.acquire.fetch import Fetcher, fetch_pages
-from tests.site import article_html, redirect, rss
+from tasks.acquire.sitemap import discover_sitemap
+from testbed.site import article_html, redirect, rss
 
 LAUGHS_FEED = b"""<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
 <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.listings_eval import load_passages, score_passages
 from schemas.records import Article, Seed, listing_event_id
 from tasks.listings.detect import detect_listing_events, detect_listing_events_by_article, known_listings_from_seeds
 from tasks.understand.nlp import load_nlp
+from testbed.listing_passages import load_passages, score_passages
 
 PROJECT = Path(__file__).resolve().parents[1]
 PUBLISHED = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)

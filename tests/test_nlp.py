@@ -9,7 +9,7 @@ import pytest
 
 from schemas.records import Article
 from tasks.understand.nlp import ENTITY_PIPES, extract_entities, load_nlp, normalise_entity
-from tasks.acquire.seeds import load_seeds
+from tasks.understand.seeds import load_seeds
 
 SEEDS = {s.seed_id[:3]: s for s in load_seeds(Path(__file__).resolve().parents[1] / "seeds")}
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from schemas.polls import Observation, Poll, PollOutcome
-from schemas.records import RunCounts
+from schemas.records import RunCounts, SourceCounts
+from tasks.acquire import hkexnews
 from tasks.acquire.schedule import PACE_POLLS, SourcePolicy, change_rate, decide, observe, poll_of, recent_publication, \
     refresh_hints, retry_after_s
 
@@ -165,7 +166,7 @@ def exchange_poll(at: datetime, outcome: PollOutcome = PollOutcome.UNCHANGED) ->
     return poll(0, outcome, start=at, items_new=int(outcome == PollOutcome.NEW)).model_copy(update={"kind": "hkexnews"})
 
 
-EXCHANGE = SourcePolicy(60, 3600, kind="hkexnews")
+EXCHANGE = SourcePolicy(60, 3600, publication=hkexnews.PUBLICATION)
 
 
 def test_the_exchange_lists_are_polled_often_around_their_publication_time():
@@ -211,8 +212,8 @@ def test_refresh_hints_and_retry_after_are_read_from_the_answer():
 def test_a_poll_is_classified_from_what_the_stages_counted():
     source = SimpleNamespace(name="wire", kind="feed")
     counts = RunCounts()
-    counts.bump("wire", "discovered", 12)
-    counts.bump("wire", "new_articles", 2)
+    counts.add("wire", SourceCounts(discovered=12))
+    counts.add("wire", SourceCounts(new_articles=2))
 
     def classify(counted: RunCounts, observation: Observation | None = None) -> PollOutcome:
         return poll_of(source, "r", T0, T0, counted, observation).outcome
@@ -220,10 +221,10 @@ def test_a_poll_is_classified_from_what_the_stages_counted():
     assert classify(counts, Observation(items_new=2)) == PollOutcome.NEW
     assert classify(counts, Observation(items_new=0)) == PollOutcome.NO_NEW
     unchanged = RunCounts()
-    unchanged.bump("wire", "sources_unchanged")
+    unchanged.add("wire", SourceCounts(sources_unchanged=1))
     assert classify(unchanged) == PollOutcome.UNCHANGED
     failed = RunCounts(source_errors={"wire": "HTTP 503 Service Unavailable"})
-    failed.bump("wire", "sources_failed")
+    failed.add("wire", SourceCounts(sources_failed=1))
     assert classify(failed, Observation(status_code=503)) == PollOutcome.THROTTLED
     assert classify(failed, Observation(status_code=500)) == PollOutcome.FAILED
     recorded = poll_of(source, "r", T0, T0, counts, Observation(items_new=2))

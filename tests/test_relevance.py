@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bench.relevance_eval import AEB, load_examples, precision_recall
 from schemas.records import Article
 from tasks.understand.normalise import normalise_article
 from tasks.understand.relevance import score_relevance
+from testbed.relevance_set import AEB, load_examples, precision_recall
 
 THRESHOLD = 0.5
 # The gate on the labelled set, like trafilatura's extraction floor: it may only go up.
@@ -184,7 +184,7 @@ def test_labelled_set_meets_the_floor(all_examples):
 @pytest.mark.parametrize("split, floor", [("dev", 0.97), ("test", 0.95), ("holdout", 0.95), ("holdout2", 0.95),
                                                ("holdout3", 0.95), ("holdout4", 0.9)])
 def test_agreement_with_the_labelled_news_passages(split, floor):
-    from bench.listings_eval import load_passages, passage_article
+    from testbed.listing_passages import load_passages, passage_article
 
     passages = load_passages(split)
     agree = [score_relevance(normalise_article(passage_article(p)), THRESHOLD).is_relevant == p["relevant"]

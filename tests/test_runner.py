@@ -15,10 +15,12 @@ from tasks.acquire.archive import index_warc
 from tasks.acquire.urls import canonical_url
 from tasks.pool import analyse_pages, analyse_warc_chunk, index_warc_file, submit_pages
 from tasks.runner import INLINE_PAGES, DaskExecutor, OnDemandExecutor, executor_workers, open_executor
+from testbed.warc import aeb_pages, write_warc
 from tests.conftest import SHARED
-from tests.test_scale import aeb_pages, write_warc
 
 THRESHOLD = 0.5
+
+AEB = SHARED / "corpus" / "aeb"
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +32,13 @@ def executors():
 
 @pytest.fixture(scope="module")
 def pages() -> list[Page]:
-    if not (SHARED / "corpus" / "aeb").exists():
+    if not AEB.exists():
         pytest.fail("the runner test reads ../shared/corpus/aeb")
     from datetime import datetime, timezone
 
     when = datetime(2026, 1, 5, tzinfo=timezone.utc)
     real = [Page(url=url, final_url=url, source="aeb", html=html.decode("utf-8", "replace"), fetched_at=when)
-            for url, html in aeb_pages(20)]
+            for url, html in aeb_pages(AEB, 20)]
     empty = Page(url="https://example.org/empty", final_url="https://example.org/empty", source="aeb",
                  html="<html><body></body></html>", fetched_at=when)
     return real[:10] + [empty] + real[10:]
@@ -65,7 +67,7 @@ def test_pages_give_the_same_articles_on_the_local_pool_and_on_dask(executors, p
 
 
 def test_warc_chunks_and_damage_are_the_same_on_both(executors, tmp_path):
-    warc = write_warc(tmp_path / "crawl.warc.gz", aeb_pages(9))
+    warc = write_warc(tmp_path / "crawl.warc.gz", aeb_pages(AEB, 9))
     damaged = tmp_path / "damaged.warc.gz"
     damaged.write_bytes(warc.read_bytes()[: warc.stat().st_size // 2] + b"not gzip" * 100)
     index = index_warc(warc, 4)
@@ -78,7 +80,7 @@ def test_warc_chunks_and_damage_are_the_same_on_both(executors, tmp_path):
     chunks = {name: executor.submit(analyse_warc_chunk, str(warc), index.chunks[1], "crawl", THRESHOLD).result()
               for name, executor in executors.items()}
     assert chunks["local"] == chunks["dask"]
-    expected = [canonical_url(url) for url, _ in aeb_pages(9)[4:8]]
+    expected = [canonical_url(url) for url, _ in aeb_pages(AEB, 9)[4:8]]
     assert [p.url for p in chunks["dask"].pages] == expected  # the file's pages 5 to 8
     assert all(p.html == "" for p in chunks["dask"].pages)  # the HTML stays on the worker
     assert len(chunks["dask"].articles) == 4

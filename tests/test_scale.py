@@ -4,8 +4,6 @@ WARC files (parallel, resumable, a damaged file recorded and skipped)."""
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import os
 import signal
@@ -15,12 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
+from testbed.receiver import Receiver
+from testbed.site import article_html
+from testbed.warc import aeb_pages, write_warc
 from tests.conftest import HKAI, PROJECT, SHARED, query, wait_for
-from tests.site import article_html
-from tests.test_alerts import Receiver
 from tests.test_cli import PROPERTY
 from tests.test_e2e_understanding import LUMEN_FILING
 
@@ -46,38 +43,13 @@ def _config(path: Path, warehouse, sources: list[dict], **extra) -> Path:
 
 # -- WARC files ---------------------------------------------------------------------------
 
-def aeb_pages(count: int) -> list[tuple[str, bytes]]:
-    """(url, html) of real pages from the shared corpus, in a fixed order."""
-    truth = json.loads((AEB / "ground-truth.json").read_text())
-    pages = []
-    for page_id in sorted(truth)[:count]:
-        html = gzip.decompress((AEB / "html" / f"{page_id}.html.gz").read_bytes())
-        pages.append((truth[page_id]["url"], html))
-    return pages
-
-
-def write_warc(path: Path, pages: list[tuple[str, bytes]], gzipped: bool = True) -> Path:
-    """A WARC file as a crawler writes it: a response record per page, and a non-page
-    record (a request) before each, which the reader must skip."""
-    with open(path, "wb") as handle:
-        writer = WARCWriter(handle, gzip=gzipped)
-        for url, html in pages:
-            request = writer.create_warc_record(url, "request", payload=io.BytesIO(b""), http_headers=StatusAndHeaders(
-                f"GET {url} HTTP/1.1", [("Host", "example.org")], is_http_request=True))
-            response = writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"))
-            writer.write_record(request)
-            writer.write_record(response)
-    return path
-
-
 @pytest.fixture(scope="module")
 def warcs(tmp_path_factory) -> dict[str, Path]:
     """Two WARC files of real pages (one gzipped, one not), and a damaged one."""
     if not AEB.exists():
         pytest.fail(f"{AEB} is missing: the backfill tests read the shared corpus")
     directory = tmp_path_factory.mktemp("warcs")
-    pages = aeb_pages(30)
+    pages = aeb_pages(AEB, 30)
     hk = [("https://harbour.example/news/lumen-files.html",
            article_html("Lumen Compute files for Hong Kong IPO", LUMEN_FILING).encode()),
           ("https://harbour.example/news/flats.html", article_html("Flat prices fall again", PROPERTY).encode())]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from testbed.site import rss
 from tests.conftest import HKAI, PROJECT, query, wait_for, write_config
 from tests.prefect_api import prefect_home
-from tests.site import rss
 
 
 def start_serve(config: Path, env: dict) -> subprocess.Popen:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tasks.acquire.seeds import load_seeds
 from tasks.understand.normalise import content_hash
+from tasks.understand.seeds import changed_seeds, load_seeds
 from warehouse.db import Warehouse
 from warehouse.loader import seed_hashes, store_seeds
 
@@ -65,3 +65,12 @@ def test_storing_no_seeds_is_a_no_op(tmp_path):
     with warehouse.transaction() as con:
         store_seeds(con, [])
     assert seed_hashes(warehouse) == {}
+
+
+def test_only_new_and_changed_seed_files_are_stored_again():
+    seeds = load_seeds(SEEDS)
+    stored = {s.seed_id: s.content_hash for s in seeds}
+    assert changed_seeds(seeds, stored) == []
+    stored[seeds[0].seed_id] = "an older hash"
+    del stored[seeds[1].seed_id]
+    assert [s.seed_id for s in changed_seeds(seeds, stored)] == [seeds[0].seed_id, seeds[1].seed_id]

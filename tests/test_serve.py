@@ -12,8 +12,10 @@ from contextlib import contextmanager
 import pytest
 
 from flows.serve import serve
+from schemas.config import load_config
+from testbed.site import Handler
 from tests.conftest import query
-from tests.site import Handler
+from warehouse.db import target_of
 
 PARAGRAPHS = [
     "The harbour ferry timetable changes on Monday, the operator said, with fewer sailings to the outlying "
@@ -61,7 +63,8 @@ def serving(config):
 
     def run() -> None:
         try:
-            result["polls"] = serve(str(config), None, stop, log.say)
+            loaded = load_config(config)
+            result["polls"] = serve(loaded, target_of(loaded.warehouse), stop, log.say)
         except BaseException as exc:  # reported by the test, not lost in the thread
             result["error"] = exc
 
@@ -105,7 +108,7 @@ class Watch:
 def test_sources_are_polled_on_their_own_and_a_slow_one_delays_nobody(site, config_file, prefect_settings):
     site.add_article("/news/ferry-1.html", "Ferry timetable changes", PARAGRAPHS)
     busy = site.add_feed("/busy.xml", [("Ferry", "/news/ferry-1.html")])
-    from tests.site import rss
+    from testbed.site import rss
 
     slow = Watch(rss([], site.base), hold=True)
     site.add("/slow.xml", handler=slow)
@@ -162,7 +165,7 @@ def test_due_times_survive_a_restart(tmp_path, backend):
     from datetime import datetime, timedelta, timezone
 
     from flows.serve import due_times
-    from flows.stages import RunContext
+    from flows.run import RunContext
     from schemas.config import DuckLakeWarehouse, parse_config
     from schemas.polls import Poll, PollOutcome
     from tasks.acquire.schedule import SourcePolicy, decide
@@ -205,8 +208,7 @@ def test_a_stop_request_ends_a_poll_after_the_batch_in_hand(site, config_file, p
     from prefect import flow
 
     from flows import stages
-    from flows.stages import RunContext
-    from schemas.config import load_config
+    from flows.run import RunContext
     from schemas.records import Candidate
     from tasks.acquire.fetch import Fetcher
 

@@ -1,4 +1,4 @@
-"""The loopback site itself (tests/site.py), which the tests and the benchmarks share:
+"""The loopback site itself (testbed/site.py), which the tests and the benchmarks share:
 validators and 304s, counts, generated routes, and a site in a process of its own."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import os
 
 import httpx
 
-from tests.site import LAST_MODIFIED, Route, Site, SiteProcess, webhook
+from testbed.site import LAST_MODIFIED, Route, Site, SiteProcess, webhook
 
 
 def get(url: str, **headers: str) -> httpx.Response:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
+from flows.transactions import record_url_outcomes
 from schemas.records import Candidate, RunCounts, UrlOutcome
 from warehouse import loader
 from warehouse.db import Warehouse, WarehouseError, connect, migrate, migration_files
@@ -60,7 +61,7 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path):
     now = datetime.now(timezone.utc)
     with pytest.raises(RuntimeError):
         with wh.transaction() as con:
-            loader.record_url_outcomes(con, [failed("http://a/1")], now)
+            record_url_outcomes(con, [failed("http://a/1")], now)
             raise RuntimeError("crash mid-batch")
     assert wh.query("SELECT count(*) FROM url_state") == [(0,)]
 
@@ -85,7 +86,7 @@ def test_binding_a_batch_does_not_search_for_pandas(tmp_path):
     sys.meta_path.insert(0, recorder)
     try:
         with wh.transaction() as con:
-            loader.record_url_outcomes(con, outcomes, datetime.now(timezone.utc))
+            record_url_outcomes(con, outcomes, datetime.now(timezone.utc))
     finally:
         sys.meta_path.remove(recorder)
     assert "pandas" not in looked_up
@@ -101,7 +102,7 @@ def test_batches_wait_in_the_log_and_the_run_ends_with_everything_in_the_file(tm
     now = datetime.now(timezone.utc)
     loader.start_run(wh, "run1", now)
     with wh.transaction() as con:
-        loader.record_url_outcomes(con, [failed(f"http://a/{i}") for i in range(5)], now)
+        record_url_outcomes(con, [failed(f"http://a/{i}") for i in range(5)], now)
     assert wal.exists() and wal.stat().st_size > 0
     reader = connect(path, read_only=True)
     assert reader.execute("SELECT count(*) FROM url_state").fetchone() == (5,)
@@ -119,7 +120,7 @@ def test_select_due_skips_stored_and_backing_off(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     now = datetime.now(timezone.utc)
     with wh.transaction() as con:
-        loader.record_url_outcomes(con, [
+        record_url_outcomes(con, [
             UrlOutcome(url="http://a/stored", source="s", status="stored", article_id="id1"), failed("http://a/failed")], now)
     cands = [Candidate(url=u, source="s") for u in ("http://a/stored", "http://a/failed", "http://a/new", "http://a/new")]
     due, known = loader.select_due(wh, cands, now)
@@ -127,15 +128,6 @@ def test_select_due_skips_stored_and_backing_off(tmp_path):
     later = now.replace(year=now.year + 1)
     due, _ = loader.select_due(wh, cands, later)
     assert sorted(c.url for c in due) == ["http://a/failed", "http://a/new"]
-
-
-def test_backoff_grows_and_is_capped():
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    gaps = [(loader.next_attempt("failed", n, now) - now).total_seconds() / 60 for n in (1, 2, 3, 10)]
-    assert gaps == [15, 30, 60, 24 * 60]
-    assert (loader.next_attempt("gone", 1, now) - now).days == 7
-    assert (loader.next_attempt("gone", 9, now) - now).days == 60
-    assert loader.next_attempt("stored", 0, now) is None
 
 
 def _hold_write_lock(path: str, seconds: float, ready) -> None:

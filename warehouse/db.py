@@ -23,8 +23,9 @@ How a table works on both backends (follow this for every new table and write):
    and stage) or a uuid: there are no sequences. Give added columns literal defaults.
 2. Never let a constraint keep a key unique: write keyed rows with `warehouse/rows.py`:
    `insert_new` (the first row for a key wins; returns what was new), `upsert` (the row
-   for a key is replaced), `insert_rows` (append-only tables). To change a few columns of
-   a stored row, a plain `UPDATE ... WHERE <key> = ?`. No ON CONFLICT, no RETURNING, no
+   for a key takes the values of the columns named, and keeps its others), `insert_rows`
+   (append-only tables). To change a few columns of one stored row, a plain
+   `UPDATE ... WHERE <key> = ?` also does. No ON CONFLICT, no RETURNING, no
    INSERT OR REPLACE: they fail on a DuckLake.
 3. Write only inside `wh.write(body)`: `body(con)` runs in one transaction, and again from
    the start when another writer's commit conflicts with it, so it must have no effect
@@ -40,12 +41,10 @@ How a table works on both backends (follow this for every new table and write):
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import importlib
 import importlib.util
 import os
-import random
 import re
 import sys
 import threading
@@ -56,8 +55,11 @@ from pathlib import Path
 from typing import TypeVar, Union
 
 import duckdb
+from tenacity import RetryError, Retrying, retry_if_exception, stop_after_delay, wait_exponential, wait_fixed, \
+    wait_random, wait_random_exponential
 
 from schemas.config import DuckLakeWarehouse, Warehouse as WarehouseConfig, parse_warehouse, redact_catalog
+from warehouse.locks import exclusive
 
 LOCK_WAIT_S = 60.0
 WRITER_MEMORY_LIMIT = "128MB"  # DuckDB's own memory in an ingest's sessions (see session)
@@ -65,6 +67,9 @@ LAKE_ALIAS = "lake"  # the name a DuckLake is attached under; `USE lake` makes i
 # A write that keeps conflicting with other writers gives up after this long: each retry
 # re-runs one batch, so only a writer that never gets a turn could reach it.
 CONFLICT_WAIT_S = 120.0
+# Between its attempts: 5 ms, doubling up to 200 ms, each between half and one and a half
+# times that at random, so that two writers that conflicted do not retry in lockstep.
+CONFLICT_BACKOFF = wait_exponential(multiplier=0.0025, max=0.1) + wait_random_exponential(multiplier=0.005, max=0.2)
 
 T = TypeVar("T")
 Target = Union[Path, DuckLakeWarehouse]
@@ -111,9 +116,17 @@ def describe(target: Target) -> str:
     return str(target)
 
 
-def _is_lock_conflict(exc: Exception) -> bool:
+def _is_lock_conflict(exc: BaseException) -> bool:
+    """Another process holds the DuckDB file (DuckDB lets one process at a time write it)."""
     text = str(exc).lower()
-    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+    return isinstance(exc, duckdb.Error) and "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+def _while_file_is_held(wait_s: float) -> Retrying:
+    """Attempts at opening a DuckDB file while another process holds it: again after 10 ms,
+    doubling up to 200 ms, for `wait_s`; then the last error is raised."""
+    return Retrying(retry=retry_if_exception(_is_lock_conflict), stop=stop_after_delay(wait_s),
+                    wait=wait_exponential(multiplier=0.01, max=0.2), reraise=True)
 
 
 # How a write that lost a race with another writer fails: DuckLake's own conflict check;
@@ -144,18 +157,12 @@ def _connect_file(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPy
         raise NoWarehouse(f"{path}: no warehouse here yet (run `hkai ingest` first)")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
-    delay = 0.01
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            if not _is_lock_conflict(exc):
-                raise WarehouseError(f"{path}: cannot open warehouse: {str(exc).splitlines()[0]}") from None
-            if time.monotonic() >= deadline:
-                raise WarehouseError(f"{path}: locked by another process for over {wait_s:.0f} s") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+    try:
+        return _while_file_is_held(wait_s)(duckdb.connect, str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        if _is_lock_conflict(exc):
+            raise WarehouseError(f"{path}: locked by another process for over {wait_s:.0f} s") from None
+        raise WarehouseError(f"{path}: cannot open warehouse: {str(exc).splitlines()[0]}") from None
 
 
 # DuckDB extensions a DuckLake needs, from their PyPI packages (pinned with duckdb): loaded
@@ -278,27 +285,23 @@ def _catalog_lock(lake: DuckLakeWarehouse) -> Iterator[None]:
 
 def _attach_with_retries(con: duckdb.DuckDBPyConnection, lake: DuckLakeWarehouse, alias: str, clause: str,
                          read_only: bool) -> None:
-    deadline = time.monotonic() + LOCK_WAIT_S
-    while True:
-        try:
-            con.execute(f"ATTACH '{_quote('ducklake:' + lake.ducklake)}' AS {alias}{clause}")
-            break
-        except duckdb.Error as exc:
-            # Two writers attaching a new catalog at once both create DuckLake's own tables;
-            # the one that loses finds them made on its next try.
-            if _is_catalog_creation_race(exc) and time.monotonic() < deadline:
-                time.sleep(0.1 + random.random() * 0.2)
-                continue
-            if read_only and "creating a new DuckLake is explicitly disabled" in str(exc):
-                raise NoWarehouse(f"{describe(lake)}: no warehouse here yet (run `hkai ingest` first)") from None
-            reason = redact_catalog(str(exc).replace("\n", " "))
-            raise WarehouseError(f"{describe(lake)}: cannot attach: {reason[:300]}") from None
+    # Two writers attaching a new catalog at once both create DuckLake's own tables; the
+    # one that loses finds them made on its next try, 0.1 to 0.3 s later.
+    retrying = Retrying(retry=retry_if_exception(_is_catalog_creation_race), stop=stop_after_delay(LOCK_WAIT_S),
+                        wait=wait_random(0.1, 0.3), reraise=True)
+    try:
+        retrying(con.execute, f"ATTACH '{_quote('ducklake:' + lake.ducklake)}' AS {alias}{clause}")
+    except duckdb.Error as exc:
+        if read_only and "creating a new DuckLake is explicitly disabled" in str(exc):
+            raise NoWarehouse(f"{describe(lake)}: no warehouse here yet (run `hkai ingest` first)") from None
+        reason = redact_catalog(str(exc).replace("\n", " "))
+        raise WarehouseError(f"{describe(lake)}: cannot attach: {reason[:300]}") from None
 
 
-def _is_catalog_creation_race(exc: Exception) -> bool:
+def _is_catalog_creation_race(exc: BaseException) -> bool:
     text = str(exc)
-    return ("duplicate key value violates unique constraint" in text or "already exists" in text
-            or is_write_conflict(exc))
+    return isinstance(exc, duckdb.Error) and (
+        "duplicate key value violates unique constraint" in text or "already exists" in text or is_write_conflict(exc))
 
 
 def _quote(text: str) -> str:
@@ -324,17 +327,10 @@ def attach_read_only(con: duckdb.DuckDBPyConnection, target: Target, alias: str,
     path = Path(target)
     if not path.exists():
         raise NoWarehouse(f"{path}: no warehouse here yet (run `hkai ingest` first)")
-    deadline = time.monotonic() + wait_s
-    delay = 0.01
-    while True:
-        try:
-            con.execute(f"ATTACH '{_quote(str(path))}' AS {alias} (READ_ONLY)")
-            return
-        except duckdb.Error as exc:
-            if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
-                raise WarehouseError(f"{path}: cannot read it: {str(exc).splitlines()[0]}") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+    try:
+        _while_file_is_held(wait_s)(con.execute, f"ATTACH '{_quote(str(path))}' AS {alias} (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot read it: {str(exc).splitlines()[0]}") from None
 
 
 def companion_path(target: Target, suffix: str) -> Path:
@@ -508,11 +504,12 @@ class WritersTurn:
 
     PostgreSQL catalog: a transaction-scoped advisory lock on a connection of its own (a
     session lock does not hold there: the postgres extension hands each query its own
-    connection outside a transaction). SQLite catalog (one machine): an flock beside it."""
+    connection outside a transaction). SQLite catalog (one machine): a lock file beside it
+    (warehouse/locks.py)."""
 
     def __init__(self, lake: DuckLakeWarehouse):
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._file = None
+        self._lock_path: Path | None = None
         if lake.ducklake.startswith("postgres:"):
             self._con = duckdb.connect(config={"autoinstall_known_extensions": False,
                                                "autoload_known_extensions": False})
@@ -521,7 +518,7 @@ class WritersTurn:
             self._con.execute(f"ATTACH '{_quote(dsn)}' AS hkai_turn (TYPE postgres)")
         else:
             catalog = Path(lake.ducklake.removeprefix("sqlite:"))
-            self._file = open(catalog.with_name(catalog.name + ".writers.lock"), "a+")
+            self._lock_path = catalog.with_name(catalog.name + ".writers.lock")
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -535,17 +532,12 @@ class WritersTurn:
             finally:
                 _rollback(self._con)  # ends the catalog-side transaction: the lock goes with it
         else:
-            fcntl.flock(self._file, fcntl.LOCK_EX)
-            try:
+            with exclusive(self._lock_path):
                 yield
-            finally:
-                fcntl.flock(self._file, fcntl.LOCK_UN)
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
-        if self._file is not None:
-            self._file.close()
 
 
 class Warehouse:
@@ -701,40 +693,45 @@ class Warehouse:
 
     def _retrying(self, body: Callable[[duckdb.DuckDBPyConnection], T], transaction: bool = False) -> T:
         started = time.monotonic()
-        delay = 0.005
         aborted = 0
-        while True:
+
+        def runs_again(exc: BaseException) -> bool:
+            """A commit another writer's refused runs again (and is counted)."""
+            nonlocal aborted
+            if not is_write_conflict(exc):
+                return False
+            if not any(message in str(exc) for message in _CONFLICT_MESSAGES):
+                aborted += 1
+                if aborted > ABORTED_RETRIES:
+                    return False
+                # The catalog's connection, shared by every session of this
+                # attachment, is left in the aborted transaction: attach anew.
+                self._reattach()
+            self.conflicts += 1
+            return True
+
+        def attempt() -> T:
             attempt_started = time.monotonic()
-            try:
-                if transaction:
-                    with self.transaction() as con:
-                        committing_from = time.monotonic()
-                        result = body(con)
-                    # Held up: everything before the attempt that committed, and its wait for the turn.
-                    held_up = committing_from - started
-                else:
-                    with self.session() as con:
-                        result = body(con)
-                    held_up = attempt_started - started
-                self.longest_conflict_wait_s = max(self.longest_conflict_wait_s, held_up)
-                return result
-            except duckdb.Error as exc:
-                if not is_write_conflict(exc):
-                    raise
-                if not any(message in str(exc) for message in _CONFLICT_MESSAGES):
-                    aborted += 1
-                    if aborted > ABORTED_RETRIES:
-                        raise
-                    # The catalog's connection, shared by every session of this
-                    # attachment, is left in the aborted transaction: attach anew.
-                    self._reattach()
-                self.conflicts += 1
-                if time.monotonic() - started > CONFLICT_WAIT_S:
-                    raise WriteConflict(f"{describe(self.target)}: a write kept conflicting with other writers "
-                                        f"for {CONFLICT_WAIT_S:.0f} s") from None
-            # Jitter keeps two writers that conflicted from retrying in lockstep.
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.2)
+            if transaction:
+                with self.transaction() as con:
+                    committing_from = time.monotonic()
+                    result = body(con)
+                # Held up: everything before the attempt that committed, and its wait for the turn.
+                held_up = committing_from - started
+            else:
+                with self.session() as con:
+                    result = body(con)
+                held_up = attempt_started - started
+            self.longest_conflict_wait_s = max(self.longest_conflict_wait_s, held_up)
+            return result
+
+        retrying = Retrying(retry=retry_if_exception(runs_again), stop=stop_after_delay(CONFLICT_WAIT_S),
+                            wait=CONFLICT_BACKOFF)
+        try:
+            return retrying(attempt)
+        except RetryError:
+            raise WriteConflict(f"{describe(self.target)}: a write kept conflicting with other writers "
+                                f"for {CONFLICT_WAIT_S:.0f} s") from None
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with self.session() as con:
@@ -744,20 +741,18 @@ class Warehouse:
 def read_only_query(target: Target, sql: str, wait_s: float) -> tuple[list[str], list[tuple]]:
     """Run one query read-only (`hkai sql`): the file opened read-only between a writer's
     batches, or the lake's latest snapshot. Returns (columns, rows)."""
-    deadline = time.monotonic() + wait_s
-    while True:
+    def attempt() -> tuple[list[str], list[tuple]]:
         con = connect(target, read_only=True, wait_s=wait_s)
         try:
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             return columns, (cursor.fetchall() if columns else [])
-        except duckdb.Error as exc:
-            # A SQLite catalog is briefly locked while a writer commits.
-            if not (is_write_conflict(exc) and time.monotonic() < deadline):
-                raise
         finally:
             con.close()
-        time.sleep(0.05)
+
+    # A SQLite catalog is briefly locked while a writer commits: asked again every 50 ms.
+    return Retrying(retry=retry_if_exception(is_write_conflict), stop=stop_after_delay(wait_s), wait=wait_fixed(0.05),
+                    reraise=True)(attempt)
 
 
 def process_identity() -> tuple[str, int]:

@@ -6,20 +6,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
 
-from schemas.records import Article, Candidate, DiscoveryResult, Fetch, RunCounts, Seed, SourceState, UrlOutcome, UrlStatus
+from schemas.records import Article, Candidate, DiscoveryResult, Fetch, RunCounts, Seed, SourceState, UrlState, \
+    UrlStatus
 from warehouse.db import Warehouse, process_identity
 from warehouse.rows import insert_new, insert_rows, upsert
-
-# How long to wait before trying a URL again, by what happened last time.
-RETRY_BASE = timedelta(minutes=15)
-RETRY_CAP = timedelta(hours=24)
-GONE_RETRY = timedelta(days=7)  # a 404/410 is retried rarely: pages do come back
-GONE_CAP = timedelta(days=60)
-SKIP_RETRY = timedelta(days=30)  # not HTML, or no article in it
 
 ARTICLE_COLUMNS = (
     "article_id", "url", "canonical_url", "source", "title", "author", "published_at",
@@ -48,7 +42,7 @@ def start_run(wh: Warehouse, run_id: str, started_at: datetime, sweep: bool = Tr
 
 def interrupt_unfinished_runs(con: duckdb.DuckDBPyConnection, shared: bool) -> None:
     """Runs still marked running whose process died, marked interrupted: on a DuckDB file
-    every one (no other writer can be active, see the writer lock); on a shared DuckLake
+    every one (no other writer can be active: warehouse/locks.py); on a shared DuckLake
     (`shared`) only this host's whose process is gone."""
     if not shared:
         con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
@@ -148,33 +142,23 @@ def select_due(wh: Warehouse, candidates: list[Candidate], now: datetime,
     return due, known
 
 
-def next_attempt(status: UrlStatus, attempts: int, now: datetime) -> datetime | None:
-    """When to try again: capped exponential backoff for failures, rarely for 404s."""
-    if status == UrlStatus.STORED:
-        return None
-    if status == UrlStatus.GONE:
-        return now + min(GONE_RETRY * 2 ** max(attempts - 1, 0), GONE_CAP)
-    if status == UrlStatus.SKIPPED:
-        return now + SKIP_RETRY
-    return now + min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
-
-
-def record_url_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[UrlOutcome], now: datetime) -> None:
-    """Each URL's new state; `attempts` counts consecutive failures, the last outcome of a
-    URL listed twice wins."""
-    if not outcomes:
-        return
-    latest = {o.url: o for o in outcomes}
-    attempts = dict(con.execute(
+def url_attempts(con: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, int]:
+    """Each URL's failures in a row as stored (URLs never tried are left out)."""
+    if not urls:
+        return {}
+    return dict(con.execute(
         "SELECT s.url, s.attempts FROM url_state s JOIN (SELECT unnest(?::VARCHAR[]) AS url) c USING (url)",
-        [list(latest)]).fetchall())
-    rows = []
-    for o in latest.values():
-        n = 0 if o.status == UrlStatus.STORED else attempts.get(o.url, 0) + 1
-        rows.append((o.url, o.source, o.status, n, o.error, now, next_attempt(o.status, n, now), o.article_id))
-    upsert(con, "url_state", ("url",),
-           ("url", "source", "status", "attempts", "last_error", "last_attempt_at", "next_attempt_at", "article_id"),
-           rows)
+        [urls]).fetchall())
+
+
+URL_STATE_COLUMNS = ("url", "source", "status", "attempts", "last_error", "last_attempt_at", "next_attempt_at",
+                     "article_id")
+
+
+def save_url_states(con: duckdb.DuckDBPyConnection, states: list[UrlState]) -> None:
+    """Each URL's new state (tasks/acquire/retries.py decides it)."""
+    upsert(con, "url_state", ("url",), URL_STATE_COLUMNS,
+           [tuple(getattr(state, c) for c in URL_STATE_COLUMNS) for state in states])
 
 
 def stored_canonicals(wh: Warehouse, canonical_urls: list[str]) -> set[str]:

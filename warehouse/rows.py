@@ -75,16 +75,21 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str], c
 
 def upsert(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str], columns: Sequence[str],
            rows: list[tuple]) -> None:
-    """Make each row the table's row for its key (of rows sharing a key, the last): stored
-    rows with these keys are replaced whole, so `columns` must be every column that
-    matters (the others fall back to their defaults)."""
+    """Make each row the table's row for its key (of rows sharing a key, the last): a stored
+    row takes the values of `columns` and keeps its other columns as they are; a new row
+    gets the columns' defaults for the others."""
     positions = _key_positions(columns, key)
     last: dict[tuple, tuple] = {}
     for row in rows:
         last[tuple(row[i] for i in positions)] = row
     if not last:
         return
-    matches = " AND ".join(f"incoming.{k} = {table}.{k}" for k in key)
-    con.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM (SELECT {_unnested(con, table, key)}) AS incoming"
-                f" WHERE {matches})", [list(values) for values in zip(*last)])
-    insert_rows(con, table, columns, list(last.values()))
+    stored = stored_keys(con, table, key, list(last))
+    changed = [row for k, row in last.items() if k in stored]
+    others = [c for c in columns if c not in key]
+    if changed and others:
+        sets = ", ".join(f"{c} = incoming.{c}" for c in others)
+        matches = " AND ".join(f"incoming.{k} = {table}.{k}" for k in key)
+        con.execute(f"UPDATE {table} SET {sets} FROM (SELECT {_unnested(con, table, columns)}) AS incoming"
+                    f" WHERE {matches}", [list(values) for values in zip(*changed)])
+    insert_rows(con, table, columns, [row for k, row in last.items() if k not in stored])

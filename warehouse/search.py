@@ -25,13 +25,11 @@ up with the lake at its next update. An update reads one snapshot of the lake.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import cache
@@ -46,6 +44,7 @@ from tasks.understand import chinese
 from tasks.understand.english import forms_prefix, irregular_forms
 from tasks.understand.terms import QueryWord, parse_query, word_term
 from warehouse.db import LOCK_WAIT_S, NoWarehouse, Target, companion_path, connect, target_of
+from warehouse.locks import exclusive
 
 INDEX_SUFFIX = ".search"
 STATE = "state.json"
@@ -159,17 +158,9 @@ def index_info(index_dir: str | Path) -> SearchIndexInfo | None:
                            bytes=state.bytes)
 
 
-@contextlib.contextmanager
-def _update_lock(index_dir: Path, wait: bool) -> Iterator[bool]:
+def _update_lock(index_dir: Path, wait: bool) -> contextlib.AbstractContextManager[bool]:
     """One updater at a time; yields False when `wait` is off and another holds it."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+    return exclusive(index_dir / ".lock", wait)
 
 
 @cache

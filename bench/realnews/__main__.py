@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.listings_eval import TARGETS, same_company
+from bench.listings_eval import TARGETS
+from testbed.listing_passages import same_company
 from bench.realnews.labels import Passage, load_labels, load_passages
 
 SPLITS = ("dev", "test")
@@ -122,7 +123,7 @@ def run_in_process(passages: list[Passage]) -> dict[str, Outcome]:
 
 def run_ingest(passages: list[Passage], workdir: Path, name: str) -> dict[str, Outcome]:
     from bench.harness import _query, run_ingest as ingest
-    from tests.site import Site, webhook
+    from testbed.site import Site, webhook
 
     received: list[dict] = []
     with Site(keep_requests=False) as site:

@@ -11,16 +11,20 @@ whose status code is not known gets no stage. The other files go on.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 from schemas.config import HkexnewsSource
 from schemas.exchange import (
     LANGUAGES, LISTS, ApplicationRecord, DocumentKind, ExchangeDocument, ExchangeFile, ExchangeFileResult,
     ExchangeFileState, Status,
 )
-from schemas.records import FetchOutcome
+from schemas.polls import Observation
+from schemas.records import FetchOutcome, SourceCounts
 from tasks.acquire.fetch import Fetcher, Request
+from tasks.acquire.kinds import Discovers, SourceKind
+from tasks.acquire.schedule import DailyPublication
 from tasks.acquire.urls import host_of
 
 DOCUMENT_DIRECTORY = "/app/"  # documents' paths are relative to this, on the lists' host
@@ -190,3 +194,53 @@ def poll_list_files(source: HkexnewsSource, fetcher: Fetcher,
                     last_modified=response.headers.get("last-modified"), generated_at=generated)
         results.append(result)
     return results
+
+
+# -- what a poll came to -------------------------------------------------------------------
+
+def observation(results: list[ExchangeFileResult], applications: int) -> Observation:
+    """What the list files' answers say for the source's schedule: the first file's
+    status (a 429 or 503 there is the exchange's), validators when every file that
+    answered had them, and the applications the changed files listed as its items."""
+    answered = [r.fetch for r in results if r.fetch.status_code is not None]
+    read = [r.state for r in results if r.state is not None]
+    return Observation(status_code=answered[0].status_code if answered else None,
+                       has_validators=all(s.etag or s.last_modified for s in read),
+                       items_new=applications)
+
+
+def files_counts(results: list[ExchangeFileResult], applications: int) -> SourceCounts:
+    """The applications the changed files listed, the files read and those unusable."""
+    return SourceCounts(discovered=applications, fetched=sum(1 for r in results if r.state is not None),
+                        fetch_failed=sum(1 for r in results if r.error))
+
+
+def source_counts(results: list[ExchangeFileResult]) -> SourceCounts:
+    """The source failed when no file could be used (some files read: it answered, in
+    part), and is unchanged when every file answered 304."""
+    if results and all(r.error for r in results):
+        return SourceCounts(sources_failed=1)
+    if all(r.unchanged for r in results):
+        return SourceCounts(sources_unchanged=1)
+    return SourceCounts()
+
+
+def problems(results: list[ExchangeFileResult]) -> str | None:
+    """Every unusable file (at most twenty), then how many records were skipped or not
+    understood; each file's own list is in exchange_files.last_error. None: no problem."""
+    errors = [r.error for r in results if r.error]
+    skipped = [p for r in results for p in r.problems]
+    parts = [f"{len(errors)} of {len(results)} files unusable: " + "; ".join(errors)] if errors else []
+    if skipped:
+        parts.append(f"{len(skipped)} record problems (exchange_files.last_error), e.g. {skipped[0]}")
+    return "; ".join(parts) or None
+
+
+# The exchange regenerates its application lists about once a day around 16:00 Hong Kong
+# time; polling them more often than every few minutes gains nothing.
+PUBLICATION = DailyPublication(at=time(16, 0), zone=ZoneInfo("Asia/Hong_Kong"), opens_before=timedelta(minutes=30),
+                               closes_after=timedelta(minutes=90), interval_s=180.0,
+                               label="the exchange's publication window")
+
+KIND = SourceKind(name="hkexnews", config=HkexnewsSource, discovers=Discovers.APPLICATIONS, read=poll_list_files,
+                  publication=PUBLICATION)

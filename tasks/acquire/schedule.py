@@ -20,10 +20,10 @@ between `schedule.min_interval_s` and `schedule.max_interval_s`:
   download each time, so it is polled at most every 2 x `min_interval_s`. Failures
   back off by doubling.
 - `poll_every_s` on a source replaces the estimate (the server's answers still count).
-- Some kinds publish at a known time of day: the exchange's lists (`kind: hkexnews`)
-  are regenerated once a day around 16:00 Hong Kong time, so they are polled every few
-  minutes in a window around it until that day's files have changed, and never
-  scheduled past the next window's opening.
+- Some kinds publish at a known time of day (their module says when, tasks/acquire/kinds.py):
+  the exchange's lists (`kind: hkexnews`) are regenerated once a day around 16:00 Hong
+  Kong time, so they are polled every few minutes in a window around it until that day's
+  files have changed, and never scheduled past the next window's opening.
 """
 
 from __future__ import annotations
@@ -53,17 +53,17 @@ PACE_POLLS = 10  # until this many polls can be compared, the listed pace is a f
 
 @dataclass(frozen=True)
 class SourcePolicy:
-    """The bounds one source is scheduled within."""
+    """The bounds one source is scheduled within, and the window its kind publishes in."""
 
     min_interval_s: float
     max_interval_s: float
     poll_every_s: float | None = None
-    kind: str = "feed"
+    publication: DailyPublication | None = None
 
     @classmethod
-    def of(cls, schedule: Schedule, source) -> "SourcePolicy":
-        return cls(schedule.min_interval_s, schedule.max_interval_s,
-                   getattr(source, "poll_every_s", None), source.kind)
+    def of(cls, schedule: Schedule, source, publication: DailyPublication | None = None) -> "SourcePolicy":
+        return cls(schedule.min_interval_s, schedule.max_interval_s, getattr(source, "poll_every_s", None),
+                   publication)
 
     @property
     def ceiling_s(self) -> float:
@@ -136,20 +136,20 @@ def poll_of(source, run_id: str, started_at: datetime, finished_at: datetime, co
     """A source's poll from what the run's stages counted for it (failed, unchanged,
     discovered, stored) and what its answer said."""
     observation = observation or Observation()
-    per = counts.by_source.get(source.name, {})
+    counted = counts.of(source.name)
     error = counts.source_errors.get(source.name)
-    if per.get("sources_failed"):  # an error with an answer (some of the exchange's files) is not
+    if counted.sources_failed:  # an error with an answer (some of the exchange's files) is not
         throttled = observation.status_code in THROTTLING_STATUSES
         outcome = PollOutcome.THROTTLED if throttled else PollOutcome.FAILED
-    elif per.get("sources_unchanged"):
+    elif counted.sources_unchanged:
         outcome = PollOutcome.UNCHANGED
     elif observation.items_new:
         outcome = PollOutcome.NEW
     else:
         outcome = PollOutcome.NO_NEW
     return Poll(source=source.name, kind=source.kind, run_id=run_id, started_at=started_at,
-                finished_at=finished_at, outcome=outcome, items_listed=per.get("discovered", 0),
-                items_new=observation.items_new, articles=per.get("new_articles", 0),
+                finished_at=finished_at, outcome=outcome, items_listed=counted.discovered,
+                items_new=observation.items_new, articles=counted.new_articles,
                 error=error, observation=observation)
 
 
@@ -267,9 +267,8 @@ def decide(policy: SourcePolicy, polls: Sequence[Poll], unfinished: bool = False
         reason = f"{what} {failures} time(s) in a row: backing off"
     else:
         interval = healthy_s
-    publication = PUBLICATION_BY_KIND.get(policy.kind)
-    if publication is not None and policy.poll_every_s is None and latest.outcome != PollOutcome.THROTTLED:
-        interval, reason = publication.adjust(policy, polls, interval, reason)
+    if policy.publication is not None and policy.poll_every_s is None and latest.outcome != PollOutcome.THROTTLED:
+        interval, reason = policy.publication.adjust(policy, polls, interval, reason)
     return PollDecision(source=latest.source, interval_s=interval,
                         due_at=now + timedelta(seconds=interval), reason=reason)
 
@@ -314,12 +313,3 @@ class DailyPublication:
             local = opens.astimezone(self.zone)
             return until_s, f"{reason}; until {self.label} opens at {local:%H:%M} {local.tzname()}"
         return interval_s, reason
-
-
-PUBLICATION_BY_KIND: dict[str, DailyPublication] = {
-    # The exchange regenerates its application lists about once a day around 16:00
-    # Hong Kong time; polling them more often than every few minutes gains nothing.
-    "hkexnews": DailyPublication(at=time(16, 0), zone=ZoneInfo("Asia/Hong_Kong"),
-                                 opens_before=timedelta(minutes=30), closes_after=timedelta(minutes=90),
-                                 interval_s=180.0, label="the exchange's publication window"),
-}

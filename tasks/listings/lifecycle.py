@@ -18,21 +18,20 @@ exchange's record and the news, and which sightings alert.
   is the evidence; with a list, when one of its names matches. When the exchange later
   lists the company, the row is linked to the issuer (`link_unresolved`) before the
   exchange's sightings are fused, so the stage is confirmed, not alerted twice.
+
+Pure functions of sightings and the rows stored: the flow's transaction reads those rows,
+asks these functions, and has the warehouse write what they decide (flows/transactions.py,
+warehouse/listings.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
-from schemas.exchange import ExchangeApplication, Issuer
+from schemas.exchange import Issuer
 from schemas.records import STAGE_RANK, ListingEvent, Origin, StageChange, Suppressed, issuer_event_id
-from tasks.listings.exchange import register_applications
-from tasks.listings.registry import NameIndex, Registry, issuer_id_of, merge_issuer
-from warehouse import issuers, listings
+from tasks.listings.registry import NameIndex, Registry
 
 
 class Watch:
@@ -190,68 +189,3 @@ def fuse(events: list[ListingEvent], stored: list[ListingEvent], now: datetime) 
         inserted.add(row.event_id)
         changes[row.event_id] = StageChange(row=row, insert=True, alert=silent is None)
     return list(changes.values())
-
-
-# -- writing (inside the caller's `wh.write`) -------------------------------------------------
-#
-# A write's body runs again from the start when another writer of a shared DuckLake
-# committed first (warehouse/db.py), so these functions decide from what the transaction
-# reads, change nothing outside it, and return what the caller adopts once it commits.
-
-def record_events(con: duckdb.DuckDBPyConnection, events: list[ListingEvent], channel_labels: list[str],
-                  now: datetime) -> list[ListingEvent]:
-    """Fuse sightings with what is stored and write the result, with one pending alert
-    per channel for each that alerts, in the caller's `wh.write`: exactly once across
-    writers. Returns the rows that are new."""
-    changes = fuse(events, listings.stored_stages(con, events), now)
-    listings.apply_changes(con, changes, channel_labels, now)
-    return [change.row for change in changes if change.insert]
-
-
-def link_stored_events(con: duckdb.DuckDBPyConnection, registry: Registry, now: datetime) -> list[ListingEvent]:
-    """Tie stored unresolved rows to the issuers the registry now knows (before the
-    exchange's sightings of a poll are fused, so they confirm those rows). Notes the
-    rows' names on `registry`: inside a write, pass the write's own copy."""
-    if not len(registry):
-        return []
-    linked = link_unresolved(registry, listings.unresolved_events(con), listings.issuer_stages(con), now)
-    listings.apply_changes(con, [StageChange(row=row, insert=False, alert=False) for row in linked], [], now)
-    return linked
-
-
-def save_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> list[Issuer]:
-    """The registry's changed issuers written, each merged with its row as stored now
-    (another writer may have saved it since this registry read it). Returns the rows
-    written; the caller passes them to `registry.mark_saved` after the commit."""
-    changes = registry.changes()
-    if not changes:
-        return []
-    stored = issuers.stored_issuers(con, [ours.issuer_id for _, ours in changes])
-    merged = [merge_issuer(base, ours, stored.get(ours.issuer_id)) for base, ours in changes]
-    issuers.save_issuers(con, merged)
-    return merged
-
-
-@dataclass(frozen=True)
-class RecordedPoll:
-    """What `record_applications` wrote: the rows that are new, and the registry as it is
-    once they commit, with the issuers saved (for `registry.mark_saved`)."""
-
-    events: list[ListingEvent]
-    registry: Registry
-    saved: list[Issuer]
-
-
-def record_applications(con: duckdb.DuckDBPyConnection, registry: Registry, applications: list[ExchangeApplication],
-                        watch: Watch, channel_labels: list[str], now: datetime) -> RecordedPoll:
-    """One poll's applications, in the caller's `wh.write`: into the registry (new issuers,
-    re-filings, documents), stored news rows the registry can now resolve tied to their
-    issuers, then the stages the applications show, fused and alerted. `registry` is left
-    as it was: the work is done on a copy, which the caller adopts after the commit."""
-    working = registry.copy()
-    sightings = register_applications(working, applications, now)
-    issuers.save_documents(con, [(issuer_id_of(a.board, a.hkex_id), a) for a in applications], now)
-    link_stored_events(con, working, now)
-    events = watch_exchange_events(working, sightings, watch)
-    saved = save_registry(con, working)
-    return RecordedPoll(record_events(con, events, channel_labels, now), working, saved)

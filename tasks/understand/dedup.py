@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from schemas.records import Article, Seed, Signatures
+from schemas.records import Article, Page, Seed, Signatures, UrlOutcome, UrlStatus
 from tasks.understand.chinese import is_chinese, to_simplified
 
 NUM_PERM = 128
@@ -348,3 +348,23 @@ def dedup_articles(index: DedupIndex, articles: list[Article]) -> list[Article]:
             index.add(article.article_id, article.content_hash, sig)
         done.append(article.model_copy(update={"duplicate_of": duplicate_of, "similarity": similarity}))
     return done
+
+
+def one_per_canonical_url(pages: list[Page], analysed: list[Article | None],
+                          stored: set[str]) -> tuple[list[Article], list[UrlOutcome]]:
+    """Of a batch's analysed pages (one article or None per page, in order), the articles
+    whose canonical URL is not `stored` nor earlier in the batch; and what became of each
+    other page's URL: no article (skipped), or another URL of an article we have
+    (rel=canonical: remembered as stored under that article, not stored twice)."""
+    articles, outcomes, seen = [], [], set()
+    for page, article in zip(pages, analysed):
+        if article is None:
+            outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.SKIPPED,
+                                       error="no article text found"))
+        elif article.canonical_url in stored or article.canonical_url in seen:
+            outcomes.append(UrlOutcome(url=page.url, source=page.source, status=UrlStatus.STORED,
+                                       article_id=article.article_id))
+        else:
+            seen.add(article.canonical_url)
+            articles.append(article)
+    return articles, outcomes

@@ -24,7 +24,7 @@ from tasks.understand.language import declared_code, detect_language
 DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)", re.I)
-# Measured on ../shared/corpus/aeb with bench/f1.py (2026-11-23): handing trafilatura the
+# Measured on ../shared/corpus/aeb with testbed/f1.py (2026-11-23): handing trafilatura the
 # HTML string rather than our own lxml tree (it then cleans the markup its own way) lifted
 # F1 from 0.902 to 0.960; favor_precision, 0.962 -> 0.966; dropping the headline that
 # opens the text (it is stored as `title`), +0.002.

@@ -50,3 +50,9 @@ def load_seeds(seed_dir: Path) -> list[Seed]:
         seeds.append(Seed(seed_id=path.stem, title=title, text=text, normalized_text=body,
                           content_hash=content_hash(body)))
     return seeds
+
+
+def changed_seeds(seeds: list[Seed], stored: dict[str, str]) -> list[Seed]:
+    """The seeds whose file is new or changed since it was stored (`stored`: seed_id ->
+    content_hash)."""
+    return [s for s in seeds if stored.get(s.seed_id) != s.content_hash]

@@ -1,4 +1,4 @@
-"""The benchmark's extraction metric (bench/f1.py) on tiny hand-made pages."""
+"""The benchmark's extraction metric (testbed/f1.py) on tiny hand-made pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bench.f1 import han_words, load_corpus, page_counts, score, shingles, words
+from testbed.f1 import han_words, load_corpus, page_counts, score, shingles, words
 
 TEN_WORDS = "one two three four five six seven eight nine ten"
 

@@ -1,8 +1,8 @@
-"""bench/profile.py's reading of py-spy's raw stacks (the numbers bench/README.md quotes)."""
+"""Reading py-spy's raw stacks back (testbed/pyspy.py: the numbers bench/README.md quotes)."""
 
 from __future__ import annotations
 
-from bench.profile import summarise
+from testbed.pyspy import summarise
 
 MAIN = 'process 10:"python /venv/bin/hkai ingest"'
 # A spawned worker's command line has a ';' in it, which py-spy's raw format also uses

@@ -1,6 +1,6 @@
 """A loopback replica of the exchange's application lists, built from ../shared/hkexnews.md:
 the twenty files `{list}_{board}_{lang}.json` under /ncms/json/eds/, served by
-tests/site.py's Site with ETag/Last-Modified and 304s.
+testbed/site.py's Site with ETag/Last-Modified and 304s.
 
 Tests keep a model of applications, move them through their stages (file, Application
 Proof, PHIP, listed with a code, lapsed, withdrawn, rejected, returned, re-filed under a
@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from tests.site import Site
+from testbed.site import Site
 
 PATH = "/ncms/json/eds/"
 BOARDS = ("sehk", "gem")

@@ -1,4 +1,4 @@
-"""The benchmarks' memory sampler (bench/memory.py) on a process tree of known size."""
+"""The benchmarks' memory sampler (testbed/memory.py) on a process tree of known size."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.memory import PeakMemory, memory, process_tree, role
+from testbed.memory import PeakMemory, memory, process_tree, role
 
 # A parent that holds 80 MB and a child that holds 40 MB, each saying so once it does.
 HOLD = """
