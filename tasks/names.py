@@ -11,6 +11,7 @@ spaCy) reads the sectors too.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from tasks.understand.chinese import HAN, to_simplified
 
@@ -265,3 +266,126 @@ def issuer_name(text: str) -> str:
         return known
     without_place = _PLACE_PREFIX.sub("", cleaned)
     return canonical_name(without_place) if without_place else cleaned
+
+
+# --- name keys: how two ways of writing one company's name meet ---------------------------
+# (the exchange's registry, the news' listing events and Chinese entities all match names so)
+
+_MARKER = re.compile(r"\s*-\s*([WBPS]{1,2})\s*$")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NOT_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
+
+# Words of a legal form, dropped from the end of an English name.
+LEGAL_WORDS = frozenset({
+    "co", "company", "corp", "corporation", "inc", "incorporated", "limited", "ltd", "plc", "llc", "jsc",
+    "joint", "stock", "holdings", "holding", "group", "cayman", "bvi", "the", "sa", "ag", "nv", "bv",
+})
+# Trailing words that say what a company does rather than which it is: dropped for the core.
+GENERIC_WORDS = frozenset({
+    "ai", "technology", "technologies", "tech", "intelligent", "intelligence", "robotics", "robot",
+    "semiconductor", "semiconductors", "science", "sciences", "network", "networks", "information",
+    "software", "systems", "system", "digital", "smart", "innovation", "international", "electronics",
+    "electronic", "data", "labs", "lab", "computing", "automotive", "medical", "biotech", "biotechnology",
+    "pharmaceutical", "pharmaceuticals", "energy", "industrial", "industries", "development",
+    "autonomous", "driving", "lidar", "vision", "logistics", "catering", "property", "apparel", "dairy",
+    "consumer", "healthcare", "education", "services", "solutions", "materials", "equipment",
+})
+# A name may start with where the company is registered: "Shanghai Biren Technology".
+PLACES_EN = frozenset({
+    "beijing", "shanghai", "shenzhen", "guangzhou", "hangzhou", "suzhou", "nanjing", "wuhan", "chengdu",
+    "chongqing", "tianjin", "hefei", "xiamen", "xian", "qingdao", "jinan", "changsha", "zhengzhou",
+    "dongguan", "foshan", "ningbo", "wuxi", "zhuhai", "shenyang", "dalian", "kunming", "fuzhou", "harbin",
+    "jiangsu", "zhejiang", "guangdong", "shandong", "sichuan", "hubei", "hunan", "henan", "anhui", "fujian",
+    "jiangxi", "hebei", "shanxi", "shaanxi", "liaoning", "jilin", "yunnan", "guangxi", "hainan", "hk", "macau",
+})
+PLACES_EN_TWO_WORDS = frozenset({("hong", "kong"), ("xi", "an")})
+LEGAL_ZH = ("股份有限公司", "有限责任公司", "有限公司", "集团", "控股", "公司", "股份")
+GENERIC_ZH = ("人工智能", "科技", "技术", "智能", "信息", "网络", "电子", "软件", "数据", "数字", "创新",
+              "国际", "ai", "半导体", "机器人")
+PLACES_ZH = ("北京", "上海", "深圳", "广州", "杭州", "苏州", "南京", "武汉", "成都", "重庆", "天津", "合肥",
+             "厦门", "西安", "青岛", "济南", "长沙", "郑州", "东莞", "佛山", "宁波", "无锡", "珠海", "沈阳",
+             "大连", "昆明", "福州", "香港", "江苏", "浙江", "广东", "山东", "四川", "湖北", "湖南", "河南",
+             "安徽", "福建", "江西", "河北", "辽宁", "云南")
+# Words that never identify a company on their own: a core of only these is not indexed,
+# and a name starting with one never matches by prefix ("China" is no company's name).
+NOT_DISTINCTIVE = frozenset({"china", "chinese", "hong", "global", "asia", "new", "first", "great", "golden",
+                             "united", "international", "sino", "greater", "mainland"}) | GENERIC_WORDS
+
+
+
+def strip_markers(name: str) -> tuple[str, list[str]]:
+    """("Xyz Co., Ltd.", ["W", "P"]) for "Xyz Co., Ltd. - W - P" (full-width forms too)."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    markers: list[str] = []
+    while match := _MARKER.search(text):
+        markers[:0] = list(match.group(1))
+        text = text[: match.start()].rstrip()
+    return text, list(dict.fromkeys(markers))
+
+
+
+def is_chinese(name: str) -> bool:
+    return bool(_CJK.search(name))
+
+
+def _tokens(name: str) -> list[str]:
+    text = strip_markers(name)[0].casefold().replace("&", " and ").replace("'", "").replace("\u2019", "")
+    return [t for t in _NOT_WORD.sub(" ", text).split() if t]
+
+
+def _english_key_tokens(name: str) -> list[str]:
+    tokens = _tokens(name)
+    while len(tokens) > 1 and tokens[-1] in LEGAL_WORDS:
+        tokens.pop()
+    if len(tokens) > 2 and tuple(tokens[:2]) in PLACES_EN_TWO_WORDS:
+        tokens = tokens[2:]
+    elif len(tokens) > 1 and tokens[0] in PLACES_EN:
+        tokens = tokens[1:]
+    return tokens
+
+
+def _chinese_key(name: str) -> str:
+    text = to_simplified(strip_markers(name)[0]).casefold()
+    text = _NOT_WORD.sub("", text)
+    changed = True
+    while changed:
+        changed = False
+        for suffix in LEGAL_ZH:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text, changed = text[: -len(suffix)], True
+    for place in PLACES_ZH:
+        if text.startswith(place) and len(text) > len(place) + 1:
+            text = text[len(place):]
+            break
+    return text
+
+
+def name_key(name: str) -> str:
+    """The form two ways of writing one company's name share."""
+    if is_chinese(name):
+        return _chinese_key(name)
+    return " ".join(_english_key_tokens(name))
+
+
+def name_core(name: str) -> str:
+    """The key without generic trailing words: "zhipu" for "Zhipu AI", "智谱华章" for 智谱华章科技."""
+    if is_chinese(name):
+        core = _chinese_key(name)
+        changed = True
+        while changed:
+            changed = False
+            for suffix in GENERIC_ZH:
+                if core.endswith(suffix) and len(core) > len(suffix) + 1:
+                    core, changed = core[: -len(suffix)], True
+        return core
+    tokens = _english_key_tokens(name)
+    while len(tokens) > 1 and (tokens[-1] in GENERIC_WORDS or tokens[-1] in LEGAL_WORDS):
+        tokens.pop()
+    return " ".join(tokens)
+
+
+def is_distinctive(core: str, chinese: bool) -> bool:
+    """A core made only of generic words ("ai", "智能") names no company in particular."""
+    if chinese:
+        return len(core) >= 2 and core not in GENERIC_ZH
+    return any(token not in NOT_DISTINCTIVE for token in core.split())

@@ -53,11 +53,13 @@ def test_words_are_folded_and_possessives_dropped():
 
 
 def test_chinese_is_cut_into_words_in_simplified_form_with_offsets_as_written():
-    text = "優必選今日通過上市聆訊，AI芯片"
+    text = "優必達今日通過上市聆訊，AI芯片"  # a name nobody taught the segmenter
     spans = term_spans(text)
-    assert [t for t, _, _, _ in spans] == ["优", "必选", "今日", "通过", "上市", "聆讯", "ai", "芯片"]
-    assert [text[s:e] for _, s, e, _ in spans] == ["優", "必選", "今日", "通過", "上市", "聆訊", "AI", "芯片"]
-    assert [t for t, _, _, _ in term_spans("优必选今日通过上市聆讯")] == [t for t, _, _, _ in spans[:6]]
+    assert [t for t, _, _, _ in spans] == ["优", "必达", "今日", "通过", "上市", "聆讯", "ai", "芯片"]
+    assert [text[s:e] for _, s, e, _ in spans] == ["優", "必達", "今日", "通過", "上市", "聆訊", "AI", "芯片"]
+    assert [t for t, _, _, _ in term_spans("优必达今日通过上市聆讯")] == [t for t, _, _, _ in spans[:6]]
+    # A known company's name is one word in every process, in either script.
+    assert [t for t, _, _, _ in term_spans("優必選今日通過上市聆訊")][:1] == ["优必选"]
 
 
 def words(query: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -69,9 +71,11 @@ def test_a_query_reads_words_phrases_and_chinese_names():
     assert words('"listing hearing" chip-maker') == [("listing hearing", ("list", "hear")),
                                                      ("chip-maker", ("chip", "maker"))]
     # A Chinese name the segmenter cuts apart stays one phrase, spaced or not.
-    assert words("優必選 聆訊") == words("優必選聆訊") == [("優必選", ("优", "必选")), ("聆訊", ("聆讯",))]
-    assert words("优必选 聆讯")[0][1] == ("优", "必选")
-    assert words("雲從科技") == [("雲從科技", ("云", "从", "科技"))]
+    assert words("優必達 聆訊") == words("優必達聆訊") == [("優必達", ("优", "必达")), ("聆訊", ("聆讯",))]
+    assert words("优必达 聆讯")[0][1] == ("优", "必达")
+    # Known companies are whole words: "優必選 聆訊" never matches 必須 and 聆訊.
+    assert words("優必選 聆訊") == [("優必選", ("优必选",)), ("聆訊", ("聆讯",))]
+    assert words("雲從科技") == [("雲從科技", ("云从科技",))]
     assert words("AI芯片") == [("AI", ("ai",)), ("芯片", ("芯片",))]
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from pathlib import Path
 
 from bench.realnews.labels import (LABELS, LISTING_KINDS, STAGES, STYLES_EN, STYLES_ZH, TEXTS, held_out_urls,
                                    load_labels, read_text, assign_splits, family, text_sha1, url_sha1)

@@ -41,8 +41,8 @@ def alert_message(event: ListingEvent, headline: str | None, article_url: str | 
     """(title, body) of the alert for one listing event. The issuer's names, aliases and
     board come from the registry when the event is resolved to an issuer."""
     names = company_names(event, name_en, name_zh)
-    also = [a for a in dict.fromkeys((*aliases, *event.aliases)) if a not in (name_en, name_zh, event.company)
-            and a not in names]
+    shown = {name_en, name_zh, event.company, names.partition(" (")[2].removesuffix(")")}
+    also = [a for a in dict.fromkeys((*aliases, *event.aliases)) if a not in shown]
     source = {Origin.EXCHANGE: "the exchange's application lists", Origin.NEWS: "the news"}[event.origin]
     title = f"{event.exchange} listing: {names} \u2014 {event.stage}"
     lines = [

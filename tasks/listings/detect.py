@@ -345,7 +345,6 @@ class _ArticleReader:
         if stage == "hearing" and rules.MAINLAND_REGULATOR.search(text):
             return "the mainland regulator's step"
         clause = clauses.clause_tokens(verb, trigger)
-        clause_text = " ".join(t.text for t in clause)
         if not self.known:
             own_text = " ".join(t.text for t in clauses.own_words(verb, trigger))
             if rules.NOT_REPORTED.search(own_text) or rules.NOT_REPORTED.search(trigger.text):

@@ -14,57 +14,15 @@ an alert as a duplicate, a missing one at worst repeats it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
 from schemas.exchange import DocumentKind, ExchangeApplication, Issuer, Status
 from schemas.records import Article, ListingStage
-
-# -- names -------------------------------------------------------------------------------
-
-_MARKER = re.compile(r"\s*-\s*([WBPS]{1,2})\s*$")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_NOT_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
-
-# Words of a legal form, dropped from the end of an English name.
-LEGAL_WORDS = frozenset({
-    "co", "company", "corp", "corporation", "inc", "incorporated", "limited", "ltd", "plc", "llc", "jsc",
-    "joint", "stock", "holdings", "holding", "group", "cayman", "bvi", "the", "sa", "ag", "nv", "bv",
-})
-# Trailing words that say what a company does rather than which it is: dropped for the core.
-GENERIC_WORDS = frozenset({
-    "ai", "technology", "technologies", "tech", "intelligent", "intelligence", "robotics", "robot",
-    "semiconductor", "semiconductors", "science", "sciences", "network", "networks", "information",
-    "software", "systems", "system", "digital", "smart", "innovation", "international", "electronics",
-    "electronic", "data", "labs", "lab", "computing", "automotive", "medical", "biotech", "biotechnology",
-    "pharmaceutical", "pharmaceuticals", "energy", "industrial", "industries", "development",
-    "autonomous", "driving", "lidar", "vision", "logistics", "catering", "property", "apparel", "dairy",
-    "consumer", "healthcare", "education", "services", "solutions", "materials", "equipment",
-})
-# A name may start with where the company is registered: "Shanghai Biren Technology".
-PLACES_EN = frozenset({
-    "beijing", "shanghai", "shenzhen", "guangzhou", "hangzhou", "suzhou", "nanjing", "wuhan", "chengdu",
-    "chongqing", "tianjin", "hefei", "xiamen", "xian", "qingdao", "jinan", "changsha", "zhengzhou",
-    "dongguan", "foshan", "ningbo", "wuxi", "zhuhai", "shenyang", "dalian", "kunming", "fuzhou", "harbin",
-    "jiangsu", "zhejiang", "guangdong", "shandong", "sichuan", "hubei", "hunan", "henan", "anhui", "fujian",
-    "jiangxi", "hebei", "shanxi", "shaanxi", "liaoning", "jilin", "yunnan", "guangxi", "hainan", "hk", "macau",
-})
-PLACES_EN_TWO_WORDS = frozenset({("hong", "kong"), ("xi", "an")})
-LEGAL_ZH = ("股份有限公司", "有限责任公司", "有限公司", "集团", "控股", "公司", "股份")
-GENERIC_ZH = ("人工智能", "科技", "技术", "智能", "信息", "网络", "电子", "软件", "数据", "数字", "创新",
-              "国际", "ai", "半导体", "机器人")
-PLACES_ZH = ("北京", "上海", "深圳", "广州", "杭州", "苏州", "南京", "武汉", "成都", "重庆", "天津", "合肥",
-             "厦门", "西安", "青岛", "济南", "长沙", "郑州", "东莞", "佛山", "宁波", "无锡", "珠海", "沈阳",
-             "大连", "昆明", "福州", "香港", "江苏", "浙江", "广东", "山东", "四川", "湖北", "湖南", "河南",
-             "安徽", "福建", "江西", "河北", "辽宁", "云南")
-# Words that never identify a company on their own: a core of only these is not indexed,
-# and a name starting with one never matches by prefix ("China" is no company's name).
-NOT_DISTINCTIVE = frozenset({"china", "chinese", "hong", "global", "asia", "new", "first", "great", "golden",
-                             "united", "international", "sino", "greater", "mainland"}) | GENERIC_WORDS
+from tasks.understand.chinese import to_simplified
+from tasks.names import NOT_DISTINCTIVE, is_chinese, is_distinctive, name_core, name_key, strip_markers
 
 MIN_PREFIX_CHARS = 4  # "Biren" for "Biren Technology"; shorter prefixes are too common
 MIN_PREFIX_CHARS_ZH = 2  # "智谱" for "智谱华章科技"
@@ -72,91 +30,6 @@ MIN_PREFIX_CHARS_ZH = 2  # "智谱" for "智谱华章科技"
 # tests/test_registry.py pins the pairs that must and must not meet.
 FUZZY_SCORE = 90
 FUZZY_MARGIN = 4  # the best must beat any other company by this much
-
-
-def strip_markers(name: str) -> tuple[str, list[str]]:
-    """("Xyz Co., Ltd.", ["W", "P"]) for "Xyz Co., Ltd. - W - P" (full-width forms too)."""
-    text = unicodedata.normalize("NFKC", name).strip()
-    markers: list[str] = []
-    while match := _MARKER.search(text):
-        markers[:0] = list(match.group(1))
-        text = text[: match.start()].rstrip()
-    return text, list(dict.fromkeys(markers))
-
-
-@lru_cache(maxsize=1)
-def _to_simplified():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def is_chinese(name: str) -> bool:
-    return bool(_CJK.search(name))
-
-
-def _tokens(name: str) -> list[str]:
-    text = strip_markers(name)[0].casefold().replace("&", " and ").replace("'", "").replace("\u2019", "")
-    return [t for t in _NOT_WORD.sub(" ", text).split() if t]
-
-
-def _english_key_tokens(name: str) -> list[str]:
-    tokens = _tokens(name)
-    while len(tokens) > 1 and tokens[-1] in LEGAL_WORDS:
-        tokens.pop()
-    if len(tokens) > 2 and tuple(tokens[:2]) in PLACES_EN_TWO_WORDS:
-        tokens = tokens[2:]
-    elif len(tokens) > 1 and tokens[0] in PLACES_EN:
-        tokens = tokens[1:]
-    return tokens
-
-
-def _chinese_key(name: str) -> str:
-    text = _to_simplified().convert(strip_markers(name)[0]).casefold()
-    text = _NOT_WORD.sub("", text)
-    changed = True
-    while changed:
-        changed = False
-        for suffix in LEGAL_ZH:
-            if text.endswith(suffix) and len(text) > len(suffix):
-                text, changed = text[: -len(suffix)], True
-    for place in PLACES_ZH:
-        if text.startswith(place) and len(text) > len(place) + 1:
-            text = text[len(place):]
-            break
-    return text
-
-
-def name_key(name: str) -> str:
-    """The form two ways of writing one company's name share."""
-    if is_chinese(name):
-        return _chinese_key(name)
-    return " ".join(_english_key_tokens(name))
-
-
-def name_core(name: str) -> str:
-    """The key without generic trailing words: "zhipu" for "Zhipu AI", "智谱华章" for 智谱华章科技."""
-    if is_chinese(name):
-        core = _chinese_key(name)
-        changed = True
-        while changed:
-            changed = False
-            for suffix in GENERIC_ZH:
-                if core.endswith(suffix) and len(core) > len(suffix) + 1:
-                    core, changed = core[: -len(suffix)], True
-        return core
-    tokens = _english_key_tokens(name)
-    while len(tokens) > 1 and (tokens[-1] in GENERIC_WORDS or tokens[-1] in LEGAL_WORDS):
-        tokens.pop()
-    return " ".join(tokens)
-
-
-def _is_distinctive(core: str, chinese: bool) -> bool:
-    """A core made only of generic words ("ai", "智能") names no company in particular."""
-    if chinese:
-        return len(core) >= MIN_PREFIX_CHARS_ZH and core not in GENERIC_ZH
-    return any(token not in NOT_DISTINCTIVE for token in core.split())
-
 
 def _known_canonical(name: str) -> str | None:
     """The canonical name the news detection uses for a known organisation, if any."""
@@ -185,7 +58,7 @@ class NameIndex:
             key, core, chinese = name_key(text), name_core(text), is_chinese(text)
             if key:
                 self._exact.setdefault(key, set()).add(ident)
-            if core and _is_distinctive(core, chinese):
+            if core and is_distinctive(core, chinese):
                 self._exact.setdefault(core, set()).add(ident)
                 self._cores["zh" if chinese else "en"].setdefault(core, set()).add(ident)
 
@@ -212,7 +85,7 @@ class NameIndex:
             key, core = name_key(text), name_core(text)
             if key in self._exact:
                 return set(self._exact[key])
-            if _is_distinctive(core, is_chinese(text)) and core in self._exact:
+            if is_distinctive(core, is_chinese(text)) and core in self._exact:
                 return set(self._exact[core])
         for text in forms:
             found = self._by_prefix(text) or self._by_similarity(text)
@@ -254,6 +127,7 @@ class NameIndex:
         return set(best) if not rivals - best else set()
 
 
+
 # -- is it AI? --------------------------------------------------------------------------------
 
 _AI_NAME_EN = re.compile(
@@ -274,7 +148,7 @@ def ai_signals(name_en: str | None, name_zh: str | None, markers: Iterable[str])
     found = []
     if name_en and (m := _AI_NAME_EN.search(name_en)):
         found.append(f"name: {m.group(0).lower()}")
-    if name_zh and (m := _AI_NAME_ZH.search(_to_simplified().convert(name_zh))):
+    if name_zh and (m := _AI_NAME_ZH.search(to_simplified(name_zh))):
         found.append(f"name: {m.group(0)}")
     if "P" in markers:
         found.append("marker: P (Chapter 18C specialist technology)")
@@ -552,7 +426,7 @@ class Registry:
             if company is not None:
                 yield company, _sentences_around(text, entity.start_char, entity.end_char)
         if is_chinese(text[:2000]):
-            simplified = _to_simplified().convert(text)
+            simplified = to_simplified(text)
             for issuer in self.issuers.values():
                 core = name_core(issuer.name_zh) if issuer.name_zh else ""
                 if len(core) >= 3 and (at := simplified.find(core)) >= 0:

@@ -172,7 +172,7 @@ class ChineseRecogniser:
         None for the name's own short form). Each is known by its full name, by it
         without legal form and city ("智谱华章科技"), and by its core without generic
         words ("智谱华章") when that is distinctive."""
-        from tasks.listings.registry import name_core, name_key, strip_markers
+        from tasks.names import name_core, name_key, strip_markers
 
         entries = []
         for name, normalized in names:
@@ -191,7 +191,7 @@ class ChineseRecogniser:
         """Teach it the exchange's applicants: each Chinese name and alias, normalised to the
         name the alerts show (the English one, tidied, when the record gives it)."""
         from tasks.names import issuer_name
-        from tasks.listings.registry import strip_markers
+        from tasks.names import strip_markers
 
         names = []
         for issuer in issuers:
@@ -256,7 +256,7 @@ def dictionary_words() -> list[tuple[str, str]]:
 
 
 def _key(name: str) -> str:
-    from tasks.listings.registry import name_key
+    from tasks.names import name_key
 
     return name_key(name) or name
 
