@@ -218,6 +218,7 @@ class Tally:
 class Scores:
     groups: dict[tuple[str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     errors: list[str] = field(default_factory=list)
+    counted: set[tuple[str, str]] = field(default_factory=set)  # with --ingest: events already scored
 
 
 def _language_group(label: dict) -> str:
@@ -247,6 +248,13 @@ def score(passages: list[Passage], outcomes: dict[str, Outcome]) -> Scores:
         for event in label["events"]:
             if not (event["primary"] and event["tech"]) or event["historical"]:
                 continue
+            if outcome.run_rows is not None:
+                # One ingest keeps one row per company and stage: each labelled event counts
+                # once per split, however many passages report it.
+                key = (event["company"].casefold(), event["stage"])
+                if key in scores.counted:
+                    continue
+                scores.counted.add(key)
             tally = by_stage[event["stage"]]
             tally.primary += 1
             seen = outcome.run_rows if outcome.run_rows is not None and outcome.relevant else outcome.events
