@@ -92,6 +92,78 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
     # AI drug discovery
     "XtalPi": ("ORG", ("XtalPi", "XtalPi Holdings", "QuantumPharm", "晶泰科技", "晶泰")),
     "Insilico Medicine": ("ORG", ("Insilico Medicine", "Insilico", "英矽智能")),
+    # More of the AI and AI-adjacent companies filing for, or recently listed in, Hong Kong
+    # (and their peers on other markets that Hong Kong stories compare them with).
+    "51WORLD": ("ORG", ("51WORLD", "51World", "五一视界")),
+    "Bairong": ("ORG", ("Bairong", "Bairong Inc", "百融云创", "百融云")),
+    "DeepZero": ("ORG", ("DeepZero", "深演智能", "品友互动")),
+    "Defeng Technology": ("ORG", ("Defeng Technology", "Defeng New Journey", "德风科技", "德风新征程")),
+    "Extreme Vision": ("ORG", ("Extreme Vision", "极视角", "山东极视角")),
+    "Infervision": ("ORG", ("Infervision", "推想医疗", "推想科技")),
+    "Kingsware": ("ORG", ("Kingsware", "Zhuhai Kingsware", "金智维")),
+    "Nobikan": ("ORG", ("Nobikan", "Nobikhan", "诺比侃")),
+    "Qiniu Intelligence": ("ORG", ("Qiniu Intelligence", "Qiniu", "七牛智能", "七牛云")),
+    "Shanghai Voicecomm": ("ORG", ("Voicecomm", "Shanghai Voicecomm", "声通科技")),
+    "iFlytek Healthcare": ("ORG", ("iFlytek Healthcare", "iFLYTEK Medical", "Xunfei Healthcare", "讯飞医疗")),
+    "Intellifusion": ("ORG", ("Intellifusion", "云天励飞")),
+    "SmartMore": ("ORG", ("SmartMore", "思谋科技", "思谋")),
+    "ModelBest": ("ORG", ("ModelBest", "面壁智能")),
+    "01.AI": ("ORG", ("01.AI", "零一万物")),
+    "ShengShu": ("ORG", ("ShengShu", "ShengShu Technology", "生数科技")),
+    "DP Technology": ("ORG", ("DP Technology", "深势科技")),
+    "MindRank": ("ORG", ("MindRank", "德睿智药")),
+    "Canaan": ("ORG", ("Canaan", "Canaan Inc", "嘉楠科技", "嘉楠耘智", "嘉楠")),
+    "ESWIN Computing": ("ORG", ("ESWIN Computing", "ESWIN", "Eswin", "奕斯伟计算", "奕斯伟")),
+    "Fortior Technology": ("ORG", ("Fortior Technology", "Fortior", "峰岹科技")),
+    "Lightelligence": ("ORG", ("Lightelligence", "曦智科技")),
+    "OmniVision": ("ORG", ("OmniVision", "OmniVision Integrated Circuits", "Will Semiconductor", "豪威集团",
+                           "豪威集成电路", "韦尔股份")),
+    "SICC": ("ORG", ("SICC", "天岳先进")),
+    "Solomon Systech": ("ORG", ("Solomon Systech", "晶门科技", "晶门半导体")),
+    "Tianyu Semiconductor": ("ORG", ("Tianyu Semiconductor", "天域半导体")),
+    "Innoscience": ("ORG", ("Innoscience", "英诺赛科")),
+    "Chipone": ("ORG", ("Chipone", "集创北方")),
+    "Unisoc": ("ORG", ("Unisoc", "紫光展锐")),
+    "ASR Microelectronics": ("ORG", ("ASR Microelectronics", "翱捷科技")),
+    "Nexchip": ("ORG", ("Nexchip", "晶合集成")),
+    "Ingenic": ("ORG", ("Ingenic", "Ingenic Semiconductor", "北京君正")),
+    "Longsys": ("ORG", ("Longsys", "江波龙")),
+    "Hygon": ("ORG", ("Hygon", "Hygon Information Technology", "海光信息")),
+    "Vastai Technologies": ("ORG", ("Vastai", "Vastai Technologies", "瀚博半导体")),
+    "Denglin Technology": ("ORG", ("Denglin", "Denglin Technology", "登临科技")),
+    "PATEO": ("ORG", ("PATEO", "Pateo", "博泰车联", "博泰车联网", "上海博泰")),
+    "Joyson Electronics": ("ORG", ("Joyson Electronics", "Ningbo Joyson Electronic", "Joyson", "均胜电子")),
+    "Ruqi Mobility": ("ORG", ("Ruqi Mobility", "Ruqi", "如祺出行")),
+    "Boreton": ("ORG", ("Boreton", "博雷顿")),
+    "Siwei Zhilian": ("ORG", ("Siwei Zhilian", "四维智联")),
+    "Zejing Electronics": ("ORG", ("Zejing Electronics", "泽景电子")),
+    "Mega Technology": ("ORG", ("镁佳科技",)),
+    "Banma": ("ORG", ("Banma", "Banma Network", "斑马智行")),
+    "Desay SV": ("ORG", ("Desay SV", "德赛西威")),
+    "Hirain Technologies": ("ORG", ("Hirain", "Hirain Technologies", "Jingwei Hirain", "经纬恒润")),
+    "Freetech": ("ORG", ("Freetech", "福瑞泰克")),
+    "Zongmu Technology": ("ORG", ("Zongmu", "Zongmu Technology", "纵目科技")),
+    "Edge Medical": ("ORG", ("Edge Medical", "Shenzhen Edge Medical", "精锋医疗")),
+    "Rokae Robotics": ("ORG", ("Rokae", "Rokae Robotics", "珞石机器人", "珞石")),
+    "Topstar": ("ORG", ("Topstar", "拓斯达")),
+    "Yifei Technology": ("ORG", ("Yifei Technology", "翼菲科技", "翼菲智能")),
+    "Mech-Mind": ("ORG", ("Mech-Mind", "Mech-Mind Robotics", "梅卡曼德")),
+    "Galbot": ("ORG", ("Galbot", "银河通用")),
+    "Fourier Robotics": ("ORG", ("Fourier Robotics", "Fourier Intelligence", "傅利叶")),
+    "Leju Robotics": ("ORG", ("Leju Robotics", "乐聚机器人", "乐聚")),
+    "Robotera": ("ORG", ("Robotera", "RobotEra", "星动纪元")),
+    "DEEP Robotics": ("ORG", ("DEEP Robotics", "云深处科技")),
+    "JAKA Robotics": ("ORG", ("JAKA", "JAKA Robotics", "节卡机器人", "节卡")),
+    "Elite Robots": ("ORG", ("Elite Robots", "艾利特机器人")),
+    "AUBO Robotics": ("ORG", ("AUBO", "AUBO Robotics", "遨博智能", "遨博")),
+    "Hai Robotics": ("ORG", ("Hai Robotics", "海柔创新")),
+    "Quicktron": ("ORG", ("Quicktron", "快仓智能")),
+    "Inovance": ("ORG", ("Inovance", "Inovance Technology", "汇川技术")),
+    "Ecovacs": ("ORG", ("Ecovacs", "科沃斯")),
+    "Dreame": ("ORG", ("Dreame", "Dreame Technology", "追觅科技", "追觅")),
+    "Narwal": ("ORG", ("Narwal", "云鲸智能")),
+    "Hikrobot": ("ORG", ("Hikrobot", "海康机器人")),
+    "Orbbec": ("ORG", ("Orbbec", "奥比中光")),
     # Groups that appear next to issuers as parents, investors, customers or peers
     "CATL": ("ORG", ("CATL", "Contemporary Amperex Technology", "Contemporary Amperex Technology Co",
                      "Contemporary Amperex Technology Co. Limited", "宁德时代")),
@@ -162,6 +234,22 @@ SECTORS: dict[str, str] = {
     **dict.fromkeys(("Yunji Technology", "Youibot", "Megarobo", "Standard Robots", "Seer Robotics", "SwitchBot",
                      "LDRobot", "Estun", "Keenon Robotics", "Pudu Robotics"), "robotics"),
     **dict.fromkeys(("Zhixing Technology", "CiDi", "UISEE", "Momenta"), "autonomous driving"),
+    **dict.fromkeys(("51WORLD", "Bairong", "DeepZero", "Defeng Technology", "Extreme Vision", "Infervision", "Kingsware",
+                     "Nobikan", "Qiniu Intelligence", "Shanghai Voicecomm", "iFlytek Healthcare", "SmartMore", "ModelBest",
+                     "01.AI", "ShengShu", "DP Technology", "ADA Space"), "ai software"),
+    "MindRank": "ai drug discovery",
+    **dict.fromkeys(("Intellifusion", "Canaan", "ESWIN Computing", "Lightelligence", "Hygon", "Vastai Technologies",
+                     "Denglin Technology"), "ai chips"),
+    **dict.fromkeys(("Fortior Technology", "OmniVision", "SICC", "Solomon Systech", "Tianyu Semiconductor", "Innoscience",
+                     "Chipone", "Unisoc", "ASR Microelectronics", "Nexchip", "Ingenic", "Longsys", "GigaDevice"),
+                    "semiconductors"),
+    **dict.fromkeys(("PATEO", "Joyson Electronics", "Ruqi Mobility", "Boreton", "Siwei Zhilian", "Zejing Electronics",
+                     "Mega Technology", "Banma", "Desay SV", "Hirain Technologies", "Freetech", "Zongmu Technology"),
+                    "autonomous driving"),
+    **dict.fromkeys(("Edge Medical", "Rokae Robotics", "Topstar", "Yifei Technology", "Mech-Mind", "Galbot",
+                     "Fourier Robotics", "Leju Robotics", "Robotera", "DEEP Robotics", "JAKA Robotics", "Elite Robots",
+                     "AUBO Robotics", "Hai Robotics", "Quicktron", "Inovance", "Ecovacs", "Dreame", "Narwal", "Hikrobot",
+                     "Orbbec", "Roborock"), "robotics"),
     "Baidu": "ai software",  # Ernie, Apollo Go and Kunlunxin: an AI company by its own account
 }
 
@@ -175,7 +263,8 @@ ESTABLISHED = frozenset({"Alibaba", "Tencent", "Baidu", "Xiaomi", "Meituan", "Al
 # Companies listed on another market, whose debut a Hong Kong story may recall without
 # naming the market ("Moore Threads and MetaX surged more than 400 per cent"): a stage of
 # theirs counts for Hong Kong only where the sentence names Hong Kong.
-LISTED_ELSEWHERE = {"Moore Threads": "STAR", "MetaX": "STAR", "Cambricon": "STAR", "iFlytek": "Shenzhen"}
+LISTED_ELSEWHERE = {"Moore Threads": "STAR", "MetaX": "STAR", "Cambricon": "STAR", "iFlytek": "Shenzhen",
+                    "Hygon": "STAR", "Canaan": "Nasdaq", "Orbbec": "STAR", "JAKA Robotics": "STAR"}
 
 
 def alias_index() -> dict[str, str]:
@@ -222,7 +311,9 @@ def canonical_name(name: str) -> str:
 _ZH_PLACE = re.compile(r"^(?:北京|上海|深圳|广州|杭州|苏州|南京|武汉|成都|重庆|天津|合肥|厦门|西安|青岛|宁波|无锡|珠海|东莞|"
                        r"佛山|长沙|郑州|济南|福州|香港)(?:市)?")
 _ZH_LEGAL = re.compile(r"(?:股份有限公司|有限责任公司|集团有限公司|控股有限公司|有限公司|集团|控股|股份)$")
-_ZH_TRADE = re.compile(r"(?:半导体|科技|技术|智能|智能科技|机器人|医疗|医药)$")
+_ZH_PLACE_INSIDE = re.compile(r"[(（](?:北京|上海|深圳|广州|杭州|苏州|南京|武汉|成都|重庆|天津|合肥|厦门|西安|青岛|宁波|"
+                              r"无锡|珠海|东莞|佛山|长沙|郑州|济南|福州|中国|集团)[)）]")
+_ZH_TRADE = re.compile(r"(?:人工智能科技|人工智能|半导体|科技|技术|智能|智能科技|机器人|医疗|医药)$")
 
 
 def chinese_name(canonical: str) -> str | None:
@@ -236,7 +327,7 @@ def known_name(name: str) -> str | None:
     """The canonical name of a known organisation written this way, else None."""
     cleaned = re.sub(r"\s*-\s*[WBSPwbsp]{1,2}$", "", " ".join(name.split()).strip(" .,'\u2019\""))
     if HAN.search(cleaned):
-        key = to_simplified(cleaned).lower()
+        key = _ZH_PLACE_INSIDE.sub("", to_simplified(cleaned).lower())
         for form in (key, _ZH_LEGAL.sub("", _ZH_PLACE.sub("", key))):
             while form:
                 if form in _ALIASES:
@@ -245,6 +336,12 @@ def known_name(name: str) -> str | None:
                 if shorter == form or len(shorter) < 2:
                     break
                 form = shorter
+        # "稀宇科技MiniMax", "Minimax稀宇科技": a Chinese name and a Latin one side by side.
+        parts = re.fullmatch(r"([\u4e00-\u9fff]{2,})\s*([A-Za-z][A-Za-z0-9 .&\-]*)|([A-Za-z][A-Za-z0-9 .&\-]*?)\s*([\u4e00-\u9fff]{2,})",
+                             cleaned)
+        if parts:
+            known = {known_name(part) for part in parts.groups() if part} - {None}
+            return known.pop() if len(known) == 1 else None
         return None
     return _ALIASES.get(_LEGAL_SUFFIX.sub("", cleaned).strip(" .,").lower()) or _ALIASES.get(cleaned.lower())
 

@@ -39,7 +39,7 @@ _AT_HK = rf"(?:(?:在|于|登陆|向|赴|到)?{_HK_VENUE}{_BOARD})"
 STAGE_PHRASES: list[tuple[str, str]] = [
     ("filing", r"(?:再次|重新|二次|二度|三度|第[二三四]次)?递表"),
     ("filing", rf"(?:向|于|在)?{_HK_VENUE}?{_BOARD}(?:递交|提交|呈交|送交)(?:了)?(?:港股|H股)?(?:的)?"
-               r"(?:主板)?(?:IPO)?(?:上市|发行上市|首次公开发行)?(?:申请(?:书|材料|文件|表格)?|招股(?:书|说明书)(?:申请版本)?)"),
+               r"(?:主板)?(?:IPO(?:[(（][^()（）]{1,10}[)）])?)?(?:上市|发行上市|首次公开发行)?(?:申请(?:书|材料|文件|表格)?|招股(?:书|说明书)(?:申请版本)?)"),
     # Re-filings told as attempts: "二闯港交所", "再次冲刺港交所", "叩响港交所大门".
     ("filing", rf"(?:二|三|四|五|再次|再度|第[二三四五]次)(?:闯|冲刺|闯关|叩关|叩响){_HK_VENUE}|叩(?:响|开)(?:了)?{_HK_VENUE}(?:的)?大门"),
     ("filing", r"(?:以)?保密(?:形式|方式)(?:递交|提交)"),
@@ -80,7 +80,9 @@ _NOT_DONE_BEFORE = re.compile(
     r"传出|传闻|据传|市场传|消息称|消息人士|知情人士|未能|尚未|并未|未|没有|暂缓|推迟|延迟|押后|搁置|中止|终止|撤回|放弃|"
     r"失效(?!后|之后)|告吹|等待|若|如果|一旦|能否|是否|何时|希望|目标|争取|力争|申请|要求|规定|须|必须|应|需要|需|正在|进行|推进|"
     r"相关工作|有机会|成功后|之前|以前|前夕|选择|决定|寻|谋|很快|距离|不排除|有望|若能|一旦|倘若|没能|无法|不能|难以|"
-    r"最快|最早|奔赴|赴$|原本|本可|本应|本来|不管|无论|不论|(?<!相)继")
+    r"最快|最早|奔赴|赴$|原本|本可|本应|本来|不管|无论|不论|(?<!相)继|"
+    # "从递表到上市", "有助于科技公司快速登陆港股", "只要达到40亿市值就可以在港交所上市"
+    r"(?:从|自)$|有助|有利于|帮助|可以|就可|才能|方可|只要|只需")
 _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一事|事宜|前|之前|时间表|预期|规则|门槛|条件|指引|委员会|"
                              r"制度|机制|规定|标准|要求|部|科|地|地位|资格|平台|渠道|通道|将|会|可|能|有望|或|预计|后|以来|之后|"
                              r"采用|选择|模式|方式|架构|结构|热|潮|浪潮|步伐|进度|提供|带来|铺路|奠定|做准备|创造)|^[^，,。；;]{0,6}失效")
@@ -239,7 +241,7 @@ _BREAK_WORDS = frozenset({"让", "使", "令", "对", "由", "被", "把", "随�
                           "报道", "获悉", "了解", "注意到", "获", "带动", "推动", "助力", "而", "但", "但是", "不过",
                           "同时", "此外", "另外", "以及", "其后", "随后", "当", "时", "在", "于", "从", "自", "向"})
 # What may follow a name in its subject: "MiniMax此次IPO定价为...", "智谱股价".
-_TAIL_WORDS = frozenset({"此次", "本次", "今次", "这次", "的", "即日", "今起", "明起", "今日起", "明日起", "IPO", "ipo", "股价", "股票", "股份", "H股", "新股", "招股",
+_TAIL_WORDS = frozenset({"相继", "先后", "分别", "陆续", "同日", "同一天", "快速", "迅速", "此次", "本次", "今次", "这次", "的", "即日", "今起", "明起", "今日起", "明日起", "IPO", "ipo", "股价", "股票", "股份", "H股", "新股", "招股",
                          "将", "已", "已经", "正式", "成功", "顺利", "今日", "今天", "昨日", "昨天", "日前", "近日", "终于",
                          "也", "亦", "则", "并", "再次", "首次", "即", "于", "在", "已于", "曾", "还", "就", "都", "均"})
 # A subject that ends with one of these names no company of its own: "大模型第一股", "该公司".
@@ -313,16 +315,14 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
             and not _NOT_DONE_BEFORE.fullmatch(w) for w, _ in tokens[first:]):
         first = breaks[-2] + 1 if len(breaks) > 1 else 0
         tokens = tokens[: breaks[-1]]
-    kept = []
-    for word, at in tokens[first:]:
-        if word in _AFTER_NAME and kept:
-            break
-        if word.strip():
-            kept.append((word, at))
-    while kept and (kept[-1][0] in _TAIL_WORDS or _TIME_WORD.fullmatch(kept[-1][0])):
-        kept.pop()
-    while kept and (kept[0][0] in _TAIL_WORDS or _TIME_WORD.fullmatch(kept[0][0]) or kept[0][0] in "-—–:|·•\"“”「」『』"):
-        kept.pop(0)
+    kept = _name_words(tokens[first:])
+    # "智谱于12月19日通过联席保荐人递表": a one-character break word followed by a time and
+    # no name leaves the name before it.
+    while not kept and first and len(tokens[first - 1][0]) == 1:
+        tokens = tokens[: first - 1]
+        breaks = [b for b in breaks if b < first - 1]
+        first = breaks[-1] + 1 if breaks else 0
+        kept = _name_words(tokens[first:])
     if not kept:
         return "coref", []
     whole = first == 0
@@ -370,6 +370,22 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
                               code, introduced or whole)]
 
 
+def _name_words(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The words of a subject that may be a name: up to a verb that reports what it did,
+    without times and words that only follow names at either end."""
+    kept: list[tuple[str, int]] = []
+    for word, at in tokens:
+        if word in _AFTER_NAME and kept:
+            break
+        if word.strip():
+            kept.append((word, at))
+    while kept and (kept[-1][0] in _TAIL_WORDS or _TIME_WORD.fullmatch(kept[-1][0])):
+        kept.pop()
+    while kept and (kept[0][0] in _TAIL_WORDS or _TIME_WORD.fullmatch(kept[0][0]) or kept[0][0] in "-—–:|·•\"“”「」『』"):
+        kept.pop(0)
+    return kept
+
+
 # The class nouns among the descriptions: a category before them names no one company.
 _CLASS_END = re.compile(r"(?:公司|企业|新股|个股|标的|概念股|科技股|AI股|创企)[”\"」』]?$")
 # Words of saying: "X宣布..." names X before them; "港交所官网披露了X..." names X after them.
@@ -398,7 +414,8 @@ _AFTER_NAME = frozenset({"募资", "集资", "筹资", "大涨", "大跌", "股�
 _TIME_WORD = re.compile(r"\d{1,4}(?:年|月|日|号)?|\d{1,2}月\d{1,2}日|今年|去年|本周|上周|周[一二三四五六日]|星期[一二三四五六日]|"
                         r"上午|下午|晚间|早间|中午|盘中|午后|早盘|收盘|当天|当日|同日|月|日|年初|年底|年内|如今|目前|最新|刚刚|"
                         r"本月|上月|当月|月初|月底|月中|月末|年中|近期|早前|日内|本年|今|昨|前|底|初|末|年|"
-                        r"二次|再次|三次|首次|第[一二三四五]次|再度|三度|四度|五度|又一次|又|再")
+                        r"二次|再次|三次|首次|第[一二三四五]次|再度|三度|四度|五度|又一次|又|再|内|之内|"
+                        r"[\d一二三四五六七八九十两几]+(?:天|日|周|个月|年)(?:内|之内)?")
 
 
 def _words(text: str) -> list[str]:
@@ -453,7 +470,9 @@ class _Reader:
         for sentence in self.sentences:
             for match in _SHORT_NAME.finditer(sentence.folded):
                 before = sentence.folded[: match.start()].rstrip("(（,， ")
-                start = max((m.end() for m in re.finditer(r"[，,。；;：:)）]", before)), default=0)
+                # The name starts after the last break, not inside it ("昆仑芯(北京)科技...").
+                unbroken = _PLACE_IN_NAME.sub(lambda m: "_" * len(m.group(0)), before)
+                start = max((m.end() for m in re.finditer(r"[，,。；;：:)）]", unbroken)), default=0)
                 kind, mentions = _subject_names(sentence, start, len(before))
                 if kind == "names" and mentions:
                     self.short_names[match.group(1)] = mentions[-1].key
@@ -481,6 +500,7 @@ class _Reader:
             venue = re.search(rf"(?:在|于|登陆|向|赴|到|以)?{_HK_VENUE}{_BOARD}(?:的)?$", folded[clause_start:subject_end])
             kind, mentions = _subject_names(sentence, clause_start, clause_start + venue.start() if venue else subject_end)
             organisations = [m for m in mentions if self.is_organisation(m)]
+            shaped = bool(organisations)  # names that look like companies wherever they stand
             if kind == "names" and not organisations and hits and (venue or re.search(_HK_VENUE, folded[hits[0][0]:hits[0][1]])):
                 # "极视角向港交所主板提交上市申请": right before the exchange and a stage, the
                 # subject is a company whatever its name looks like.
@@ -490,14 +510,17 @@ class _Reader:
                 # end in a description, but a known or coded company stands in it.
                 subject_at = clause_start + venue.start() if venue else subject_end
                 organisations = _named_in(sentence, clause_start, subject_at)[-1:]
+                shaped = bool(organisations)
                 kind = "names" if organisations else "coref"  # "每股招股价定为...": the article's company
             named = [(self.company_name(m), m) for m in organisations]
             if hits and named and not re.search(_HK_VENUE, clause) and all(LISTED_ELSEWHERE.get(n) for n, _ in named):
                 hits = []  # "摩尔线程上市首日大涨": a STAR Market company's debut
             if not _CONTINUES.match(clause.strip()):
                 carried = None
+            verdicts = []
             for start, end, stage in hits:
                 verdict = carried or self._judge(sentence, clause_start, start, end, stage)
+                verdicts.append(verdict)
                 if verdict == "event":
                     companies = named if kind == "names" else []
                     if kind == "coref":
@@ -516,7 +539,8 @@ class _Reader:
             sentence_names += [name for name in issuers if name not in sentence_names]
             if issuers:
                 sentence_company = issuers[-1]
-                self.focus = self.focus or issuers[0]
+                if shaped or any(v == "event" for v in verdicts):
+                    self.focus = self.focus or issuers[0]
             if _NOT_DONE_BEFORE.search(_BRACKETS.sub("", clause)) or _REGULATOR.search(clause):
                 carried = carried or "not done"  # "...拟发行H股,并在联交所上市"
 
@@ -546,6 +570,7 @@ class _Reader:
         """"event", or why the stage phrase at folded[start:end] reports none."""
         folded = sentence.folded
         before = _BRACKETS.sub("", folded[clause_start:start])
+        before = re.split(r"\s[-\u2014\u2013|]\s", before)[-1]  # "分拆上市计划 - 昆仑芯已...递交": a heading's words are not the story's
         after = folded[end: end + 12]
         clause_end = _CLAUSE_BREAK.search(folded, end)
         clause = folded[clause_start: clause_end.start() if clause_end else len(folded)]
@@ -703,7 +728,8 @@ def _plausible(key: str) -> bool:
     """A name as companies' are written: Chinese characters (a Latin part allowed), not a
     phrase of the text around it."""
     return 2 <= len(key) <= 12 and bool(_HAN.search(key)) and _valid(key) \
-        and not re.search(r"[的了是在和与及]|公司|企业|表示|宣布|显示|预计|计划", key)
+        and not re.search(r"[的了是在和与及]|公司|企业|表示|宣布|显示|预计|计划|寻求|谋求|转而|决定|选择|准备|考虑|"
+                          r"希望|继续|推进|不再|有助|快速|迅速|相继|先后|分别|陆续", key)
 
 
 def _named_in(sentence: _Sentence, start: int, end: int) -> list[_Mention]:

@@ -90,6 +90,8 @@ AI_TERMS: list[tuple[str, float, str, tuple[str, ...]]] = [
     # Every new car has some: a carmaker's "driver-assistance features" is not a driving AI firm.
     ("ai:term:driver assistance", 0.6, r"\bdriver[ -]assist(?:ance)?\b|\bADAS\b|\b(?:intelligent|smart|assisted)[ -]driving\b",
      ("driver-assist", "driver assist", "adas", "intelligent driving", "smart driving", "assisted driving")),
+    ("ai:term:smart cockpit", 0.8, r"\b(?:smart|intelligent) cockpits?\b|\bcockpit (?:chips?|software|solutions?)\b",
+     ("cockpit",)),
     ("ai:term:lidar", 1.0, r"\blidars?\b|\blaser radar\b", ("lidar", "laser radar")),
     ("ai:term:drug discovery", 0.6, r"\bdrug discovery\b|\b(?:design|designs|screen|screens|discover)\s+"
                                     r"(?:\w+\s+)?(?:drugs?|drug candidates|antibodies|molecules?)\b|\bAI-driven drug\b",
@@ -205,6 +207,7 @@ AI_TERMS += [
     ("ai:term:机器人", 0.9, r"机器人|机械人|具身智能|机械臂|四足|无人机", ("机器人", "机械人", "具身", "机械臂", "四足", "无人机")),
     ("ai:term:自动驾驶", 1.0, r"自动驾驶|智能驾驶|智驾|无人驾驶|辅助驾驶|激光雷达|毫米波雷达|车载芯片",
      ("驾驶", "智驾", "雷达", "车载芯片")),
+    ("ai:term:智能座舱", 0.8, r"智能座舱|座舱芯片|车联网|智能网联|舱驾一体", ("座舱", "车联网", "智能网联", "舱驾")),
     ("ai:term:AI制药", 0.8, r"AI制药|AI药物|药物发现|AI\+药物|AI驱动的药物", ("制药", "药物")),
     ("ai:term:技术", 0.9, r"计算机视觉|机器视觉|语音识别|自然语言处理|深度学习|机器学习|神经网络", ("视觉", "语音识别", "自然语言",
                                                                               "深度学习", "机器学习", "神经网络")),
