@@ -43,6 +43,8 @@ STAGE_PHRASES: list[tuple[str, str]] = [
     # Re-filings told as attempts: "二闯港交所", "再次冲刺港交所", "叩响港交所大门".
     ("filing", rf"(?:二|三|四|五|再次|再度|第[二三四五]次)(?:闯|冲刺|闯关|叩关|叩响){_HK_VENUE}|叩(?:响|开)(?:了)?{_HK_VENUE}(?:的)?大门"),
     ("filing", r"(?:以)?保密(?:形式|方式)(?:递交|提交)"),
+    # HK press: "再入表申请上市" (not "数据资产入表", an accounting entry).
+    ("filing", r"(?:再次|重新|再度|再)入表(?:申请)?(?:上市)?|入表(?:申请)?上市"),
     ("filing", r"上载(?:了)?(?:其)?上市申请(?:档|文件|资料|材料)?|上市(?:申请)?材料(?:已)?被(?:正式)?受理|(?:递交|提交)(?:了)?A1(?:表格)?"),
     ("hearing", rf"通过(?:了)?{_AT_HK}?(?:的)?(?:上市)?聆讯"),
     ("hearing", r"(?:刊发|披露|发布|公布|刊登|上载)(?:了)?(?:其)?(?:通过)?(?:上市)?聆讯后(?:的)?(?:资料集|初步上市文件)|"
@@ -154,7 +156,11 @@ _LIST_SPLIT = re.compile(r"[、和及与]|以及")
 
 # The shape of a company's name in the press: its line of business or legal form last.
 _ORG_SUFFIX = re.compile(r"(?:科技|智能|智驾|智行|机器人|机械人|半导体|微电子|电子|芯片|芯|集团|控股|股份|医疗|医药|生物|汽车|"
-                         r"技术|软件|信息|数据|网络|视觉|光电|激光|动力|能源|新材料|实业|国际|有限公司|公司)$|"
+                         r"技术|软件|信息|数据|网络|视觉|光电|激光|动力|能源|新材料|实业|国际|有限公司|公司|"
+                         # other trades, so their stories are not given to another company
+                         r"电气|电器|电机|机电|制药|药业|出行|物流|航天|航空|资源|矿业|黄金|食品|饮品|乳业|健康|证券|银行|"
+                         r"保险|地产|置业|物业|教育|传媒|娱乐|游戏|通信|通讯|光学|精密|装备|重工|工业|材料|化工|环保|新能源|"
+                         r"电池|储能)$|"
                          # Latin names coined as companies' are: "MiniMax", "WeRide", "4Paradigm", "Geek+"
                          # (not a capitalised English word, nor "Oct" of a date line).
                          r"^[A-Z][a-z]+[A-Z][A-Za-z]*$|^\d[A-Za-z]+$|^[A-Za-z]+\+$")
@@ -318,14 +324,14 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
     kept = _name_words(tokens[first:])
     # "智谱于12月19日通过联席保荐人递表": a one-character break word followed by a time and
     # no name leaves the name before it.
-    while not kept and first and len(tokens[first - 1][0]) == 1:
+    while not kept and first and tokens[first - 1][0] in ("于", "在"):
         tokens = tokens[: first - 1]
         breaks = [b for b in breaks if b < first - 1]
         first = breaks[-1] + 1 if breaks else 0
         kept = _name_words(tokens[first:])
     if not kept:
         return "coref", []
-    whole = first == 0
+    whole = first == 0 or tokens[first - 1][0] in ("的", "之一的")  # "开发钨矿的佳鑫国际资源": the head of its description
     span_start, span_end = kept[0][1], kept[-1][1] + len(kept[-1][0])
     # A name ends where its parenthesis was: of the parts between parentheses, the last one
     # shaped like a company's name ("商汤集团股份有限公司(0020.HK)公布..."), else the first.
@@ -370,6 +376,30 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
                               code, introduced or whole)]
 
 
+def _joined_last(folded: str, mentions: list[_Mention]) -> list[_Mention]:
+    """The last name, with those joined to it ("智谱与 MiniMax"): a subject's companies."""
+    group = mentions[-1:]
+    for mention in reversed(mentions[:-1]):
+        if re.fullmatch(r"\s*(?:[、和及与]|以及)\s*", folded[mention.end: group[0].start]):
+            group.insert(0, mention)
+        else:
+            break
+    return group
+
+
+def _respectively(companies: list, folded: str, clause_start: int, clause_end: int, at: int) -> list:
+    """"群核科技及宇树科技已分别递交港股上市申请及启动A股上市辅导": the i-th company does the
+    i-th thing; the companies whose part the stage phrase at `at` is in."""
+    after = folded.find("分别", clause_start, clause_end) + 2
+    if at < after:
+        return companies
+    parts = [m.end() for m in re.finditer(r"[、和及与]|以及", folded[after:clause_end])]
+    if len(parts) + 1 != len(companies):
+        return companies
+    index = sum(1 for end in parts if after + end <= at)
+    return [companies[index]]
+
+
 def _name_words(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """The words of a subject that may be a name: up to a verb that reports what it did,
     without times and words that only follow names at either end."""
@@ -379,8 +409,13 @@ def _name_words(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
             break
         if word.strip():
             kept.append((word, at))
-    while kept and (kept[-1][0] in _TAIL_WORDS or _TIME_WORD.fullmatch(kept[-1][0])):
-        kept.pop()
+    while kept and (kept[-1][0] in _TAIL_WORDS or _TIME_WORD.fullmatch(kept[-1][0])
+                    or len(kept) > 2 and _TIME_WORD.fullmatch("".join(w for w, _ in kept[-3:]))):
+        # "上/月/中": a time the segmenter cut in pieces goes as one
+        if len(kept) > 2 and _TIME_WORD.fullmatch("".join(w for w, _ in kept[-3:])):
+            del kept[-3:]
+        else:
+            kept.pop()
     while kept and (kept[0][0] in _TAIL_WORDS or _TIME_WORD.fullmatch(kept[0][0]) or kept[0][0] in "-—–:|·•\"“”「」『』"):
         kept.pop(0)
     return kept
@@ -411,10 +446,11 @@ _AFTER_NAME = frozenset({"募资", "集资", "筹资", "大涨", "大跌", "股�
                          "再次", "首次", "正式", "成功", "顺利", "今日", "今天", "昨日", "日前", "近日", "今起", "明起", "即日"})
 
 
-_TIME_WORD = re.compile(r"\d{1,4}(?:年|月|日|号)?|\d{1,2}月\d{1,2}日|今年|去年|本周|上周|周[一二三四五六日]|星期[一二三四五六日]|"
+_TIME_WORD = re.compile(r"\d{1,4}(?:年|月|日|号)?|\d{1,2}月\d{1,2}日|今年|去年|本周|上周|(?:本|上|下|这|今)?周[一二三四五六日末]|"
+                        r"(?:本|上|下|这)?星期[一二三四五六日天]|"
                         r"上午|下午|晚间|早间|中午|盘中|午后|早盘|收盘|当天|当日|同日|月|日|年初|年底|年内|如今|目前|最新|刚刚|"
-                        r"本月|上月|当月|月初|月底|月中|月末|年中|近期|早前|日内|本年|今|昨|前|底|初|末|年|"
-                        r"二次|再次|三次|首次|第[一二三四五]次|再度|三度|四度|五度|又一次|又|再|内|之内|"
+                        r"本月|上月|当月|月初|月底|月中|月末|上月中|本月中|上月底|上月初|年中|近期|早前|日内|本年|今|昨|前|底|初|末|年|"
+                        r"二次|再次|三次|首次|第[一二三四五]次|再度|三度|四度|五度|又一次|又|再|内|之内|中|中旬|上旬|下旬|"
                         r"[\d一二三四五六七八九十两几]+(?:天|日|周|个月|年)(?:内|之内)?")
 
 
@@ -439,6 +475,9 @@ class _Reader:
         self.names: dict[str, str] = {}  # folded key -> the name events use
         self.aliases: dict[str, set[str]] = {}
         self.trace: list[str] = []  # why each stage phrase did or did not become an event
+        # A line that is only a company's name ("先导智能(300450.SZ)") heads the paragraphs
+        # after it: their unnamed subjects are that company.
+        self.heading_company: str | None = None
 
     def company_name(self, mention: _Mention) -> str:
         """The name events carry: a known organisation's canonical name, else as written
@@ -488,6 +527,11 @@ class _Reader:
         folded = sentence.folded
         if _RELATED.match(folded.strip()):
             return
+        if not sentence.title:
+            heading = self._name_line(sentence)
+            if heading:
+                self.heading_company = heading
+                return
         sentence_company: str | None = None
         sentence_names: list[str] = []  # every company the sentence has named so far
         carried: str | None = None  # a plan or a regulator's step the next "并..." clause shares
@@ -509,7 +553,7 @@ class _Reader:
                 # "成立仅四年的MiniMax(0100.HK)以每股165港元的定价上限正式挂牌": the subject's words
                 # end in a description, but a known or coded company stands in it.
                 subject_at = clause_start + venue.start() if venue else subject_end
-                organisations = _named_in(sentence, clause_start, subject_at)[-1:]
+                organisations = _joined_last(folded, _named_in(sentence, clause_start, subject_at))
                 shaped = bool(organisations)
                 kind = "names" if organisations else "coref"  # "每股招股价定为...": the article's company
             named = [(self.company_name(m), m) for m in organisations]
@@ -524,10 +568,22 @@ class _Reader:
                 if verdict == "event":
                     companies = named if kind == "names" else []
                     if kind == "coref":
-                        company = sentence_company or self._next_subject(sentence, clause_end) or self.focus
+                        if re.search(r"本次|此次|今次", folded[clause_start:start]):
+                            company = self.focus or sentence_company  # "本次发行定价为...": the article's issue
+                        else:
+                            company = sentence_company or self.heading_company or self._next_subject(sentence, clause_end) \
+                                or self.focus
+                        if company in LISTED_ELSEWHERE and not re.search(_HK_VENUE, clause):
+                            company = None  # "该公司上市首日大升": a STAR Market company recalled
                         companies = [(company, None)] if company else []
-                        if _TOGETHER.search(folded[clause_start:start]) and len(sentence_names) > 1:
-                            companies = [(name, None) for name in sentence_names]  # "智谱与MiniMax...相继递表"
+                        if _TOGETHER.search(folded[clause_start:start]):
+                            # "智谱与 MiniMax 近日上演IPO闪电战,三天内相继递表"
+                            joined = [self.company_name(m) for m in _joined_last(folded, _named_in(sentence, 0, clause_start))]
+                            together = joined if len(joined) > 1 else sentence_names
+                            if len(together) > 1:
+                                companies = [(name, None) for name in together]
+                    if len(companies) > 1 and "分别" in folded[clause_start:clause_end]:
+                        companies = _respectively(companies, folded, clause_start, clause_end, start)
                     if not companies:
                         verdict = f"no company ({kind})"
                     for company, mention in companies:
@@ -543,6 +599,17 @@ class _Reader:
                     self.focus = self.focus or issuers[0]
             if _NOT_DONE_BEFORE.search(_BRACKETS.sub("", clause)) or _REGULATOR.search(clause):
                 carried = carried or "not done"  # "...拟发行H股,并在联交所上市"
+
+    def _name_line(self, sentence: _Sentence) -> str | None:
+        """The company a line names when the line is nothing but its name (and code)."""
+        folded = sentence.folded.strip()
+        if len(folded) > 40 or _STAGE_HINT.search(folded):
+            return None
+        kind, mentions = _subject_names(sentence, 0, len(sentence.folded))
+        if kind != "names" or len(mentions) != 1 or not self.is_organisation(mentions[0]):
+            return None
+        rest = _BRACKETS.sub("", folded.replace(sentence.folded[mentions[0].start:mentions[0].end], "", 1))
+        return self.company_name(mentions[0]) if not re.sub(r"[-\s:：WBSP]", "", rest) else None
 
     def _headline_company(self) -> str | None:
         for sentence in self.sentences:
