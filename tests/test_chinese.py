@@ -1,5 +1,7 @@
 """Chinese text helpers: script, simplified form, words."""
 
+import pytest
+
 from tasks.understand import chinese
 
 
@@ -50,3 +52,16 @@ def test_known_names_are_words_from_the_start_in_every_process():
     # places are whole in every process, whether or not entities ran in it.
     assert "优必选" in chinese.words("優必選通過聆訊")
     assert "大湾区" in chinese.words("大灣區的科技公司")
+
+
+@pytest.mark.parametrize("written, canonical", [
+    ("稀宇科技MiniMax", "MiniMax"),  # a Chinese and a Latin name side by side
+    ("MiniMax稀宇科技", "MiniMax"),
+    ("知行汽车科技(苏州)股份有限公司", "Zhixing Technology"),  # a city in brackets inside the registered name
+    ("諾比侃人工智能科技(成都)股份有限公司", "Nobikan"),  # traditional, with its trade words
+    ("稀宇科技Apple", None),  # two different known companies are no one name
+])
+def test_known_names_as_articles_write_them(written, canonical):
+    from tasks.names import known_name
+
+    assert known_name(written) == canonical

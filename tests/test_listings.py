@@ -531,3 +531,20 @@ def test_a_page_with_no_date_is_dated_by_its_own_dateline(nlp):
                                                "fetched_at": datetime(2026, 12, 7, tzinfo=timezone.utc)})
     events = detect_listing_events(nlp, [undated])
     assert {(e.company, e.stage) for e in events} == {("Lumenforge Robotics", "debut")}
+
+
+@pytest.mark.parametrize("text, expected", [
+    # With the main clause still ahead, the step it comes after is the news.
+    ("Quantix Robotics, a maker of warehouse robots, is set to become Hong Kong's largest robot listing after "
+     "passing its listing hearing on the Hong Kong stock exchange.", {("Quantix Robotics", "hearing")}),
+    # A price decided and told before the announcement, even from sources.
+    ("Chip designer Lumora Semiconductor is set to price its Hong Kong listing at the top end of its range, "
+     "raising HK$4 billion, two people with knowledge of the matter said.", {("Lumora Semiconductor", "pricing")}),
+    # Without where in the range, talk of pricing from sources stays a rumour.
+    ("Lumora Semiconductor is expected to price its Hong Kong IPO next week, sources said.", set()),
+    # Cornerstone investors are offering terms of a relaunched deal.
+    ("Quantix Robotics relaunches its Hong Kong IPO, lining up six cornerstone investors for the offering.",
+     {("Quantix Robotics", "pricing")}),
+])
+def test_steps_reported_alongside_what_is_still_ahead(nlp, text, expected):
+    assert found(nlp, text) == expected

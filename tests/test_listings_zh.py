@@ -117,3 +117,56 @@ def test_a_story_without_a_publication_date_is_dated_by_its_own_text(nlp):
 def test_amounts(text, expected):
     amount, currency = parse_amount_zh(text)
     assert (round(amount, -5) if amount else None, currency) == (expected[0] and round(expected[0], -5), expected[1])
+
+
+def test_a_name_before_a_date_is_the_subject_in_a_story_of_several_companies(nlp):
+    # Without the subject, the clause would fall to the article's first company.
+    text = ("新股速递:本周多家科技企业推进港股上市。\n"
+            "云帆智能于3月2日向港交所递交上市申请。\n"
+            "晶算科技于2026年3月9日通过港交所聆讯,拟在香港主板上市。")
+    assert found(nlp, text) == {("云帆智能", "filing"), ("晶算科技", "hearing")}
+
+
+def test_a_line_that_is_only_a_name_heads_the_paragraph_after_it(nlp):
+    text = ("多家工控企业正谋求赴港上市,统计如下:\n"
+            "云帆智能(301234.SZ)\n"
+            "2026年3月2日向港交所递交招股书,中金公司为保荐人。\n"
+            "晶算科技(688765.SH)\n"
+            "2026年3月9日通过港交所上市聆讯。")
+    assert found(nlp, text) == {("云帆智能", "filing"), ("晶算科技", "hearing")}
+
+
+def test_respectively_gives_each_company_its_own_step(nlp):
+    text = "云帆智能及晶算科技已分别递交港股上市申请及启动A股上市辅导。"
+    assert found(nlp, text) == {("云帆智能", "filing")}
+
+
+def test_companies_joined_before_a_together_word_share_the_stage(nlp):
+    text = "两家独角兽云帆智能与 Lumora 本周上演闪电战,三天内相继向港交所递交招股书。"
+    assert found(nlp, text) == {("云帆智能", "filing"), ("Lumora", "filing")}
+
+
+def test_this_offering_is_the_article_s_company_not_a_neighbour_in_the_sentence(nlp):
+    text = ("晶算科技今日起招股,基石投资者包括云帆智能。\n"
+            "募资情况 - 本次发行定价为每股18.6港元,全球发售1200万股。")
+    assert found(nlp, text) == {("晶算科技", "pricing")}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("据港交所官网,山东云帆科技股份有限公司于3月2日首次向港交所呈交了IPO(首次公开募股)申请文件。",
+     {("山东云帆科技股份有限公司", "filing")}),
+    ("内地空调制造商云帆电气上月中再入表申请上市,于昨晚上载通过上市聆讯的初步上市文件。", {("云帆电气", "hearing")}),
+    # A company's Chinese name and its Latin name side by side: the known company.
+    ("稀宇科技MiniMax于2026年3月9日通过港交所聆讯。", {("MiniMax", "hearing")}),
+    # Not events: a path described, a help, a condition, a heading's plan.
+    ("晶算科技从递表到上市,也有一套流程需要完成。", set()),
+    ("新规有助于科技公司快速登陆港股市场。", set()),
+    ("只要达到40亿市值,晶算科技就可以在港交所上市。", set()),
+])
+def test_more_ways_a_stage_is_written_and_ways_it_is_not(nlp, text, expected):
+    assert found(nlp, text) == expected
+
+
+def test_a_heading_s_plan_does_not_hedge_the_story_under_it(nlp):
+    text = "分拆上市计划 - 云帆集团旗下AI芯片子公司晶算科技已于3月1日以保密形式向香港联交所提交上市申请表格。"
+    assert found(nlp, text) == {("晶算科技", "filing")}

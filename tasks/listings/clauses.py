@@ -156,7 +156,9 @@ def is_subordinate(verb: Token, rule: str) -> bool:
                     and clause_verb.i == verb.i and not is_latest_to(verb):
                 return True
         if clause_verb.dep_ == "pcomp" and clause_verb.head.lower_ in rules.REFERENCE_WORDS:
-            return True
+            # "is set to make history after passing its listing hearing": with the main
+            # clause still ahead, the step after which it comes is the latest news.
+            return not (clause_verb.head.lower_ == "after" and looks_ahead(clause_verb.head.head))
         if clause_verb.i != verb.i:
             break
     return False
@@ -181,6 +183,22 @@ def is_past_perfect(verb: Token) -> bool:
     if not any(c.dep_ == "aux" and c.lower_ in ("had", "'d") for c in verb.children):
         return False
     return not any(v.lemma_.lower() in rules.REPORTING_VERBS for v in clause_chain(verb) if v.i != verb.i)
+
+
+_AHEAD_LEMMAS = frozenset({"set", "poise", "expect", "due", "prepare", "ready", "plan", "aim", "gear", "slate"})
+
+
+def looks_ahead(verb: Token) -> bool:
+    """The clause is still to happen: "will list", "is set to debut", "poised to become"."""
+    current = verb
+    for _ in range(3):
+        if any(c.dep_ == "aux" and c.lower_ in ("will", "'ll", "shall") for c in current.children) \
+                or current.lemma_.lower() in _AHEAD_LEMMAS:
+            return True
+        if current.dep_ not in ("xcomp", "acomp", "ccomp") or current.head.i == current.i:
+            return False
+        current = current.head
+    return False
 
 
 def is_latest_to(verb: Token) -> bool:

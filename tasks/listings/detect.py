@@ -55,7 +55,10 @@ _TODAY = re.compile(r"\b(?:today|this (?:morning|afternoon)|in early trade|in mo
 # ordinary shares", "price range".
 _OFFERING_TERMS = re.compile(r"(?:HK|US|S)?\$\s?\d|\b(?:HKD|USD|RMB|CNY)\s?\d|\d\s?(?:yuan|Hong Kong dollars)\b|"
                              r"\d[\d,.]*\s*(?:million|billion|mln|bln|m|bn)?\s+(?:[A-Za-z-]+\s+){0,3}shares\b|"
-                             r"\boffer(?:ing)? price\b|\bprice range\b|\bper share\b", re.IGNORECASE)
+                             r"\boffer(?:ing)? price\b|\bprice range\b|\bper share\b|\bcornerstone investors?\b", re.IGNORECASE)
+# Where in its range an offering is priced: said of a decision, even one "set to" be announced.
+_PRICED_WHERE = re.compile(r"\bat (?:the )?(?:top|bottom|upper|lower|low|high)(?:[- ]end)?(?: of)?\b|\bat HK\$\s?\d",
+                           re.IGNORECASE)
 # A tally of many companies, not a roundup of a day's: "10 companies (41.66%) saw ...",
 # "24 companies listed between August and October".
 _TALLY = re.compile(r"\b(?:\d{2,}|six|seven|eight|nine|ten|eleven|twelve|dozens?)\s+(?:\w+\s+){0,2}"
@@ -149,6 +152,7 @@ class _ArticleReader:
         self.sightings: list[_Sighting] = []
         self.owners: dict[int, str] = {}  # sentence number -> the company it is about
         self._phrases: dict[int, list[tuple[str, Span]]] = {}  # id(Doc) -> its stage phrases
+        self.trace: list[str] = []  # why each stage phrase did or did not become an event
 
     # names ------------------------------------------------------------------------
 
@@ -274,7 +278,9 @@ class _ArticleReader:
             if roundup and sentence.number - roundup[1] <= 2 and self._roundup_members(sentence, roundup[0]):
                 roundup = (roundup[0], sentence.number)  # the list goes on, a company a sentence
             for rule, trigger in self._stage_phrases(sentence):
-                if self._stage(sentence, rule, trigger) == "roundup":
+                verdict = self._stage(sentence, rule, trigger)
+                self.trace.append(f"{verdict}: {rule} {trigger.text!r} in {sentence.span.text!r}")
+                if verdict == "roundup":
                     roundup = (rules.RULE_STAGE[rule], sentence.number)
                     self._roundup_members(sentence, roundup[0], after=trigger.end)
             if self.known:
@@ -333,6 +339,9 @@ class _ArticleReader:
         looks_away = clauses.is_reference(trigger, verb) if noun_trigger else clauses.is_subordinate(verb, rule)
         if looks_away and rule == "debut_word" and _MOVE_AFTER_DEBUT.search(text) and not rules.HISTORICAL_WORDS.search(text):
             looks_away = False  # "shares fell 12% after its debut on the Hong Kong exchange": the day's move
+        if looks_away and rule in ("priced", "pricing") and verb.lemma_ == "price" and _PRICED_WHERE.search(text) \
+                and any(c.dep_ == "aux" and c.tag_ == "TO" for c in verb.children):
+            looks_away = False  # "is set to price its listing at the top end of the range": the price is decided
         if not self.known and looks_away:
             return "a reference"
         if clauses.is_hedged(verb, rule) and not (rule == "launch" and clauses.is_hedged_by_intent(verb)
@@ -340,7 +349,9 @@ class _ArticleReader:
             return "hedged"
         if not self.known and clauses.is_past_perfect(verb):
             return "background"
-        if rules.RUMOUR.search(text):
+        if rules.RUMOUR.search(text) and not (stage == "pricing" and _PRICED_WHERE.search(text)):
+            # ("...at the top of its range, sources say": a price decided, told before the
+            # announcement, is how the pricing is first reported.)
             return "a rumour"
         if stage == "hearing" and rules.MAINLAND_REGULATOR.search(text):
             return "the mainland regulator's step"

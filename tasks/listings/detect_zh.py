@@ -47,7 +47,7 @@ STAGE_PHRASES: list[tuple[str, str]] = [
     ("filing", r"(?:再次|重新|再度|再)入表(?:申请)?(?:上市)?|入表(?:申请)?上市"),
     ("filing", r"上载(?:了)?(?:其)?上市申请(?:档|文件|资料|材料)?|上市(?:申请)?材料(?:已)?被(?:正式)?受理|(?:递交|提交)(?:了)?A1(?:表格)?"),
     ("hearing", rf"通过(?:了)?{_AT_HK}?(?:的)?(?:上市)?聆讯"),
-    ("hearing", r"(?:刊发|披露|发布|公布|刊登|上载)(?:了)?(?:其)?(?:通过)?(?:上市)?聆讯后(?:的)?(?:资料集|初步上市文件)|"
+    ("hearing", r"(?:刊发|披露|发布|公布|刊登|上载)(?:了)?(?:其)?(?:通过)?(?:上市)?聆讯(?:后)?(?:的)?(?:资料集|初步上市文件)|"
                 r"(?<![通经])过(?:了)?(?:港交所)?(?:上市)?聆讯"),
     ("pricing", r"(?:开启|启动|重启|正式|今日|今天|今起|明起|明日起|开始|展开|进行)(?:其)?(?:香港|港股)?(?:IPO)?(?:公开)?招股"),
     ("pricing", r"(?:今|今日|明|明日|即日)?起(?:至[^，,。；;]{0,16})?(?:招股|公开发售|认购)|至[^，,。；;]{0,12}日招股|"
@@ -125,7 +125,10 @@ _NOT_A_NAME = re.compile(
     r"^(?:港股|港交所|联交所|香港|新股|市场|投资者|科技股|板块|概念股|个股|股价|股份|AI|人工智能|大模型|机器人|独角兽|IPO|"
     r"今年|今日|今天|本周|上周|下周|目前|截至|其中|此外|同时|另外|而|并|且|其后|随后|此次|本次|当天|当日|首日|日前|近日|"
     r"公司|企业|集团|发行人|申请人|保荐人|香港联合交易所|香港联交所|港交所|联交所|香港交易所|证监会|中国证监会|中金|中金公司|高盛|摩根士丹利|摩根大通|瑞银|华泰|中信证券|中信建投|"
-    r"投行|券商|基石投资者|保荐人)$|^(?:中金|高盛|摩根|瑞银|华泰|中信|国泰君安|海通|招银|农银|建银|交银|工银|花旗|美银|汇丰|德银|瑞信|"
+    r"投行|券商|基石投资者|保荐人|"
+    # a trade, not a company in it: "最大生物科技 IPO", "尤其智能汽车和智慧生活板块"
+    r"生物科技|智能汽车|智慧生活|新能源汽车|新能源|半导体|芯片|医疗器械|创新药|消费电子|金融科技|生物医药|医药|科技|智能|"
+    r"人形机器人|自动驾驶|智能驾驶|具身智能|商业航天|低空经济|硬科技)$|^(?:中金|高盛|摩根|瑞银|华泰|中信|国泰君安|海通|招银|农银|建银|交银|工银|花旗|美银|汇丰|德银|瑞信|"
     r"里昂|富途|辉立|耀才|老虎|华盛|光大|申万|广发|招商证券|中银国际|星展|野村|大和|麦格理)")
 _TIME_PREFIX = re.compile(
     r"^(?:(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:晚间|晚|早间|上午|下午|中午|早上|傍晚)?|\d{1,2}日|今日|今天|昨日|昨天|前日|日前|近日|近期|"
@@ -192,6 +195,7 @@ class _Mention:
     # The subject is the name alone, or a word saying what it is came before it ("独角兽"):
     # a name shaped like a company's is then taken for one.
     placed: bool = False
+    counted: bool = False  # named with a count of companies ("两家独角兽X与Y"): a company whatever its shape
 
 
 @dataclass
@@ -245,7 +249,8 @@ _BREAK_WORDS = frozenset({"让", "使", "令", "对", "由", "被", "把", "随�
                           "因为", "由于",
                           "据", "根据", "关于", "对于", "其中", "包括", "例如", "比如", "如", "像", "这", "那", "继", "紧随", "之后", "后", "看", "看好", "认为", "指", "显示", "消息",
                           "报道", "获悉", "了解", "注意到", "获", "带动", "推动", "助力", "而", "但", "但是", "不过",
-                          "同时", "此外", "另外", "以及", "其后", "随后", "当", "时", "在", "于", "从", "自", "向"})
+                          "同时", "此外", "另外", "以及", "其后", "随后", "当", "时", "在", "于", "从", "自", "向",
+                          "尤其", "尤其是", "特别是"})
 # What may follow a name in its subject: "MiniMax此次IPO定价为...", "智谱股价".
 _TAIL_WORDS = frozenset({"相继", "先后", "分别", "陆续", "同日", "同一天", "快速", "迅速", "此次", "本次", "今次", "这次", "的", "即日", "今起", "明起", "今日起", "明日起", "IPO", "ipo", "股价", "股票", "股份", "H股", "新股", "招股",
                          "将", "已", "已经", "正式", "成功", "顺利", "今日", "今天", "昨日", "昨天", "日前", "近日", "终于",
@@ -365,7 +370,7 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
             at = blanked.index(item, position)
             position = at + len(item)
             mentions.append(_Mention(sentence.text[start + at: start + at + len(item)], item, start + at,
-                                     start + at + len(item)))
+                                     start + at + len(item), placed=introduced or whole))
         return "names", mentions
     trimmed = re.sub(r"\s*-\s*[WBSPwbsp]{1,2}$", "", folded).strip()
     if not _valid(trimmed):
@@ -431,12 +436,36 @@ def _listed_before(sentence: _Sentence, start: int, blanked: str, count_at: int)
     """A roundup's companies, listed before their count: "蓝思科技(HK06613)、极智嘉-W(HK02590)...共5家公司";
     ("roundup", []) when the count stands alone ("三家公司今日上市")."""
     listed = blanked[:count_at]
+    if not re.search(r"[\u4e00-\u9fffA-Za-z]", listed):
+        return _listed_after(sentence, start, blanked, count_at)
     mentions = []
     for item in re.finditer(r"[^、,，和及与共\s]+(?:\s[^、,，和及与共\s]+)?", listed):
         name = re.sub(r"-[WBSP]{1,2}$", "", item.group(0).strip())
+        cut = max((m.end() for m in _DESCRIPTOR.finditer(name) if len(name) - m.end() >= 2), default=0)
+        name = name[cut:]
         if _valid(name) and not _TIME_WORD.fullmatch(name):
-            at = start + item.start()
-            mentions.append(_Mention(sentence.text[at: at + len(name)], name, at, at + len(name), placed=True))
+            at = start + item.start() + cut
+            mentions.append(_Mention(sentence.text[at: at + len(name)], name, at, at + len(name), placed=True, counted=True))
+    return ("names", mentions) if len(mentions) >= 2 else ("roundup", [])
+
+
+def _listed_after(sentence: _Sentence, start: int, blanked: str, count_at: int) -> tuple[str, list[_Mention]]:
+    """A count, then its companies: "两家独角兽智谱与 MiniMax 本周上演IPO闪电战"."""
+    count = _COUNTED.match(blanked, count_at) or _COUNT_END.match(blanked, count_at)
+    position = count.end() if count else count_at
+    names: list[tuple[str, int]] = []
+    for word in _words(blanked[position:]):
+        if word in _AFTER_NAME or _TIME_WORD.fullmatch(word) or word in _BREAK_WORDS:
+            break
+        if word.strip() and not _LIST_SPLIT.fullmatch(word):
+            if names and blanked[names[-1][1] + len(names[-1][0]): position].strip() == "":
+                names[-1] = (names[-1][0] + blanked[names[-1][1] + len(names[-1][0]): position] + word, names[-1][1])
+            else:
+                names.append((word, position))
+        position += len(word)
+    mentions = [_Mention(sentence.text[start + at: start + at + len(name.strip())], name.strip(), start + at,
+                         start + at + len(name.strip()), placed=True, counted=True)
+                for name, at in names if _valid(name.strip()) and not _TIME_WORD.fullmatch(name.strip())]
     return ("names", mentions) if len(mentions) >= 2 else ("roundup", [])
 
 
@@ -450,7 +479,7 @@ _TIME_WORD = re.compile(r"\d{1,4}(?:年|月|日|号)?|\d{1,2}月\d{1,2}日|今�
                         r"(?:本|上|下|这)?星期[一二三四五六日天]|"
                         r"上午|下午|晚间|早间|中午|盘中|午后|早盘|收盘|当天|当日|同日|月|日|年初|年底|年内|如今|目前|最新|刚刚|"
                         r"本月|上月|当月|月初|月底|月中|月末|上月中|本月中|上月底|上月初|年中|近期|早前|日内|本年|今|昨|前|底|初|末|年|"
-                        r"二次|再次|三次|首次|第[一二三四五]次|再度|三度|四度|五度|又一次|又|再|内|之内|中|中旬|上旬|下旬|"
+                        r"二次|再次|三次|首次|第[一二三四五]次|再度|三度|四度|五度|又一次|又|再|内|之内|中旬|上旬|下旬|"
                         r"[\d一二三四五六七八九十两几]+(?:天|日|周|个月|年)(?:内|之内)?")
 
 
@@ -496,7 +525,8 @@ class _Reader:
         """A name the article shows to be a company: known, written with a stock code or
         a legal form somewhere in it, or shaped like a company's name."""
         key = mention.key
-        if mention.code or any(known_name(n) for n in (mention.name, *mention.aliases)) or _LEGAL_END.search(key):
+        if mention.code or mention.counted or any(known_name(n) for n in (mention.name, *mention.aliases)) \
+                or _LEGAL_END.search(key):
             return True
         if mention.placed and _ORG_SUFFIX.search(key):
             return True
@@ -641,6 +671,7 @@ class _Reader:
         after = folded[end: end + 12]
         clause_end = _CLAUSE_BREAK.search(folded, end)
         clause = folded[clause_start: clause_end.start() if clause_end else len(folded)]
+        clause = re.split(r"\s[-\u2014\u2013|]\s", clause[: start - clause_start])[-1] + clause[start - clause_start:]
         if _NOT_DONE_BEFORE.search(before) or _NOT_DONE_AFTER.search(after):
             return "not done"
         if (stage != "debut" or folded[end - 1] in "市牌表锣钟") and _ATTRIBUTIVE.match(after) \
