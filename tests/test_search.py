@@ -3,6 +3,7 @@ real DuckDB files and a real tantivy index in temporary folders."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -130,6 +131,56 @@ def test_a_chinese_name_cut_in_the_query_is_found_where_the_index_kept_it_whole(
     words = parse_query("優必達")
     assert words[0].terms == ("优", "必达")  # this process cuts it
     assert titles(search(warehouse, "優必達").hits) == ["優必達通過聆訊"]
+
+
+SEARCH_PROBE = """
+import json, sys
+from tasks.report.snippets import make_snippet
+from tasks.understand import chinese
+from warehouse.search import search
+
+def found(query):
+    result = search(sys.argv[1], query, limit=50)
+    return {"words": [word.terms for word in result.words], "every_word": result.every_word,
+            "hits": [[hit.article_id, hit.missing, make_snippet(text, result.words)] for hit, text in result.hits]}
+
+queries = sys.argv[2:]
+with_store = {query: found(query) for query in queries}
+whole_table = chinese._tokenizer.cache_info().currsize
+chinese._tokenizer()  # jieba's whole table, as every search loaded it before the store
+print(json.dumps({"whole_table": whole_table, "with_store": with_store, "whole": {q: found(q) for q in queries}}))
+"""
+
+
+def test_a_search_process_cuts_chinese_from_the_word_store_and_finds_what_the_whole_table_finds(warehouse):
+    """`hkai search` cuts a Chinese query and its hits' snippets with jieba on the blocks
+    of its word table the text needs (tasks/understand/chinese.py), never loading the
+    whole table: the same words, so the same hits, counts, missing words and snippets;
+    a name an ingest process taught the segmenter is still found."""
+    from tasks.understand import chinese
+
+    assert chinese.prepare_word_store() is not None
+    add_article(warehouse, "ubtech", "優必選通過上市聆訊", "人形機器人公司優必選今日通過港交所上市聆訊。", language="zh")
+    add_article(warehouse, "must", "公司必須披露聆訊結果", "監管機構表示，公司必須在聆訊後披露結果。" * 40, language="zh")
+    text = "人形機器人公司優必達今日通過港交所上市聆訊，大灣區的科技公司雲躍星科亦已遞表。"
+    add_article(warehouse, "whole", "優必達通過聆訊", text, language="zh")
+    taught = ("import sys; from tasks.understand import chinese; from warehouse.search import update_index; "
+              "chinese.add_words(['優必達']); update_index(sys.argv[1])")
+    result = subprocess.run([sys.executable, "-c", taught, str(warehouse)], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    queries = ["優必選 聆訊", "优必选聆讯", "必須", "優必達", "上市 typhoon", '"上市聆訊"', "雲躍星科 遞表", "大灣區"]
+    result = subprocess.run([sys.executable, "-c", SEARCH_PROBE, str(warehouse), *queries], capture_output=True,
+                            text=True, cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout)
+    assert probe["whole_table"] == 0  # the searches never loaded jieba's whole table
+    assert probe["with_store"] == probe["whole"]
+    found = probe["with_store"]
+    assert [hit[0] for hit in found["優必達"]["hits"]] == ["whole"]  # taught in the ingest, cut in the search
+    assert found["優必選 聆訊"]["hits"][0][:2] == ["ubtech", []] and found["優必選 聆訊"]["every_word"] == 1
+    assert [hit[0] for hit in found["必須"]["hits"]] == ["must"]
+    assert "**優必選**" in found["優必選 聆訊"]["hits"][0][2]
 
 
 def test_filters_by_date_source_and_language(warehouse):

@@ -24,11 +24,14 @@ import functools
 import re
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from schemas.exchange import Issuer
 from schemas.records import Entity
 from tasks.names import KNOWN_ORGS
 from tasks.understand import chinese
+
+if TYPE_CHECKING:  # a search process imports this module for its dictionary words only
+    from schemas.exchange import Issuer
 
 # Chinese names of organisations, simplified, that the shared table of known organisations
 # (tasks/names.py: KNOWN_ORGS, which holds most companies' Chinese names) does not hold:
