@@ -71,6 +71,8 @@ def test_known_names_as_articles_write_them(written, canonical):
     from tasks.names import known_name
 
     assert known_name(written) == canonical
+
+
 # -- the word store: jieba's table read in blocks, as `hkai search` cuts ----------------------
 
 
