@@ -27,7 +27,7 @@ from tasks.report.snippets import make_snippet
 from warehouse.board import read_board
 from warehouse.db import Warehouse
 from warehouse.export import export_warehouse
-from warehouse.search import search, update_index
+from tasks.search import search, update_index
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "aeb" / "ground-truth.json"
 QUERIES = ["artificial intelligence", "listing hearing", "hong kong", "chip designer", "game console", "shares"]

@@ -1,11 +1,11 @@
-"""Search at scale: tantivy (what hkai runs, warehouse/search.py) against SQLite's FTS5
+"""Search at scale: tantivy (what hkai runs, tasks/search.py) against SQLite's FTS5
 (Python's own sqlite3) on one warehouse: a full build, the update after a run of 50
 articles, and queries, inside the process and as the whole `hkai search` command.
 
 The articles are the 181 real texts of ../shared/corpus/aeb plus short English and
 Chinese news passages written for this benchmark (below, in both scripts), repeated under
 distinct ids. Both engines index the same fields read by the same SQL
-(warehouse.search.INDEXED_ROWS, Chinese cut by the project's segmenter) and answer a query
+(warehouse.search_rows.INDEXED_ROWS, Chinese cut by the project's segmenter) and answer a query
 the same way: articles with every word first, then those with the most words, by BM25 with
 titles counting double; "phrases"; an English word stands for the forms with its lemma
 that the index holds (FTS5 finds them in its fts5vocab table, tantivy in its term
@@ -37,7 +37,8 @@ import duckdb
 from bench.board import CORPUS, build_warehouse, corpus_texts
 from tasks.understand.english import forms_prefix, irregular_forms
 from tasks.understand.terms import QueryWord, word_term
-from warehouse.search import INDEXED_ROWS, Filters, chinese_words, query_words, search, update_index
+from tasks.search import Filters, chinese_words, query_words, search, update_index
+from warehouse.search_rows import INDEXED_ROWS
 
 PROJECT = Path(__file__).resolve().parents[1]
 HKAI = PROJECT / ".venv" / "bin" / "hkai"

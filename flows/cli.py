@@ -239,7 +239,7 @@ def cmd_report(args) -> int:
 def cmd_search(args) -> int:
     from tasks.report.snippets import make_snippet
     from warehouse.db import WarehouseError
-    from warehouse.search import Filters, SearchError, query_words, search
+    from tasks.search import Filters, SearchError, query_words, search
 
     if not args.query.strip():
         raise UsageError("hkai search: the query is empty")

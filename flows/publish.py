@@ -39,7 +39,7 @@ def index_for_search(run: RunContext) -> None:
     import duckdb
 
     from warehouse.db import WarehouseError
-    from warehouse.search import SearchError, update_index
+    from tasks.search import SearchError, update_index
 
     try:
         update_index(run.target)

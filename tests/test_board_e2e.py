@@ -136,7 +136,7 @@ def test_the_run_publishes_the_board_as_a_prefect_artifact(ingested):
 
 def test_the_run_builds_the_search_index_and_search_ranks_with_snippets(ingested):
     config, warehouse, prefect_api = ingested
-    from warehouse.search import index_dir_for, index_info
+    from tasks.search import index_dir_for, index_info
 
     info = index_info(index_dir_for(warehouse))
     assert info is not None and info.articles == query(warehouse, "SELECT count(*) FROM articles")[0][0] == 5
@@ -171,7 +171,7 @@ def test_search_catches_up_with_an_index_behind_the_warehouse(ingested, tmp_path
     config, warehouse, prefect_api = ingested
     copy = tmp_path / "hkai.duckdb"
     copy.write_bytes(warehouse.read_bytes())
-    from warehouse.search import index_dir_for, index_info, update_index
+    from tasks.search import index_dir_for, index_info, update_index
 
     update_index(copy)
     con = duckdb.connect(str(copy))

@@ -36,7 +36,7 @@ from warehouse.board import read_board
 from warehouse.db import NoWarehouse, Warehouse, attach_read_only, connect, ducklake_sql, migration_files
 from warehouse.export import export_warehouse
 from warehouse.rows import insert_new, upsert
-from warehouse.search import index_dir_for, search
+from tasks.search import index_dir_for, search
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 COLUMNS_SQL = ("SELECT table_name, column_name, regexp_replace(data_type, '\\[\\d+\\]', '[]') FROM information_schema.columns"

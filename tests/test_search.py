@@ -1,4 +1,4 @@
-"""Full-text search (warehouse/search.py) and its snippets (tasks/report/snippets.py), on
+"""Full-text search (tasks/search.py) and its snippets (tasks/report/snippets.py), on
 real DuckDB files and a real tantivy index in temporary folders."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from tasks.understand.terms import parse_query
 from tests.board_data import NOW, build_sample_warehouse
 from warehouse import loader
 from warehouse.db import Warehouse
-from warehouse.search import (Filters, SearchError, _update_lock, index_dir_for, index_info, query_words, search,
-                              update_index)
+from tasks.search import (Filters, SearchError, _update_lock, index_dir_for, index_info, query_words, search,
+                          update_index)
 
 TOPICS = [
     ("Chip designer files for Hong Kong listing", "The chip designer filed a listing application in Hong Kong "
@@ -122,7 +122,7 @@ def test_a_chinese_name_cut_in_the_query_is_found_where_the_index_kept_it_whole(
     add_article(warehouse, "whole", "優必達通過聆訊", text, language="zh")
     # The index is built in a process of its own that was taught the name (teaching this
     # one would change how every later test cuts it).
-    program = ("import sys; from tasks.understand import chinese; from warehouse.search import update_index; "
+    program = ("import sys; from tasks.understand import chinese; from tasks.search import update_index; "
                "chinese.add_words(['優必達']); assert '优必达' in chinese.words(sys.argv[2]); "
                "update_index(sys.argv[1])")
     result = subprocess.run([sys.executable, "-c", program, str(warehouse), text], capture_output=True, text=True,
@@ -137,7 +137,7 @@ SEARCH_PROBE = """
 import json, sys
 from tasks.report.snippets import make_snippet
 from tasks.understand import chinese
-from warehouse.search import search
+from tasks.search import search
 
 def found(query):
     result = search(sys.argv[1], query, limit=50)
@@ -164,7 +164,7 @@ def test_a_search_process_cuts_chinese_from_the_word_store_and_finds_what_the_wh
     add_article(warehouse, "must", "公司必須披露聆訊結果", "監管機構表示，公司必須在聆訊後披露結果。" * 40, language="zh")
     text = "人形機器人公司優必達今日通過港交所上市聆訊，大灣區的科技公司雲躍星科亦已遞表。"
     add_article(warehouse, "whole", "優必達通過聆訊", text, language="zh")
-    taught = ("import sys; from tasks.understand import chinese; from warehouse.search import update_index; "
+    taught = ("import sys; from tasks.understand import chinese; from tasks.search import update_index; "
               "chinese.add_words(['優必達']); update_index(sys.argv[1])")
     result = subprocess.run([sys.executable, "-c", taught, str(warehouse)], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[1])
@@ -218,6 +218,17 @@ def test_updates_add_new_articles_replace_changed_ones_and_delete_removed_ones(w
     assert "n2" not in {hit.article_id for hit, _ in search(warehouse, "typhoon", limit=50).hits}
     replaced = [hit.title for hit, _ in search(warehouse, "model developer", limit=50).hits if hit.article_id == "n3"]
     assert replaced == ["Zebra crossing repainted"]  # one entry, the new one
+
+
+def test_a_reprocessing_that_changes_most_articles_rebuilds_with_every_article(warehouse):
+    update_index(warehouse)
+    con = duckdb.connect(str(warehouse))
+    # Most articles change (a reprocessing): the update starts afresh.
+    con.execute("UPDATE articles SET content_hash = content_hash || '-again' WHERE article_id <> 'n2'")
+    con.close()
+    info = update_index(warehouse)
+    assert (info.articles, info.added) == (24, 24)
+    assert "n2" in {hit.article_id for hit, _ in search(warehouse, "typhoon", limit=50).hits}  # the unchanged one too
 
 
 def test_updates_rank_as_one_build_over_everything(warehouse, tmp_path):

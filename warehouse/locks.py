@@ -3,7 +3,7 @@ when its process dies, so a killed run never leaves a stale lock behind.
 
 - `writer_lock`: one ingest (or serve) per DuckDB file at a time, whoever starts it.
 - `exclusive`: one holder at a time of any other lock file (a SQLite-catalogued lake's
-  writers taking turns, warehouse/db.py; the search index's updater, warehouse/search.py).
+  writers taking turns, warehouse/db.py; the search index's updater, tasks/search.py).
 """
 
 from __future__ import annotations

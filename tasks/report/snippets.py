@@ -17,7 +17,7 @@ def matched_spans(text: str, words: list[QueryWord]) -> tuple[list[tuple[int, in
     keys = [(term, is_chinese) for term, _, _, is_chinese in spans]
     matched: list[int | None] = [None] * len(spans)
     for number, word in enumerate(words):
-        # A Chinese phrase matches as one word too, as in the index (warehouse/search.py).
+        # A Chinese phrase matches as one word too, as in the index (tasks/search.py).
         forms = [[(term, word.chinese) for term in word.terms]]
         if word.chinese and word.is_phrase:
             forms.append([("".join(word.terms), True)])

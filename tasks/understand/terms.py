@@ -5,7 +5,7 @@ An English (or any non-Chinese) word is matched by its lemma (tasks/understand/e
 "listings" and "listed" meet "listing", "heart" stays apart from "hearing". Chinese is
 cut into words by the project's segmenter (tasks/understand/chinese.py: jieba, in
 simplified form), so either script finds the other and a word never matches the middle
-of another. The search index (warehouse/search.py) holds the same words: folded word
+of another. The search index (tasks/search.py) holds the same words: folded word
 forms for the one, segmented Chinese for the other.
 """
 

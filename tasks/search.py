@@ -13,6 +13,7 @@ An update compares the warehouse's articles with `covered.parquet`: new articles
 added, changed ones (reprocessing) replaced, removed ones deleted, in one commit; readers
 see the index before or after it, never half of it. Updates take a lock on the folder.
 Changing how articles are indexed bumps INDEX_VERSION, and the next update rebuilds.
+What an update reads from the warehouse, and how, is SQL: warehouse/search_rows.py.
 
 On a DuckLake the index is a cache on each machine that searches or ingests, built from
 the lake's articles: beside a SQLite catalog (`lake.search/` for `lake.sqlite`), or for a
@@ -43,7 +44,8 @@ from schemas.search import SearchHit, SearchIndexInfo
 from tasks.understand import chinese
 from tasks.understand.english import forms_prefix, irregular_forms
 from tasks.understand.terms import QueryWord, parse_query, word_term
-from warehouse.db import LOCK_WAIT_S, NoWarehouse, Target, companion_path, connect, target_of
+from warehouse import search_rows as rows
+from warehouse.db import LOCK_WAIT_S, NoWarehouse, Target, companion_path, target_of
 from warehouse.locks import exclusive
 
 INDEX_SUFFIX = ".search"
@@ -69,34 +71,6 @@ MAX_QUERY_WORDS = 30
 WRITER_HEAP = 96_000_000
 # Words longer than this are not words (base64 in a page, a URL): tantivy drops them.
 LONGEST_WORD = 60
-# What an update reads per round trip from the warehouse.
-BATCH = 1_000
-# DuckDB's memory while an update reads (it runs in the ingest process: 1 GiB budget).
-READ_MEMORY_LIMIT = "256MB"
-# Changes to what the index takes from an article: an update re-indexes an article whose
-# fingerprint differs.
-_FINGERPRINT = ("hash(article_id, title, content_hash, url, source, language, published_at, fetched_at, "
-                "is_relevant, duplicate_of)")
-# The articles as the index takes them (bench/search.py's peer engine reads the same):
-# word forms without Chinese (a Han run becomes a space) or possessives (Huawei's chips ->
-# Huawei chips, as queries read it), the Chinese runs apart for the segmenter, the date an
-# article counts on (as on the board: its publication, unless missing or later than its
-# fetch), and what a hit shows.
-INDEXED_ROWS = r"""
-    SELECT article_id,
-           regexp_replace(regexp_replace(coalesce(title, ''), '\p{Han}+', ' ', 'g'),
-                          '([\p{L}\p{N}])[''’][sS]\b', '\1', 'g') AS title,
-           regexp_replace(regexp_replace(coalesce(text, ''), '\p{Han}+', ' ', 'g'),
-                          '([\p{L}\p{N}])[''’][sS]\b', '\1', 'g') AS body,
-           regexp_extract_all(coalesce(title, ''), '\p{Han}+') AS title_han,
-           regexp_extract_all(coalesce(text, ''), '\p{Han}+') AS body_han,
-           lower(source) AS source, lower(coalesce(language, '')) AS language,
-           least(coalesce(published_at, fetched_at), fetched_at) AS day,
-           json_object('title', title, 'url', url, 'source', source, 'published_us', epoch_us(published_at),
-                       'language', language, 'is_relevant', is_relevant, 'duplicate_of', duplicate_of,
-                       'text', text) AS shown
-    FROM articles
-"""
 
 
 class SearchError(Exception):
@@ -213,34 +187,13 @@ def _document(row: tuple):
 def _read_warehouse(target: Target, wait_s: float) -> duckdb.DuckDBPyConnection:
     """The warehouse, read-only (waiting while a writer holds a file)."""
     try:
-        return connect(target, read_only=True, wait_s=wait_s)
+        return rows.open_articles(target, wait_s)
     except NoWarehouse as exc:
         raise SearchError(str(exc)) from None
 
 
-def _file_stamp(target: Target) -> list | None:
-    """The warehouse file's and its write-ahead log's modification times and sizes: while
-    they stand, nothing was written, and a search need not open the warehouse to know its
-    index is current. None for a DuckLake, written elsewhere."""
-    if isinstance(target, DuckLakeWarehouse):
-        return None
-    stamp = []
-    for path in (Path(target), Path(f"{target}.wal")):
-        try:
-            status = path.stat()
-            stamp.append([status.st_mtime_ns, status.st_size])
-        except FileNotFoundError:
-            stamp.append(None)
-    return stamp
-
-
 def _write_state(index_dir: Path, state: IndexState) -> None:
     _replace_file(index_dir / STATE, lambda tmp: tmp.write_text(json.dumps(asdict(state), indent=1), encoding="utf-8"))
-
-
-def _warehouse_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    total, fingerprint = con.execute(f"SELECT count(*), coalesce(bit_xor({_FINGERPRINT}), 0) FROM articles").fetchone()
-    return total, int(fingerprint)
 
 
 def _apply(folder: Path, gone: list[str], cursor: duckdb.DuckDBPyConnection, replace: bool) -> int:
@@ -250,8 +203,8 @@ def _apply(folder: Path, gone: list[str], cursor: duckdb.DuckDBPyConnection, rep
     writer = index.writer(WRITER_HEAP, 1)
     for article_id in gone:
         writer.delete_documents_by_term("article_id", article_id)
-    while rows := cursor.fetchmany(BATCH):
-        for row in rows:
+    while batch := cursor.fetchmany(rows.BATCH):
+        for row in batch:
             if replace:
                 # Replaces the article's entry; also repairs an update that committed to
                 # the index but died before writing `covered`.
@@ -275,32 +228,24 @@ def update_index(warehouse: Target | str, index_dir: str | Path | None = None, w
         if not locked:
             return None
         state = read_state(index_dir)
-        stamp = _file_stamp(target)  # before reading: a write after it changes it
+        stamp = rows.file_stamp(target)  # before reading: a write after it changes it
         covered_file = index_dir / COVERED
         rebuild = state is None or state.version != INDEX_VERSION or not covered_file.exists()
         con = _read_warehouse(target, wait_s)
         try:
-            con.execute(f"SET memory_limit = '{READ_MEMORY_LIMIT}'")
-            con.execute("SET enable_progress_bar = false")  # a rebuild's read takes seconds: no bar in a run's log
-            # One snapshot for everything read: a lake's writers may commit meanwhile.
-            con.execute("BEGIN TRANSACTION")
-            total, fingerprint = _warehouse_fingerprint(con)
+            rows.begin_snapshot(con)
+            total, fingerprint = rows.articles_fingerprint(con)
             if not rebuild and (state.articles, state.fingerprint) == (total, fingerprint):
                 if stamp != state.warehouse_stamp:
                     state.warehouse_stamp = stamp
                     _write_state(index_dir, state)
                 return index_info(index_dir)  # nothing new
-            con.execute(f"CREATE TEMP TABLE current AS SELECT article_id, {_FINGERPRINT} AS fp FROM articles")
-            if rebuild:
-                con.execute("CREATE TEMP TABLE covered (article_id VARCHAR, fp UBIGINT)")
-            else:
-                con.execute("CREATE TEMP TABLE covered AS SELECT * FROM read_parquet(?)", [str(covered_file)])
-            gone = [r[0] for r in con.execute("SELECT article_id FROM covered ANTI JOIN current USING (article_id)")
-                    .fetchall()]
-            con.execute("CREATE TEMP TABLE pending AS SELECT article_id FROM current ANTI JOIN covered USING (article_id, fp)")
-            pending = con.execute("SELECT count(*) FROM pending").fetchone()[0]
+            gone, pending = rows.changes_since(con, None if rebuild else covered_file)
             if not rebuild and pending > total // 2:
-                rebuild, gone = True, []  # most articles changed (a reprocessing): start afresh, it is faster
+                # Most articles changed (a reprocessing): start afresh, it is faster; every
+                # article is then pending, the unchanged ones too.
+                rebuild = True
+                gone, pending = rows.changes_since(con, None)
             folder = index_dir / TANTIVY_DIR
             if rebuild:
                 # Everything the folder holds but the lock goes (an older index's files too).
@@ -309,12 +254,10 @@ def update_index(warehouse: Target | str, index_dir: str | Path | None = None, w
                         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
             folder.mkdir(parents=True, exist_ok=True)
             try:
-                segments = _apply(folder, gone, con.execute(f"{INDEXED_ROWS} SEMI JOIN pending USING (article_id)"),
-                                  replace=not rebuild)
+                segments = _apply(folder, gone, rows.pending_rows(con), replace=not rebuild)
             except ValueError as exc:  # tantivy's errors: a damaged index, a full disk
                 raise SearchError(f"{folder}: the search index could not be updated: {exc}") from None
-            _replace_file(covered_file, lambda tmp: con.execute(
-                f"COPY current TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"))
+            _replace_file(covered_file, lambda tmp: rows.write_covered(con, tmp))
             con.execute("COMMIT")
         finally:
             con.close()
@@ -440,12 +383,12 @@ def _catch_up(target: Target, index_dir: Path, wait_s: float) -> None:
     """Bring the index up to date if the warehouse has changed since, unless another
     update is under way. An unchanged warehouse file is not even opened."""
     state = read_state(index_dir)
-    stamp = _file_stamp(target)
+    stamp = rows.file_stamp(target)
     if state is not None and state.version == INDEX_VERSION and stamp is not None and stamp == state.warehouse_stamp:
         return
     con = _read_warehouse(target, wait_s)
     try:
-        current = _warehouse_fingerprint(con)
+        current = rows.articles_fingerprint(con)
     finally:
         con.close()
     if state is None or state.version != INDEX_VERSION or (state.articles, state.fingerprint) != current:
