@@ -91,7 +91,7 @@ _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一�
 # "港股上市", "在港交所上市" with nothing saying it happened: as often a noun ("本次香港上市无需
 # ...") as a report; a report says when or that it is done.
 _BARE_LISTING = re.compile(r"(?:在|于|登陆|向|赴|到)?" + _HK_VENUE + r"(?:主板|GEM)?上市")
-_DONE = re.compile(r"正式|成功|顺利|今日|今天|昨日|昨天|日前|已|终于|当天|首日|\d{1,2}日|\d{1,2}月\d{1,2}日|周[一二三四五]|"
+_DONE = re.compile(r"正式|成功|顺利|今日|今天|昨日|昨天|日前|已|终于|当天|首日|同一天|同日|一起|一同|齐齐|集体|\d{1,2}日|\d{1,2}月\d{1,2}日|周[一二三四五]|"
                    r"星期[一二三四五]|上午|下午")
 # A stage phrase that describes a noun rather than reporting: "已递表企业", "港股上市AI企业".
 _ATTRIBUTIVE = re.compile(r"(?:的|之)|[A-Za-z\u4e00-\u9fff]{0,5}?(?:企业|公司|科技股|新股|个股|标的|AI股|概念股)")
