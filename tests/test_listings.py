@@ -548,3 +548,9 @@ def test_a_page_with_no_date_is_dated_by_its_own_dateline(nlp):
 ])
 def test_steps_reported_alongside_what_is_still_ahead(nlp, text, expected):
     assert found(nlp, text) == expected
+
+
+def test_a_quoted_name_in_a_title_case_headline_is_the_name(nlp):
+    assert found(nlp, "The offer was priced at HK$6.50 a share.",
+                 title="Chinese Company \u201cQuantix Wenwen\u201d Lists in Hong Kong, Opens Lower on First Day") \
+        == {("Quantix Wenwen", "debut")}

@@ -176,9 +176,12 @@ def names_match(detected: str, event: dict) -> bool:
     """The detected company is the labelled one: by its English key (legal words and a
     leading city dropped, one name's words beginning the other's) or, for Chinese names,
     by the simplified key, one beginning the other."""
+    from tasks.names import known_name
+
     detected_zh = _chinese_key(detected)
+    detected_known = known_name(detected)
     for name in label_names(event):
-        if same_company(detected, name):
+        if same_company(detected, name) or detected_known and known_name(name) == detected_known:
             return True
         label_zh = _chinese_key(name)
         if detected_zh and label_zh:

@@ -228,6 +228,9 @@ def _trim(span: Span) -> tuple[int, int] | None:
     trailing possessive or punctuation."""
     start, end = span.start, span.end
     doc = span.doc
+    quotes = [t.i for t in doc[start:end] if t.text in ("\u201c", "\u201d", '"')]
+    if len(quotes) >= 2 and quotes[1] - quotes[0] > 1:
+        start, end = quotes[0] + 1, quotes[1]  # 'Chinese Company "Chumo Wenwen" Lists': the quoted name
     while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct
                            or end - start > 1 and doc[start].lower_ in rules.GENERIC_SUBJECTS):
         start += 1  # "Chipmaker Quantix Micro files ...": the headline's description is not the name
