@@ -170,3 +170,13 @@ def test_more_ways_a_stage_is_written_and_ways_it_is_not(nlp, text, expected):
 def test_a_heading_s_plan_does_not_hedge_the_story_under_it(nlp):
     text = "分拆上市计划 - 云帆集团旗下AI芯片子公司晶算科技已于3月1日以保密形式向香港联交所提交上市申请表格。"
     assert found(nlp, text) == {("晶算科技", "filing")}
+
+
+def test_a_new_share_data_sheet_reports_the_offering_of_the_company_it_heads(nlp):
+    sheet = ("保荐人:中国国际金融香港证券有限公司\n"
+             "招股价格:21.00港元-25.00港元\n"
+             "每手股数  200股\n"
+             "招股日期 2026年3月10日—2026年3月13日\n"
+             "上市日期 2026年3月18日(星期三)")
+    assert found(nlp, "$云帆智能(02512)$\n" + sheet) == {("云帆智能", "pricing")}
+    assert found(nlp, sheet, title="$YUNFAN-W(HK|02512)$") == {("YUNFAN", "pricing")}

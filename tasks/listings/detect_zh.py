@@ -61,6 +61,8 @@ STAGE_PHRASES: list[tuple[str, str]] = [
     ("pricing", r"(?:厘定|确定|公布)(?:了)?(?:最终)?(?:发售价|发行价|定价)"),
     ("pricing", r"(?:以|按)(?:招股价)?(?:区间)?(?:上限|下限|顶部|底部|中间价)定价|定价(?:于|在)(?:招股价)?(?:区间)?(?:上限|下限|顶部|底部|中间)"),
     ("pricing", r"公布(?:了)?(?:配发|配售|分配)结果|暗盘(?:交易|表现|时段|收市|收报|收涨|收跌|开盘|大涨|大跌|涨|跌|破发)"),
+    # A new-share data sheet: "招股日期 2025年12月18日—2025年12月23日".
+    ("pricing", r"招股(?:日期|期|时间)\s*(?:\d{4}年)?\d{1,2}月\d{1,2}日\s*(?:[—\-–~至到]|\d{1,2}:\d{2})"),
     # The subscription as HK's press tells it: books open or closed, margin loans, entry fee.
     ("pricing", r"(?:开启|开始|启动)(?:公开)?申购|截飞|截止(?:认购|招股|申购)|孖展(?:超购|认购|录得)|一口价|定价发行"),
     ("debut", r"(?:上市|挂牌)(?:首日|当日)"),
@@ -633,6 +635,12 @@ class _Reader:
     def _name_line(self, sentence: _Sentence) -> str | None:
         """The company a line names when the line is nothing but its name (and code)."""
         folded = sentence.folded.strip()
+        cashtag = re.fullmatch(r"\$([^$()]{2,30})\((?:HK\|)?(\d{4,5})\)\$", folded)  # "$卧安机器人(06600)$"
+        if cashtag:
+            name = re.sub(r"-[WBSP]{1,2}$", "", cashtag.group(1).strip(), flags=re.IGNORECASE)
+            at = sentence.folded.index(name)
+            return self.company_name(_Mention(sentence.text[at: at + len(name)], name, at, at + len(name),
+                                              code=cashtag.group(2), placed=True))
         if len(folded) > 40 or _STAGE_HINT.search(folded):
             return None
         kind, mentions = _subject_names(sentence, 0, len(sentence.folded))
@@ -645,6 +653,9 @@ class _Reader:
         for sentence in self.sentences:
             if not sentence.title:
                 return None
+            named = self._name_line(sentence)  # a headline that is only a name: "$MINIMAX-WP(HK|00100)$"
+            if named:
+                return named
             for start, end in _clauses(sentence.folded):
                 kind, mentions = _subject_names(sentence, start, end)
                 organisations = [m for m in mentions if self.is_organisation(m)] if kind == "names" else []
