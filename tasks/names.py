@@ -169,7 +169,7 @@ KNOWN_ORGS: dict[str, tuple[str, tuple[str, ...]]] = {
                      "Contemporary Amperex Technology Co. Limited", "宁德时代")),
     "Alibaba": ("ORG", ("Alibaba", "Alibaba Group", "Alibaba Group Holding", "阿里巴巴", "阿里")),
     "Tencent": ("ORG", ("Tencent", "Tencent Holdings", "腾讯")),
-    "Baidu": ("ORG", ("Baidu", "Baidu Group", "百度")),
+    "Baidu": ("ORG", ("Baidu", "Baidu Group", "Baidu Inc", "BIDU", "百度", "百度集团")),
     "Xiaomi": ("ORG", ("Xiaomi", "Xiaomi Group", "小米", "小米集团")),
     "Meituan": ("ORG", ("Meituan", "美团")),
     "Alphabet": ("ORG", ("Alphabet",)),

@@ -554,3 +554,13 @@ def test_a_quoted_name_in_a_title_case_headline_is_the_name(nlp):
     assert found(nlp, "The offer was priced at HK$6.50 a share.",
                  title="Chinese Company \u201cQuantix Wenwen\u201d Lists in Hong Kong, Opens Lower on First Day") \
         == {("Quantix Wenwen", "debut")}
+
+
+@pytest.mark.parametrize("text", [
+    "On Friday, Baidu announced the confidential submission of a listing application to the Hong Kong Stock "
+    "Exchange. The group plans to spin off its chip unit Quantix Micro as a separately listed company.",
+    "Baidu Inc. (BIDU) wants to unlock the value of its AI business. The company has already submitted a listing "
+    "application to the Hong Kong Exchange seeking approval for Quantix Micro's H-share offering.",
+])
+def test_a_large_group_s_filing_for_its_unit_is_the_unit_s(nlp, text):
+    assert found(nlp, text) == {("Quantix Micro", "filing")}

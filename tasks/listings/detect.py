@@ -56,6 +56,9 @@ _TODAY = re.compile(r"\b(?:today|this (?:morning|afternoon)|in early trade|in mo
 _OFFERING_TERMS = re.compile(r"(?:HK|US|S)?\$\s?\d|\b(?:HKD|USD|RMB|CNY)\s?\d|\d\s?(?:yuan|Hong Kong dollars)\b|"
                              r"\d[\d,.]*\s*(?:million|billion|mln|bln|m|bn)?\s+(?:[A-Za-z-]+\s+){0,3}shares\b|"
                              r"\boffer(?:ing)? price\b|\bprice range\b|\bper share\b|\bcornerstone investors?\b", re.IGNORECASE)
+# A large group's business becoming a listed company of its own.
+_SPIN_OFF = re.compile(r"\bspin(?:-| )?off\b|\bspun off\b|\bspinning off\b|\b(?:chip|AI|robotics|driving) (?:unit|subsidiary|arm)\b|"
+                       r"\bsubsidiary\b", re.IGNORECASE)
 # Where in its range an offering is priced: said of a decision, even one "set to" be announced.
 _PRICED_WHERE = re.compile(r"\bat (?:the )?(?:top|bottom|upper|lower|low|high)(?:[- ]end)?(?: of)?\b|\bat HK\$\s?\d",
                            re.IGNORECASE)
@@ -390,10 +393,16 @@ class _ArticleReader:
         if unit is not None and all(self.name(m) in ESTABLISHED for m in named):
             named = [unit]  # "Baidu has submitted a listing application ... for Kunlunxin's H-share offering"
         companies: list[tuple[str, Mention | None]] = [(self.name(m), m) for m in named]
-        if kind == "coref":
+        if kind == "coref" and not (unit is not None and named == [unit]):
             company = self.refer_back(sentence, trigger.start, pronoun=_pronoun_owner(span, trigger, stage))
             if company:
                 companies = [(company, None)]
+        if stage != "debut" and companies and all(c in ESTABLISHED for c, _ in companies):
+            # "Baidu announced the confidential submission of a listing application", in a
+            # story of its chip unit's spin-off: the unit's filing, not Baidu's.
+            spun = self._spun_off_unit()
+            if spun is not None:
+                companies = [(self.name(spun), spun)]
         if stage == "debut" and kind != "none":
             companies += [(self.name(m), m) for m in self._also_moved(sentence, verb)]
         event_date = self._event_date(sentence, verb, rule)
@@ -467,6 +476,17 @@ class _ArticleReader:
                                                         for t in after) \
                     or any(t.lemma_.lower() == "spin" for t in before):
                 return mention
+        return None
+
+    def _spun_off_unit(self) -> Mention | None:
+        """The company the article says a large group is spinning off (its unit,
+        subsidiary or arm), if it names one."""
+        for sentence in self.sentences:
+            if not _SPIN_OFF.search(sentence.span.text):
+                continue
+            for mention in sentence.mentions:
+                if not mention.role and self.name(mention) not in ESTABLISHED:
+                    return mention
         return None
 
     def _also_moved(self, sentence: _Sentence, verb: Token) -> list[Mention]:
