@@ -123,3 +123,15 @@ def test_dates_are_read_relative_to_the_article(text, expected):
 def test_a_specific_day_is_told_from_a_period():
     assert is_specific_date("January 9") and is_specific_date("on Friday") and is_specific_date("tomorrow")
     assert not is_specific_date("next year") and not is_specific_date("the first quarter")
+
+
+def test_a_founding_year_does_not_date_the_story():
+    from datetime import datetime, timezone
+
+    from tasks.listings.parsers import story_day
+
+    fetched = datetime(2026, 3, 12, tzinfo=timezone.utc)
+    assert story_day("Quantix, founded in 2015, began trading in Hong Kong.", fetched) == (fetched, False)
+    assert story_day("Quantix, founded in 2015, filed in 2025.", fetched) == (
+        datetime(2025, 12, 31, tzinfo=timezone.utc), False)
+    assert story_day("雲帆智能成立於2016年,今日掛牌。", fetched) == (fetched, False)

@@ -233,6 +233,8 @@ _FULL_DATES = [
 ]
 _MONTH_YEAR = re.compile(r"\b([A-Z][a-z]{2,8})\.?,?\s+(20\d\d)\b|(20\d\d)\s*年\s*(\d{1,2})\s*月")
 _BARE_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_FOUNDED = re.compile(r"(?:founded|established|set up|incorporated|started|created|since)\s+(?:in\s+)?$|"
+                      r"(?:成立|创立|創立|创办|創辦)(?:于|於)?\s*$", re.IGNORECASE)
 
 
 def _month(value: str) -> int | None:
@@ -270,6 +272,8 @@ def story_day(text: str, fallback: datetime | None) -> tuple[datetime | None, bo
         if month and 1 <= month <= 12:
             ends.append(datetime(int(year) + (month == 12), month % 12 + 1, 1, tzinfo=timezone.utc) - timedelta(days=1))
     if not ends:
-        ends = [datetime(int(year), 12, 31, tzinfo=timezone.utc) for year in _BARE_YEAR.findall(text)]
+        # A company's founding year ("founded in 2015") says nothing of when the story is.
+        ends = [datetime(int(match.group(1)), 12, 31, tzinfo=timezone.utc) for match in _BARE_YEAR.finditer(text)
+                if not _FOUNDED.search(text, max(0, match.start() - 30), match.start())]
     ends = [end if fallback is None or end <= fallback else fallback for end in ends]
     return (max(ends), False) if ends else (fallback, False)
