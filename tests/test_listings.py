@@ -564,3 +564,9 @@ def test_a_quoted_name_in_a_title_case_headline_is_the_name(nlp):
 ])
 def test_a_large_group_s_filing_for_its_unit_is_the_unit_s(nlp, text):
     assert found(nlp, text) == {("Quantix Micro", "filing")}
+
+
+def test_a_language_or_nationality_before_a_trade_is_a_description_not_a_name(nlp):
+    text = ("Cantonese speech AI developer Voxhall, a Cyberport incubatee, began trading on GEM yesterday, rising 25 "
+            "per cent from its HK$1.20 offer price.")
+    assert found(nlp, text, title="Cyberport-backed Cantonese AI firm lists on GEM") == {("Voxhall", "debut")}

@@ -263,6 +263,10 @@ def _is_company_name(tokens: Span, name: str, label: str, known_id: str | None,
         return False
     if all(word.lower() in rules.GENERIC_NAME_WORDS for word in re.findall(r"[\w+-]+", name)):
         return False  # "Speech AI" in "Speech AI firm Echoline": a description
+    words = re.findall(r"[\w+-]+", name)
+    if len(words) > 1 and tokens[0].ent_type_ in ("NORP", "LANGUAGE") \
+            and all(word.lower() in rules.GENERIC_NAME_WORDS for word in words[1:]):
+        return False  # "Cantonese AI firm", "Chinese robotics start-up": a description
     has_company_word = bool(rules.COMPANY_WORDS.search(name))
     if len(tokens) == 1 and not has_company_word and english and (
             tokens[0].lower_ in english or tokens[0].lemma_.lower() in english):
