@@ -180,3 +180,13 @@ def test_a_new_share_data_sheet_reports_the_offering_of_the_company_it_heads(nlp
              "上市日期 2026年3月18日(星期三)")
     assert found(nlp, "$云帆智能(02512)$\n" + sheet) == {("云帆智能", "pricing")}
     assert found(nlp, sheet, title="$YUNFAN-W(HK|02512)$") == {("YUNFAN", "pricing")}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3月12日,港股市场一次迎来两家机器人玩家——云帆智能(02512)与晶算科技(02513),双双高开。",
+     {("云帆智能", "debut"), ("晶算科技", "debut")}),
+    ("港交所迎来年内最拥挤的一天。", set()),
+    ("港交所下周将迎来云帆智能(02512)上市。", set()),
+])
+def test_the_market_welcoming_companies_is_their_debut(nlp, text, expected):
+    assert found(nlp, text) == expected

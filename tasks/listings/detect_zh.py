@@ -35,6 +35,8 @@ _HK_VENUE = r"(?:香港联合交易所(?:有限公司)?|香港联交所|联交�
 _BOARD = r"(?:主板|GEM)?"
 _AT_HK = rf"(?:(?:在|于|登陆|向|赴|到)?{_HK_VENUE}{_BOARD})"
 
+# The market welcomes its new companies, named after it: "港交所今日迎来X上市", "港股市场一次迎来两家...——A与B".
+_WELCOME = r"(?:港交所|香港交易所|联交所|港股市场|港股)(?:今日|今天|昨日|昨天|当天|同日|一次|再度|又|再)?(?:迎来|喜迎)(?:了)?"
 # (stage, pattern). Ordered for reading; every pattern is tried.
 STAGE_PHRASES: list[tuple[str, str]] = [
     ("filing", r"(?:再次|重新|二次|二度|三度|第[二三四]次)?递表"),
@@ -71,11 +73,13 @@ STAGE_PHRASES: list[tuple[str, str]] = [
     ("debut", rf"(?:正式|成功|顺利|今日|今天|昨日|昨天|已|已经)?{_AT_HK}(?:正式)?(?:挂牌上市|挂牌交易|挂牌|上市交易|上市|敲钟上市|敲锣上市|鸣锣上市|敲锣|敲钟|首发上市)"),
     ("debut", r"(?:正式|成功|顺利)(?:挂牌上市|挂牌|上市)|(?:挂牌上市|敲钟上市|敲锣上市|鸣锣上市)|首挂"),
     ("debut", rf"登陆{_HK_VENUE}{_BOARD}"),
+    ("debut", _WELCOME),
     ("debut", r"(?:首日|挂牌)登场|(?:今日|今天|昨日|昨天|正式|成功)挂牌(?!上市)|(?:首次)?亮相" + _HK_VENUE),
 ]
+_WELCOMED = re.compile(_WELCOME)
 _STAGE_PATTERNS = [(stage, re.compile(pattern)) for stage, pattern in STAGE_PHRASES]
 # A quick test before the patterns: most sentences have none of these.
-_STAGE_HINT = re.compile(r"递表|递交|提交|呈交|保密|聆讯|招股|发售|发行|定价|配发|配售结果|分配结果|暗盘|上市|挂牌|首日|敲|鸣锣|首挂|登陆")
+_STAGE_HINT = re.compile(r"递表|递交|提交|呈交|保密|聆讯|招股|发售|发行|定价|配发|配售结果|分配结果|暗盘|上市|挂牌|首日|敲|鸣锣|首挂|登陆|迎来")
 
 # A plan, expectation, rumour, negation or undoing in the clause before the stage phrase,
 # or right after it (上市计划, 递表失效).
@@ -343,6 +347,8 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
     # A name ends where its parenthesis was: of the parts between parentheses, the last one
     # shaped like a company's name ("商汤集团股份有限公司(0020.HK)公布..."), else the first.
     parts = [(span_start + m.start(), m.group(0)) for m in re.finditer(r"\S+(?: \S+)*", blanked[span_start:span_end])]
+    # "云帆智能(02512)与晶算科技": a part after a bracket may begin with the word joining it on
+    parts = [(at + 1, part[1:]) if len(part) > 2 and part[0] in "与和及、" else (at, part) for at, part in parts]
     named = [part for part in parts if _LEGAL_END.search(part[1]) or known_name(part[1])]
     offset, folded = named[-1] if named else parts[-1]
     if _PRONOUN.match(folded):
@@ -455,19 +461,19 @@ def _listed_after(sentence: _Sentence, start: int, blanked: str, count_at: int) 
     """A count, then its companies: "两家独角兽智谱与 MiniMax 本周上演IPO闪电战"."""
     count = _COUNTED.match(blanked, count_at) or _COUNT_END.match(blanked, count_at)
     position = count.end() if count else count_at
-    names: list[tuple[str, int]] = []
-    for word in _words(blanked[position:]):
+    rest, cut, at = blanked[position:], len(blanked) - position, 0
+    for word in _words(rest):
         if word in _AFTER_NAME or _TIME_WORD.fullmatch(word) or word in _BREAK_WORDS:
+            cut = at
             break
-        if word.strip() and not _LIST_SPLIT.fullmatch(word):
-            if names and blanked[names[-1][1] + len(names[-1][0]): position].strip() == "":
-                names[-1] = (names[-1][0] + blanked[names[-1][1] + len(names[-1][0]): position] + word, names[-1][1])
-            else:
-                names.append((word, position))
-        position += len(word)
-    mentions = [_Mention(sentence.text[start + at: start + at + len(name.strip())], name.strip(), start + at,
-                         start + at + len(name.strip()), placed=True, counted=True)
-                for name, at in names if _valid(name.strip()) and not _TIME_WORD.fullmatch(name.strip())]
+        at += len(word)
+    mentions = []
+    for item in re.finditer(r"[^、,，和及与\s\u2014\-]+(?:\s[^、,，和及与\s\u2014\-]+)*", rest[:cut]):
+        name = item.group(0).strip()
+        if _valid(name) and not _TIME_WORD.fullmatch(name):
+            begin = start + position + item.start()
+            mentions.append(_Mention(sentence.text[begin: begin + len(name)], name, begin, begin + len(name),
+                                     placed=True, counted=True))
     return ("names", mentions) if len(mentions) >= 2 else ("roundup", [])
 
 
@@ -599,6 +605,11 @@ class _Reader:
                 verdicts.append(verdict)
                 if verdict == "event":
                     companies = named if kind == "names" else []
+                    if _WELCOMED.fullmatch(folded[start:end]):
+                        # "港股市场迎来两家自动驾驶玩家——小马智行与文远知行": the companies come after
+                        welcomed = _named_in(sentence, end, clause_end)
+                        companies = [(self.company_name(m), m) for m in welcomed]
+                        kind = "names"
                     if kind == "coref":
                         if re.search(r"本次|此次|今次", folded[clause_start:start]):
                             company = self.focus or sentence_company  # "本次发行定价为...": the article's issue
