@@ -23,7 +23,7 @@ from tasks.alerts.channels import channel_labels
 from tasks.listings.lifecycle import Watch
 from tasks.listings.registry import Registry
 from tasks.runner import OnDemandExecutor
-from tasks.understand.article import IssuerNames, issuer_names
+from tasks.per_article import IssuerNames, issuer_names
 from tasks.understand.dedup import DedupIndex
 from warehouse import issuers, loader, signatures
 from warehouse.db import Target, Warehouse, home_dir

@@ -33,7 +33,7 @@ from tasks.acquire.kinds import Discovers
 from tasks.listings import lifecycle
 from tasks.listings.exchange import join_records
 from tasks.pool import return_freed_memory, run_apart, submit_pages
-from tasks.understand.article import understand_seeds
+from tasks.per_article import originals_readings, understand_seeds
 from tasks.understand.dedup import dedup_articles, one_per_canonical_url
 from tasks.understand.seeds import changed_seeds, load_seeds as read_seeds
 from warehouse import issuers, loader, polls
@@ -190,9 +190,7 @@ def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article],
     """The listing events of the batch's relevant originals, one per company and stage,
     resolved to issuers; what the articles tell of issuers noted in the registry. The
     workers read each article's entities and events; a duplicate's are dropped here."""
-    articles = [a if a.duplicate_of is None else a.model_copy(update={"entities": [], "listing_events": []})
-                for a in articles]
-    sightings = lifecycle.first_sightings([e for a in articles if a.is_relevant for e in a.listing_events])
+    articles, sightings = originals_readings(articles)
     events = lifecycle.resolve_news_events(run.registry, sightings, run.watch, utc_now())
     run.registry.note_mentions(articles, utc_now())
     return articles, events

@@ -3,11 +3,11 @@
 A chunk of pages goes through everything a page tells of itself in one worker call:
 extraction, normalisation and relevance (`analyse_page`), then language and script,
 the MinHash, and for relevant articles spaCy's entities and the listing events they
-report (tasks/understand/article.py). The run's process keeps what needs the whole
+report (tasks/per_article.py). The run's process keeps what needs the whole
 warehouse: the dedup lookup, resolution against the registry, the lifecycle and the load.
-Each worker loads its models once (`worker_ready`) and keeps them for its life. A poll
-with only a few new pages analyses them in the main process, with no workers
-(tasks/runner.py, INLINE_PAGES).
+Each worker loads its models once and keeps them for its life (`worker_ready`; spaCy and
+jieba with the first relevant article that needs them). A poll with only a few new pages
+analyses them in the main process, with no workers (tasks/runner.py, INLINE_PAGES).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from schemas.records import AnalysedChunk, Article, Page, WarcChunk, WarcIndex
-from tasks.understand.article import IssuerNames
+from tasks.per_article import IssuerNames
 
 
 def analyse_page(page: Page, threshold: float) -> Article | None:
@@ -41,7 +41,7 @@ def analyse_page(page: Page, threshold: float) -> Article | None:
 
 
 def _analyse_chunk(pages: list[Page], threshold: float, issuers: tuple[IssuerNames, ...] = ()) -> list[Article | None]:
-    from tasks.understand.article import understand_articles
+    from tasks.per_article import understand_articles
 
     try:
         return understand_articles([analyse_page(p, threshold) for p in pages], issuers)
@@ -81,7 +81,7 @@ def _libc():
 
 def analyse_pages(pages: list[Page], threshold: float, issuers: tuple[IssuerNames, ...] = ()) -> list[Article | None]:
     """A chunk of pages analysed in order (what a worker runs per chunk): each page's
-    article with everything it tells of itself (tasks/understand/article.py), or None."""
+    article with everything it tells of itself (tasks/per_article.py), or None."""
     return _analyse_chunk(pages, threshold, issuers)
 
 
@@ -98,7 +98,7 @@ def analyse_warc_chunk(path: str, chunk: WarcChunk, source: str, threshold: floa
     travel back, never the HTML. Each page is analysed as it is read, so the worker holds
     one page's HTML at a time. A chunk that cannot be read fails as a whole."""
     from tasks.acquire.archive import iter_warc_chunk
-    from tasks.understand.article import understand_articles
+    from tasks.per_article import understand_articles
 
     pages, articles = [], []
     try:
@@ -142,7 +142,7 @@ def worker_ready() -> None:
     import tasks.understand.extract  # noqa: F401 - imported for its start-up cost
     import tasks.understand.normalise  # noqa: F401
     import tasks.understand.relevance  # noqa: F401
-    from tasks.understand.article import load_models
+    from tasks.per_article import load_models
 
     load_models()
 

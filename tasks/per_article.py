@@ -5,9 +5,10 @@ entities and the listing events it reports, read as if it were an original.
 This runs where the pages are analysed (tasks/pool.py: a worker, or the run's own process
 for a poll of a few pages), so the flow's process keeps only what needs the whole
 warehouse: the dedup lookup, resolution against the registry, the lifecycle and the
-load. A worker loads each model once in its life (`load_models`). The flow drops the
-entities and events of the articles it finds to be duplicates: they come out as they did
-when only originals were read (tests/test_flow_workers.py).
+load. A worker loads each model once in its life (`load_models`). Once dedup has run,
+`originals_readings` drops what was read of the duplicates and merges the originals'
+sightings: the same entities and events as when only originals were read
+(tests/test_per_article.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import NamedTuple
 
 from schemas.exchange import Issuer
 from schemas.records import Article, ListingEvent, Seed
+from tasks.listings.lifecycle import first_sightings
 
 
 class IssuerNames(NamedTuple):
@@ -79,3 +81,12 @@ def understand_seeds(seeds: Sequence[Seed]) -> tuple[dict[str, bytes], list[List
 
     return ({seed.seed_id: seed_signature(seed).tobytes() for seed in seeds},
             known_listings_from_seeds(load_nlp(), list(seeds)))
+
+
+def originals_readings(articles: Sequence[Article]) -> tuple[list[Article], list[ListingEvent]]:
+    """After dedup: the articles with a duplicate's entities and events dropped, and the
+    relevant originals' sightings merged, one per company and stage (what reading only
+    the originals gave: detect.detect_listing_events)."""
+    kept = [a if a.duplicate_of is None else a.model_copy(update={"entities": [], "listing_events": []})
+            for a in articles]
+    return kept, first_sightings([e for a in kept if a.is_relevant for e in a.listing_events])
