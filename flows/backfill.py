@@ -2,8 +2,10 @@
 on the executor (the local pool or Dask) -> dedup -> listings -> load -> alert.
 
 Files and chunks run in parallel, as many chunks at a time as the executor has workers
-(twice that in flight, so none waits for the next). The chunks' later stages (dedup,
-entities, listings, load) run here, one chunk at a time, in the order chunks finish.
+(twice that in flight, so none waits for the next). A worker reads its chunk and does
+everything each page tells of itself (extraction to listing events, tasks/pool.py); what
+needs the whole warehouse (the dedup lookup, resolution, the load) runs here, one chunk at
+a time, in the order chunks finish.
 Each chunk commits with its row in `backfill_chunks`, so a run that dies resumes at the
 first chunk not loaded, and a file finished is never read again.
 """
@@ -143,7 +145,7 @@ def read_chunks(run: RunContext, work: list[FileWork], shown: "Progress") -> Non
             item, chunk = queue.pop(0)
             if item.status == "failed":
                 continue
-            future = run.pool.submit(analyse_warc_chunk, item.path, chunk, item.name, threshold)
+            future = run.pool.submit(analyse_warc_chunk, item.path, chunk, item.name, threshold, run.issuer_names())
             in_flight[future] = (item, chunk)
         done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
         for future in done:
@@ -163,10 +165,12 @@ def load_chunk(run: RunContext, item: FileWork, chunk: WarcChunk, analysed) -> N
     """A chunk's later stages and its load, with its progress row in the same transaction."""
     batch = FetchedBatch(pages=analysed.pages)
     finished: list[bool] = []
+    dedup_before = run.dedup_seconds
 
     def record_progress(con, new_articles: int) -> None:
         finished[:] = [progress.record_chunk(con, item.path, chunk.number, chunk.start_offset, chunk.pages,
-                                             new_articles, run.run_id, utc_now())]
+                                             new_articles, run.run_id, utc_now(),
+                                             dedup_s=run.dedup_seconds - dedup_before)]
 
     before = run.counts.new_articles
     stages.finish_analysed(run, batch, analysed.articles, record_progress=record_progress)
@@ -230,7 +234,7 @@ def backfill(paths: list[str], config_path: str | None = None, warehouse_path: s
     paths = expand_paths(paths)
     config = config_for(config_path)
     with RunContext.open(config, target_of(warehouse_path or config.warehouse), offline=True) as run:
-        stages.load_seeds(run)
+        stages.load_seeds(run, apart=True)  # this process loads no model
         work = plan(run, paths)
         start_files(run, work, pages_per_chunk)
         with progress_display(work) as shown:

@@ -23,6 +23,7 @@ from tasks.alerts.channels import channel_labels
 from tasks.listings.lifecycle import Watch
 from tasks.listings.registry import Registry
 from tasks.runner import OnDemandExecutor
+from tasks.per_article import IssuerNames, issuer_names
 from tasks.understand.dedup import DedupIndex
 from warehouse import issuers, loader, signatures
 from warehouse.db import Target, Warehouse, home_dir
@@ -56,6 +57,7 @@ class RunContext:
         self.channels = channel_labels(config.alerts.urls)
         self.watch = Watch(config.listings.watch)
         self._registry: Registry | None = None
+        self.dedup_seconds = 0.0  # spent in the dedup index's lookups (a backfill records it per chunk)
         # `hkai serve` runs several of these side by side over shared resources: batches
         # are understood and loaded one at a time (the dedup index is shared), alerts are
         # delivered one run at a time, and a stop request ends a run after its current
@@ -66,19 +68,16 @@ class RunContext:
         self.interrupted = False
 
     @property
-    def nlp(self):
-        """The run's spaCy pipeline, built the first time a batch needs it: a run with
-        nothing to understand never imports spaCy (0.9 s) or loads the model (~2 s, ~135 MB)."""
-        from tasks.understand.nlp import load_nlp
-
-        return load_nlp()
-
-    @property
     def registry(self) -> Registry:
         """The issuers registry, read from the warehouse the first time a stage needs it."""
         if self._registry is None:
             self._registry = Registry(issuers.load_issuers(self.warehouse))
         return self._registry
+
+    def issuer_names(self) -> tuple[IssuerNames, ...]:
+        """What the workers' Chinese recogniser learns of the registry's issuers, as it is
+        now (a chunk is read with the names known when it is sent)."""
+        return issuer_names(self.registry.issuers.values()) if len(self.registry) else ()
 
     def adopt_registry(self, registry: Registry, saved: list[Issuer]) -> None:
         """After a write that worked on a copy of the registry commits: the copy is the run's."""

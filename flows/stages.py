@@ -9,11 +9,13 @@ Every task handles a batch, never a single article (a task run costs millisecond
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
@@ -30,9 +32,9 @@ from tasks.acquire.fetch import FetchedBatch, fetch_pages
 from tasks.acquire.kinds import Discovers
 from tasks.listings import lifecycle
 from tasks.listings.exchange import join_records
-from tasks.pool import submit_pages
+from tasks.pool import return_freed_memory, run_apart, submit_pages
+from tasks.per_article import originals_readings, understand_seeds
 from tasks.understand.dedup import dedup_articles, one_per_canonical_url
-from tasks.understand.language import identify_languages
 from tasks.understand.seeds import changed_seeds, load_seeds as read_seeds
 from warehouse import issuers, loader, polls
 
@@ -41,15 +43,17 @@ BATCH_SIZE = 64  # URLs per fetch/process/load batch: one transaction each
 
 
 @task(name="load-seeds", cache_policy=NO_CACHE)
-def load_seeds(run: RunContext) -> int:
-    """Seeds into `seeds`, the dedup index and (as known, never alerted) listing events."""
+def load_seeds(run: RunContext, apart: bool = False) -> int:
+    """Seeds into `seeds`, the dedup index and (as known, never alerted) listing events.
+    The seeds are read here (an ingest's few pages may need the same models anyway), or
+    `apart`, in a process that exits after (a backfill: neither its flow process nor a
+    worker then keeps spaCy for the seeds' sake)."""
     changed = changed_seeds(read_seeds(SEED_DIR), loader.seed_hashes(run.warehouse))
     if not changed:
         return 0
-    from tasks.listings.detect import known_listings_from_seeds  # spaCy: see RunContext.nlp
-
-    known = lifecycle.resolve_news_events(run.registry, known_listings_from_seeds(run.nlp, changed), run.watch)
-    run.index.add_seeds(changed)
+    signatures, sightings = run_apart(understand_seeds, changed) if apart else understand_seeds(changed)
+    known = lifecycle.resolve_news_events(run.registry, sightings, run.watch)
+    run.index.add_seeds(changed, {seed_id: np.frombuffer(sig, dtype=np.uint32) for seed_id, sig in signatures.items()})
     saved = run.warehouse.write(partial(transactions.store_seeds, seeds=changed, unsaved=run.index.unsaved(),
                                         registry=run.registry, known=known, channel_labels=run.channels,
                                         now=utc_now()))
@@ -158,9 +162,9 @@ def read_archives(run: RunContext) -> Iterator[FetchedBatch]:
 
 @task(name="analyse", cache_policy=NO_CACHE)
 def analyse(run: RunContext, batch: FetchedBatch, analysed: list[Article | None], replace: bool = False) -> list[Article]:
-    """A batch's analysed pages (extraction, normalisation and relevance, from the
-    executor) as new articles with their languages: one per canonical URL, none already
-    stored unless `replace` (reprocessing) asks for them; the other pages' URLs recorded."""
+    """A batch's analysed pages (everything each tells of itself, from the executor) as
+    new articles: one per canonical URL, none already stored unless `replace`
+    (reprocessing) asks for them; the other pages' URLs recorded."""
     stored = set() if replace else loader.stored_canonicals(run.warehouse, [a.canonical_url for a in analysed if a])
     articles, outcomes = one_per_canonical_url(batch.pages, analysed, stored)
     for outcome in outcomes:
@@ -168,30 +172,26 @@ def analyse(run: RunContext, batch: FetchedBatch, analysed: list[Article | None]
             run.counts.add(outcome.source, SourceCounts(skipped_known=1))
     batch.outcomes.extend(outcomes)
     batch.pages = []
-    return identify_languages(articles)
+    return articles
 
 
 @task(name="deduplicate", cache_policy=NO_CACHE)
 def deduplicate(run: RunContext, articles: list[Article]) -> list[Article]:
-    """MinHash each article (here, not in the workers: datasketch pulls in scipy, 80 MB per
-    process) and check it against the seeds and everything stored."""
-    return dedup_articles(run.index, articles)
+    """Check each article's MinHash (computed by its worker) against the seeds, everything
+    stored and the batch's earlier articles."""
+    started = time.perf_counter()
+    done = dedup_articles(run.index, articles)
+    run.dedup_seconds += time.perf_counter() - started
+    return done
 
 
 @task(name="understand", cache_policy=NO_CACHE)
 def understand(run: RunContext, articles: list[Article]) -> tuple[list[Article], list[ListingEvent]]:
-    """spaCy entities and listing events for relevant originals, resolved to issuers.
-
-    In this process, not the pool: meanwhile the workers extract the next batch, so both
-    cores stay busy, and only one process holds the spaCy model (~135 MB; in every
-    worker it took the soak run over its 1 GB budget, bench/README.md)."""
-    if not any(a.is_relevant and a.duplicate_of is None for a in articles):
-        return articles, []
-    from tasks.listings.detect import detect_listing_events  # spaCy: see RunContext.nlp
-    from tasks.understand.nlp import extract_entities
-
-    articles = extract_entities(run.nlp, articles, issuers=run.registry.issuers.values())
-    events = lifecycle.resolve_news_events(run.registry, detect_listing_events(run.nlp, articles), run.watch, utc_now())
+    """The listing events of the batch's relevant originals, one per company and stage,
+    resolved to issuers; what the articles tell of issuers noted in the registry. The
+    workers read each article's entities and events; a duplicate's are dropped here."""
+    articles, sightings = originals_readings(articles)
+    events = lifecycle.resolve_news_events(run.registry, sightings, run.watch, utc_now())
     run.registry.note_mentions(articles, utc_now())
     return articles, events
 
@@ -223,7 +223,7 @@ def process_and_load(run: RunContext, batches: Iterable[FetchedBatch], replace: 
     the next batch while this process deduplicates and loads the current one."""
     current = None
     for batch in batches:
-        started = (batch, submit_pages(run.pool, batch.pages, run.config.relevance.threshold))
+        started = (batch, submit_pages(run.pool, batch.pages, run.config.relevance.threshold, run.issuer_names()))
         # The pool holds each chunk's HTML until a worker has analysed it; the batch keeps
         # only what the outcomes need, so a page's HTML is freed as soon as it is done.
         batch.pages = [page.model_copy(update={"html": ""}) for page in batch.pages]
@@ -249,6 +249,7 @@ def finish_analysed(run: RunContext, batch: FetchedBatch, analysed: list[Article
         articles, events = understand(run, articles)
         load(run, batch, articles, events, replace, record_progress)
     _forget_task_results()
+    return_freed_memory()
 
 
 def _forget_task_results() -> None:

@@ -191,6 +191,12 @@ class Article(Record):
     duplicate_of: str | None = None
     similarity: float | None = None
     entities: list[Entity] = []
+    # What the worker that analysed it read from it alone, for the flow to finish with the
+    # warehouse's help: the MinHash of its dedup text (tasks/understand/dedup.py, as bytes
+    # of NUM_PERM uint32), and the listing events it reports as if it were an original (the
+    # flow keeps those of the originals only).
+    minhash: bytes | None = None
+    listing_events: list[ListingEvent] = []
 
 
 class AnalysedChunk(Record):
@@ -304,6 +310,9 @@ class ListingEvent(Record):
     # Set once recorded: when, and why it did not alert (None: it alerted).
     first_seen_at: datetime | None = None
     suppressed: Suppressed | None = None
+
+
+Article.model_rebuild()  # its listing_events are ListingEvents, declared after it
 
 
 class StageChange(Record):

@@ -1,46 +1,88 @@
 """The worker pool: CPU-bound per-page work in processes, so a run uses every core.
 
-A page goes through extraction, normalisation and relevance scoring in one worker call
-(one pickling round trip per page). Language identification, fingerprinting (MinHash),
-NER and listing detection run later, in the main process while the workers extract the
-next batch: only on articles not stored yet (NER only on the relevant originals that
-deduplication lets through), and the models (py3langid's tables, datasketch, spaCy) are
-held by this one process rather than by every worker. A poll with only a few new pages
-analyses them in the main process too, with no workers (tasks/runner.py, INLINE_PAGES).
+A chunk of pages goes through everything a page tells of itself in one worker call:
+extraction, normalisation and relevance (`analyse_page`), then language and script,
+the MinHash, and for relevant articles spaCy's entities and the listing events they
+report (tasks/per_article.py). The run's process keeps what needs the whole
+warehouse: the dedup lookup, resolution against the registry, the lifecycle and the load.
+Each worker loads its models once and keeps them for its life (`worker_ready`; spaCy and
+jieba with the first relevant article that needs them). A poll with only a few new pages
+analyses them in the main process, with no workers (tasks/runner.py, INLINE_PAGES).
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import signal
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 from pathlib import Path
 
 from schemas.records import AnalysedChunk, Article, Page, WarcChunk, WarcIndex
+from tasks.per_article import IssuerNames
 
 
 def analyse_page(page: Page, threshold: float) -> Article | None:
+    """A page's article, extracted, normalised and scored for relevance; None if it has none."""
     # Imported here: a process that analyses no page (a run's main process, unless a poll
     # has only a few) never loads trafilatura (~50 MB).
     from tasks.understand.extract import extract_page
     from tasks.understand.normalise import normalise_article
     from tasks.understand.relevance import score_relevance
 
-    article = extract_page(page, identify_language=False)  # in the main process: one copy of the model
+    article = extract_page(page, identify_language=False)  # identified with the rest, below
     if article is None:
         return None
     return score_relevance(normalise_article(article), threshold)
 
 
-def _analyse_chunk(pages: list[Page], threshold: float) -> list[Article | None]:
-    return [analyse_page(p, threshold) for p in pages]
+def _analyse_chunk(pages: list[Page], threshold: float, issuers: tuple[IssuerNames, ...] = ()) -> list[Article | None]:
+    from tasks.per_article import understand_articles
+
+    try:
+        return understand_articles([analyse_page(p, threshold) for p in pages], issuers)
+    finally:
+        return_freed_memory()
 
 
-def analyse_pages(pages: list[Page], threshold: float) -> list[Article | None]:
-    """A chunk of pages analysed in order (what a worker runs per chunk)."""
-    return _analyse_chunk(pages, threshold)
+# A chunk's pages and parse trees are freed once it is analysed, but glibc keeps the freed
+# heap: a worker sat at ~450 MB after its first 200-page chunk, ~370 MB when it handed the
+# pages back to the system after each chunk (bench/README.md); the flow's process does the
+# same after each batch it loads. At most this often, so an ingest's 8-page chunks do not
+# pay it every time (a trim costs a few ms).
+TRIM_EVERY_S = 2.0
+_last_trim = [0.0]
+
+
+def return_freed_memory() -> None:
+    now = time.monotonic()
+    if now - _last_trim[0] < TRIM_EVERY_S:
+        return
+    _last_trim[0] = now
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _libc():
+    """glibc, for malloc_trim; None elsewhere (musl, macOS), where nothing is trimmed."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 - glibc only
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+def analyse_pages(pages: list[Page], threshold: float, issuers: tuple[IssuerNames, ...] = ()) -> list[Article | None]:
+    """A chunk of pages analysed in order (what a worker runs per chunk): each page's
+    article with everything it tells of itself (tasks/per_article.py), or None."""
+    return _analyse_chunk(pages, threshold, issuers)
 
 
 def index_warc_file(path: str, pages_per_chunk: int) -> WarcIndex:
@@ -50,14 +92,22 @@ def index_warc_file(path: str, pages_per_chunk: int) -> WarcIndex:
     return index_warc(Path(path), pages_per_chunk)
 
 
-def analyse_warc_chunk(path: str, chunk: WarcChunk, source: str, threshold: float) -> AnalysedChunk:
+def analyse_warc_chunk(path: str, chunk: WarcChunk, source: str, threshold: float,
+                       issuers: tuple[IssuerNames, ...] = ()) -> AnalysedChunk:
     """Read one chunk of a WARC file and analyse its pages, in a worker: only the articles
-    travel back, never the HTML. A chunk that cannot be read fails as a whole."""
-    from tasks.acquire.archive import read_warc_chunk
+    travel back, never the HTML. Each page is analysed as it is read, so the worker holds
+    one page's HTML at a time. A chunk that cannot be read fails as a whole."""
+    from tasks.acquire.archive import iter_warc_chunk
+    from tasks.per_article import understand_articles
 
-    pages = read_warc_chunk(Path(path), chunk, source)
-    return AnalysedChunk(pages=[page.model_copy(update={"html": ""}) for page in pages],
-                         articles=_analyse_chunk(pages, threshold))
+    pages, articles = [], []
+    try:
+        for page in iter_warc_chunk(Path(path), chunk, source):
+            articles.append(analyse_page(page, threshold))
+            pages.append(page.model_copy(update={"html": ""}))
+        return AnalysedChunk(pages=pages, articles=understand_articles(articles, issuers))
+    finally:
+        return_freed_memory()
 
 
 # A worker is replaced after this many calls (~2,000 pages): parsers' caches and heap
@@ -87,12 +137,22 @@ def make_pool(workers: int | None = None) -> Executor:
 
 
 def worker_ready() -> None:
-    """Import what analysis needs (trafilatura, lxml) before the first batch. Not
-    datasketch (it imports scipy, 80 MB in every worker, bench/README.md), nor the language
-    model (64 MB each): both serve every page from the main process."""
+    """Import and load what analysis needs before the first chunk arrives: trafilatura and
+    lxml, then the models (py3langid, datasketch, spaCy), once for the worker's life."""
     import tasks.understand.extract  # noqa: F401 - imported for its start-up cost
     import tasks.understand.normalise  # noqa: F401
     import tasks.understand.relevance  # noqa: F401
+    from tasks.per_article import load_models
+
+    load_models()
+
+
+def run_apart(fn, /, *args):
+    """fn(*args) in a process of its own that exits after: for a one-off job whose models
+    (the seeds' spaCy) should not stay in a long-lived process."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
+                             initializer=_leave_signals_to_the_parent) as once:
+        return once.submit(fn, *args).result()
 
 
 def warm_up(pool: Executor) -> None:
@@ -106,7 +166,8 @@ def warm_up(pool: Executor) -> None:
 ANALYSE_CHUNK = 8
 
 
-def submit_pages(pool: Executor, pages: list[Page], threshold: float) -> list[Future]:
+def submit_pages(pool: Executor, pages: list[Page], threshold: float,
+                 issuers: tuple[IssuerNames, ...] = ()) -> list[Future]:
     """Start analysing a batch in the pool; the futures' results, in order, are the batch's."""
-    return [pool.submit(_analyse_chunk, pages[i:i + ANALYSE_CHUNK], threshold)
+    return [pool.submit(_analyse_chunk, pages[i:i + ANALYSE_CHUNK], threshold, issuers)
             for i in range(0, len(pages), ANALYSE_CHUNK)]

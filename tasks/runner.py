@@ -94,6 +94,14 @@ class OnDemandExecutor(Executor):
             return _run_here(fn, *args, **kwargs)
         return self.start().submit(fn, *args, **kwargs)
 
+    def submit_small(self, fn, /, *args, **kwargs) -> Future:
+        """A small job (the seeds): on the workers when they run, else in this process,
+        where starting workers for it would cost more than the job."""
+        executor = self._executor
+        if executor is None:
+            return _run_here(fn, *args, **kwargs)
+        return executor.submit(fn, *args, **kwargs)
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             self._stack.close()

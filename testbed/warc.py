@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -21,7 +22,7 @@ def aeb_pages(aeb: Path, count: int) -> list[tuple[str, bytes]]:
     return pages
 
 
-def write_warc(path: Path, pages: list[tuple[str, bytes]], gzipped: bool = True) -> Path:
+def write_warc(path: Path, pages: Iterable[tuple[str, bytes]], gzipped: bool = True) -> Path:
     """A WARC file as a crawler writes it: a response record per page, and a non-page
     record (a request) before each, which the reader must skip."""
     with open(path, "wb") as handle:

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -97,6 +98,8 @@ def test_backfill_reads_files_in_parallel_chunks_records_damage_and_resumes(tmp_
     assert set(first_chunks) <= set(query(warehouse, "SELECT path, chunk, run_id FROM backfill_chunks"))
     chunks, distinct = query(warehouse, "SELECT count(*), count(DISTINCT (path, chunk)) FROM backfill_chunks")[0]
     assert chunks == distinct == 5 + 3 + 2  # 20 pages, 12 pages, the 8 readable pages of the damaged file
+    # Each chunk records what its dedup lookups cost the flow (what grows with the index).
+    assert query(warehouse, "SELECT count(*) FROM backfill_chunks WHERE dedup_s >= 0") == [(chunks,)]
     articles, urls = query(warehouse, "SELECT count(*), count(DISTINCT canonical_url) FROM articles")[0]
     assert articles == urls and articles >= 30
     assert query(warehouse, "SELECT count(*) FROM listing_events WHERE company = 'Lumen Compute'") == [(1,)]
@@ -109,6 +112,32 @@ def test_backfill_reads_files_in_parallel_chunks_records_damage_and_resumes(tmp_
     assert again.returncode == 0, again.stderr
     assert "2 files (0 done, 2 already done, 0 failed)" in again.stdout
     assert query(warehouse, "SELECT count(*) FROM articles")[0][0] == articles
+
+
+# What the flow's process of a backfill may not load: the page analysis and the models live
+# in the workers (and the seeds' in a process of their own).
+MODELS = ("trafilatura", "spacy", "py3langid", "datasketch", "scipy", "jieba")
+_BACKFILL_REPORTING_MODULES = f"""
+import sys
+from flows.cli import main
+code = main(sys.argv[1:])
+print("loaded:", sorted(m for m in {MODELS!r} if m in sys.modules))
+sys.exit(code)
+"""
+
+
+def test_a_backfills_own_process_loads_no_model(tmp_path, warcs, prefect_api):
+    warehouse = tmp_path / "hkai.duckdb"
+    config = _config(tmp_path / "hkai.yaml", str(warehouse), [], runner={"kind": "local", "workers": 2})
+    result = subprocess.run([sys.executable, "-c", _BACKFILL_REPORTING_MODULES, "backfill", str(warcs["a"]),
+                             "--config", str(config), "--pages-per-chunk", "4"],
+                            cwd=PROJECT, env=_env(prefect_api), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "loaded: []" in result.stdout
+    # ... and yet every page was read whole: the relevant one's event and entities are there.
+    assert query(warehouse, "SELECT count(*) FROM listing_events WHERE company = 'Lumen Compute'") == [(1,)]
+    assert query(warehouse, "SELECT count(*) > 0 FROM entities")[0][0]
+    assert query(warehouse, "SELECT count(*) FROM articles WHERE language IS NULL") == [(0,)]
 
 
 def test_backfill_arguments_that_name_no_warc_file_exit_2_with_one_line(tmp_path, hkai):

@@ -67,13 +67,13 @@ def _loaded(con: duckdb.DuckDBPyConnection, path: str) -> int:
 
 
 def record_chunk(con: duckdb.DuckDBPyConnection, path: str, chunk: int, start_offset: int, pages: int,
-                 new_articles: int, run_id: str, now: datetime) -> bool:
-    """Inside the chunk's load transaction: the chunk is loaded, and when it was the
-    file's last, the file is finished (`done`, or `failed` if its index stopped at
-    damage). Returns whether the file is finished."""
+                 new_articles: int, run_id: str, now: datetime, dedup_s: float | None = None) -> bool:
+    """Inside the chunk's load transaction: the chunk is loaded (with the seconds its dedup
+    lookups took), and when it was the file's last, the file is finished (`done`, or
+    `failed` if its index stopped at damage). Returns whether the file is finished."""
     insert_new(con, "backfill_chunks", ("path", "chunk"),
-               ("path", "chunk", "start_offset", "pages", "new_articles", "run_id", "loaded_at"),
-               [(path, chunk, start_offset, pages, new_articles, run_id, now)])
+               ("path", "chunk", "start_offset", "pages", "new_articles", "run_id", "loaded_at", "dedup_s"),
+               [(path, chunk, start_offset, pages, new_articles, run_id, now, dedup_s)])
     chunks, error = con.execute("SELECT chunks, error FROM backfill_files WHERE path = ?", [path]).fetchone()
     if _loaded(con, path) < chunks:
         return False

@@ -203,14 +203,20 @@ def _gzip_damage(path: Path) -> str | None:
 
 def read_warc_chunk(path: Path, chunk: WarcChunk, source: str) -> list[Page]:
     """The chunk's pages: the first `chunk.pages` HTML pages from its offset on."""
-    pages: list[Page] = []
+    return list(iter_warc_chunk(path, chunk, source))
+
+
+def iter_warc_chunk(path: Path, chunk: WarcChunk, source: str) -> Iterator[Page]:
+    """The chunk's pages one at a time, so a reader that analyses each as it comes holds
+    one page's HTML, not the chunk's."""
+    read = 0
     with open(path, "rb") as handle:
         handle.seek(chunk.start_offset)
         for record in ArchiveIterator(handle):
             url = _page_url(record)
             if url is None:
                 continue
-            pages.append(_page(record, url, source))
-            if len(pages) == chunk.pages:
+            yield _page(record, url, source)
+            read += 1
+            if read == chunk.pages:
                 break
-    return pages

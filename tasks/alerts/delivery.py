@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-import apprise
 from pydantic import BaseModel
 
 from tasks.alerts.channels import PREFECT_BLOCK_SCHEME, redact_text, redact_url
@@ -47,6 +46,8 @@ class AlertCounts(BaseModel):
 
 def _send(url: str, title: str, body: str, key: str) -> str | None:
     """Send one notification; None on success, else Apprise's reason (not yet redacted)."""
+    import apprise  # 18 MB: imported by the runs that deliver, not by every run
+
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return "not a valid Apprise URL"

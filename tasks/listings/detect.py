@@ -35,6 +35,7 @@ from spacy.tokens import Doc, Span, Token
 
 from schemas.records import STAGE_RANK, Article, ListingEvent, Seed, listing_event_id
 from tasks.listings import clauses, parsers, rules
+from tasks.listings.lifecycle import first_sightings as _first_sightings
 from tasks.listings.detect_zh import read_chinese_article
 from tasks.listings.mentions import Mention, aliases_between, sentence_mentions
 from tasks.names import ESTABLISHED, LISTED_ELSEWHERE
@@ -852,6 +853,12 @@ def detect_listing_events_by_article(nlp: Language, articles: list[Article]) -> 
     return [_first_sightings(events) for events in _events_by_article(nlp, articles)]
 
 
+def sightings_by_article(nlp: Language, articles: list[Article]) -> list[list[ListingEvent]]:
+    """Each article's sightings as read, none merged: what a worker hands the flow, which
+    merges those of a batch's originals (lifecycle.first_sightings) once dedup is done."""
+    return _events_by_article(nlp, articles)
+
+
 def _events_by_article(nlp: Language, articles: list[Article]) -> list[list[ListingEvent]]:
     _require_parser(nlp)
     chosen = [a.is_relevant is True and a.duplicate_of is None for a in articles]
@@ -887,23 +894,6 @@ def is_chinese_article(article: Article) -> bool:
     """Read by the Chinese rules: identified as Chinese, or mostly Han characters (a
     Chinese story with English paragraphs may be identified as English)."""
     return article.language == "zh" or is_chinese(article.text[:3000])
-
-
-def _first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:
-    far_future = datetime.max.replace(tzinfo=timezone.utc)
-    ordered = sorted(events, key=lambda e: (e.event_date or far_future, STAGE_RANK[e.stage]))
-    kept: dict[str, ListingEvent] = {}
-    for event in ordered:
-        first = kept.setdefault(event.event_id, event)
-        if first is not event:
-            update = {}
-            if first.stock_code is None and event.stock_code:
-                update["stock_code"] = event.stock_code
-            if first.amount is None and event.amount is not None:
-                update.update(amount=event.amount, currency=event.currency)
-            if update:
-                kept[event.event_id] = first.model_copy(update=update)
-    return list(kept.values())
 
 
 def known_listings_from_seeds(nlp: Language, seeds: list[Seed]) -> list[ListingEvent]:

@@ -27,7 +27,7 @@ warehouse/listings.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 
 from schemas.exchange import Issuer
 from schemas.records import STAGE_RANK, ListingEvent, Origin, StageChange, Suppressed, issuer_event_id
@@ -54,6 +54,25 @@ class Watch:
             return issuer.is_ai if issuer is not None else True
         assert self.names is not None
         return any(self.names.match(name) is not None for name in names if name)
+
+
+def first_sightings(events: list[ListingEvent]) -> list[ListingEvent]:
+    """One event per id (company and stage): the earliest by date, then stage order, then
+    as given, with a stock code or an amount it lacks taken from the next that has one."""
+    far_future = datetime.max.replace(tzinfo=timezone.utc)
+    ordered = sorted(events, key=lambda e: (e.event_date or far_future, STAGE_RANK[e.stage]))
+    kept: dict[str, ListingEvent] = {}
+    for event in ordered:
+        first = kept.setdefault(event.event_id, event)
+        if first is not event:
+            update = {}
+            if first.stock_code is None and event.stock_code:
+                update["stock_code"] = event.stock_code
+            if first.amount is None and event.amount is not None:
+                update.update(amount=event.amount, currency=event.currency)
+            if update:
+                kept[event.event_id] = first.model_copy(update=update)
+    return list(kept.values())
 
 
 # -- resolution ------------------------------------------------------------------------------

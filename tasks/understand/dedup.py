@@ -12,7 +12,10 @@ bench/dedup_*.py.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
+import sys
+import types
 from collections.abc import Iterable
 
 import numpy as np
@@ -68,19 +71,34 @@ def _grams(tokens: list[str], n: int) -> set[bytes]:
     return {" ".join(tokens[i:i + n]).encode("utf-8") for i in range(len(tokens) - n + 1)}
 
 
+def _minhash_class():
+    """datasketch's MinHash, loaded where signatures are computed (the workers: lookups
+    need numpy only), without the rest of the package: datasketch's `__init__` imports its
+    LSH classes, whose parameter search needs scipy, 45 MB in every worker for nothing
+    hkai uses. Its `minhash` module needs numpy alone, so it is imported on its own,
+    under a stand-in for the package that is removed again: a later `import datasketch`
+    runs the real package and reuses the module."""
+    if "datasketch" in sys.modules:
+        return sys.modules["datasketch"].MinHash
+    spec = importlib.util.find_spec("datasketch")
+    stand_in = types.ModuleType("datasketch")
+    stand_in.__path__ = list(spec.submodule_search_locations or [])
+    sys.modules["datasketch"] = stand_in
+    try:
+        from datasketch.minhash import MinHash
+    finally:
+        del sys.modules["datasketch"]
+    return MinHash
+
+
 @functools.cache
 def _permutations() -> np.ndarray:
-    # datasketch (and the scipy it imports, ~90 MB) is loaded only where signatures are
-    # computed: the main process, never the extraction workers. Lookups need numpy only.
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED).permutations
+    return _minhash_class()(num_perm=NUM_PERM, seed=MINHASH_SEED).permutations
 
 
 def signature(text: str) -> np.ndarray:
     """MinHash (NUM_PERM uint32) of a document's dedup text (tasks.understand.normalise.dedup_text)."""
-    from datasketch import MinHash
-
+    MinHash = _minhash_class()
     grams = shingles(text)
     if not grams:
         return _EMPTY.copy()
@@ -259,11 +277,12 @@ class DedupIndex:
         self._new_ids, self._new_seed, self._new_sig8 = [], [], []
         self._new_hashes, self._new_bands = {}, [{} for _ in range(BANDS)]
 
-    def add_seeds(self, seeds: Iterable[Seed]) -> int:
+    def add_seeds(self, seeds: Iterable[Seed], signatures: dict[str, np.ndarray] | None = None) -> int:
         """Index the seeds under their seed_id; a seed already indexed with the same content
-        is skipped, one whose file changed replaces its old entry. Returns how many were added."""
-        from tasks.understand.normalise import dedup_text
-
+        is skipped, one whose file changed replaces its old entry. `signatures` are their
+        MinHashes by seed_id, when a worker computed them (`seed_signature`). Returns how
+        many were added."""
+        signatures = signatures or {}
         added = 0
         for seed in seeds:
             known = self._seed_hashes.get(seed.seed_id)
@@ -273,7 +292,8 @@ class DedupIndex:
                 old = self._seed_position(seed.seed_id)
                 if old is not None:
                     self._dead.add(old)
-            self.add(seed.seed_id, seed.content_hash, signature(dedup_text(seed.normalized_text)), is_seed=True)
+            sig = signatures[seed.seed_id] if seed.seed_id in signatures else seed_signature(seed)
+            self.add(seed.seed_id, seed.content_hash, sig, is_seed=True)
             self._seed_hashes[seed.seed_id] = seed.content_hash
             added += 1
         return added
@@ -329,7 +349,16 @@ class DedupIndex:
         return bool(self._is_seed[position]) if position < self._loaded else self._new_seed[position - self._loaded]
 
 
+def seed_signature(seed: Seed) -> np.ndarray:
+    from tasks.understand.normalise import dedup_text
+
+    return signature(dedup_text(seed.normalized_text))
+
+
 def article_signature(article: Article) -> np.ndarray:
+    """The article's MinHash: as the worker that analysed it computed it (`minhash`), else now."""
+    if article.minhash is not None:
+        return np.frombuffer(article.minhash, dtype=np.uint32)
     from tasks.understand.normalise import dedup_text
 
     return signature(dedup_text(article.normalized_text or ""))

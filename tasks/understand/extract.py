@@ -61,8 +61,7 @@ def _without_headline(text: str, title: str | None) -> str:
 def extract_page(page: Page, identify_language: bool = True) -> Article | None:
     """The article in a page, or None when trafilatura finds no main text. Without
     `identify_language`, `language` is what the page declares, for
-    `language.identify_languages` to settle later (the worker pool leaves it to the main
-    process)."""
+    `language.identify_languages` to settle later (tasks/per_article.py)."""
     try:
         document = trafilatura.bare_extraction(page.html, url=page.final_url or page.url,
                                                date_extraction_params=DATE_PARAMS, **EXTRACT_PARAMS)

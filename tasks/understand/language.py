@@ -23,8 +23,8 @@ SAMPLE_CHARS = 3000
 
 @functools.cache
 def identifier():
-    # Loaded on first use, once per process (0.7 s, 64 MB of tables): in the main process
-    # only (identify_languages), not once per worker.
+    # Loaded on first use, once per process (0.7 s, 74 MB of tables): in each worker, which
+    # identifies every article it analyses (tasks/per_article.py).
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE)
