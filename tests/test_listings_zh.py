@@ -190,3 +190,30 @@ def test_a_new_share_data_sheet_reports_the_offering_of_the_company_it_heads(nlp
 ])
 def test_the_market_welcoming_companies_is_their_debut(nlp, text, expected):
     assert found(nlp, text) == expected
+
+
+def test_listed_at_the_offer_price_on_a_day_in_chinese_numerals_is_a_debut(nlp):
+    # Taiwan's and Hong Kong's papers write the day in words and tell the close after the offer price.
+    assert found(nlp, "雲帆智能以發行價每股二十八．五港元上市，收在三十一港元，漲幅八．八％。") == {("雲帆智能", "debut")}
+    assert found(nlp, "晶片設計商晶算科技，十二日在香港交易所上市，盤中一度大漲。") == {("晶算科技", "debut")}
+    # A plan stays a plan.
+    assert found(nlp, "雲帆智能將以發行價每股二十八港元上市。") == set()
+
+
+def test_companies_named_in_a_clause_of_their_own_share_the_next_clause_s_stage(nlp):
+    assert found(nlp, "機器人概念股雲帆智能和晶算科技，八日在香港交易所上市，首日表現分化。") == {
+        ("雲帆智能", "debut"), ("晶算科技", "debut")}
+    assert found(nlp, "被稱為「新四小龍」之一的雲帆智能，以及「晶片四小龍」之一的晶算科技，八日在香港交易所上市。") == {
+        ("雲帆智能", "debut"), ("晶算科技", "debut")}
+    # A clause between them breaks the thread: the stage is the last-named company's only.
+    assert found(nlp, "雲帆智能和晶算科技，去年的收入都翻了一倍，晶算科技八日在香港交易所上市。") == {("晶算科技", "debut")}
+
+
+def test_a_government_bureau_and_its_head_are_not_a_company(nlp):
+    text = ("以下是創新科技及工業局局長今日出席雲帆智能上市儀式的致辭。\n"
+            "今天我非常高興見證又一家企業在港成功上市。雲帆智能今天在這裏成功上市。")
+    assert found(nlp, text, title="創新科技及工業局局長出席雲帆智能上市儀式") == {("雲帆智能", "debut")}
+
+
+def test_a_crowd_of_companies_is_no_company(nlp):
+    assert found(nlp, "AI企業密集赴港遞表，機器人企業紛紛赴港遞表。") == set()

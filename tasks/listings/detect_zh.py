@@ -74,6 +74,8 @@ STAGE_PHRASES: list[tuple[str, str]] = [
     ("debut", r"(?:正式|成功|顺利)(?:挂牌上市|挂牌|上市)|(?:挂牌上市|敲钟上市|敲锣上市|鸣锣上市)|首挂"),
     ("debut", rf"登陆{_HK_VENUE}{_BOARD}"),
     ("debut", _WELCOME),
+    # Listed at the offer price, then how it closed: "以发行价每股144.6港元上市,收在156.8港元".
+    ("debut", r"以(?:每股)?(?:发行价|发售价|招股价)(?:每股)?[^，,。；;]{0,24}?(?:挂牌)?上市(?![前后]|计划|申请|地|的)"),
     ("debut", r"(?:首日|挂牌)登场|(?:今日|今天|昨日|昨天|正式|成功)挂牌(?!上市)|(?:首次)?亮相" + _HK_VENUE),
 ]
 _WELCOMED = re.compile(_WELCOME)
@@ -97,7 +99,9 @@ _NOT_DONE_AFTER = re.compile(r"^(?:的)?(?:计划|进程|申请|梦|之路|一�
 # "港股上市", "在港交所上市" with nothing saying it happened: as often a noun ("本次香港上市无需
 # ...") as a report; a report says when or that it is done.
 _BARE_LISTING = re.compile(r"(?:在|于|登陆|向|赴|到)?" + _HK_VENUE + r"(?:主板|GEM)?上市")
-_DONE = re.compile(r"正式|成功|顺利|今日|今天|昨日|昨天|日前|已|终于|当天|首日|同一天|同日|一起|一同|齐齐|集体|\d{1,2}日|\d{1,2}月\d{1,2}日|周[一二三四五]|"
+# A day in Chinese numerals, as Taiwan's and Hong Kong's papers write it: "八日", "二十三日".
+_DAY_IN_WORDS = r"(?<![数几每多前后])(?:[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])日"
+_DONE = re.compile(r"正式|成功|顺利|今日|今天|昨日|昨天|日前|已|终于|当天|首日|同一天|同日|一起|一同|齐齐|集体|\d{1,2}日|" + _DAY_IN_WORDS + r"|\d{1,2}月\d{1,2}日|周[一二三四五]|"
                    r"星期[一二三四五]|上午|下午")
 # A stage phrase that describes a noun rather than reporting: "已递表企业", "港股上市AI企业".
 _ATTRIBUTIVE = re.compile(r"(?:的|之)|[A-Za-z\u4e00-\u9fff]{0,5}?(?:企业|公司|科技股|新股|个股|标的|AI股|概念股)")
@@ -107,7 +111,9 @@ _FUTURE_DATE = re.compile(r"(?:将|预计|预期|计划|拟)于?[^，,。；;]{0
 # Markets other than Hong Kong's.
 _OTHER_VENUE = re.compile(r"科创板|创业板|上交所|深交所|北交所|上海证券交易所|深圳证券交易所|北京证券交易所|A股|沪市|深市|"
                           r"纳斯达克|纳指|纽交所|纽约证券交易所|美股|美国上市|赴美|在美|新加坡交易所|伦敦证券交易所|伦交所|东京证券交易所")
-_HK_HINT = re.compile(_HK_VENUE + r"|H股|港元|港币|\.HK|18C|18A|特专科技")
+# "在港上市", "来港上市": Hong Kong's press names its market in one character.
+_IN_HK = r"(?<=[在来赴])港(?![口区])"
+_HK_HINT = re.compile(_HK_VENUE + r"|H股|港元|港币|\.HK|18C|18A|特专科技|" + _IN_HK)
 # The regulator's approval of an overseas listing, and share sales by listed companies.
 _NOT_A_STAGE = re.compile(r"配售(?!结果|部分|股份获)|先旧后新|供股|增发|减持|回购|转板|私有化|退市|除牌|摘牌|分拆上市计划")
 
@@ -161,6 +167,9 @@ _RUMOUR = re.compile(r"消息称|消息指|消息透露|市场消息|市传|消�
                      r"援引消息|外电引述|彭博.{0,4}报道称")
 # Words that make a stage every named company's: "相继向港交所递表", "同日挂牌".
 _TOGETHER = re.compile(r"相继|先后|分别|均|都|同时|一同|一起|同日|同一天|双双")
+# A government office or its head: "创新科技及工业局", "财政司司长", "证监会主席".
+_GOVERNMENT = re.compile(r"(?:局|署|委员会|办公室|政府)(?:长|局长|副局长|署长|主席|秘书长)?$|"
+                         r"(?:局|署|司)(?:长|局长|副局长|司长|副司长|署长)|委员会主席|特区政府|特别行政区政府")
 _LIST_SPLIT = re.compile(r"[、和及与]|以及")
 
 # The shape of a company's name in the press: its line of business or legal form last.
@@ -260,7 +269,9 @@ _BREAK_WORDS = frozenset({"让", "使", "令", "对", "由", "被", "把", "随�
 # What may follow a name in its subject: "MiniMax此次IPO定价为...", "智谱股价".
 _TAIL_WORDS = frozenset({"相继", "先后", "分别", "陆续", "同日", "同一天", "快速", "迅速", "此次", "本次", "今次", "这次", "的", "即日", "今起", "明起", "今日起", "明日起", "IPO", "ipo", "股价", "股票", "股份", "H股", "新股", "招股",
                          "将", "已", "已经", "正式", "成功", "顺利", "今日", "今天", "昨日", "昨天", "日前", "近日", "终于",
-                         "也", "亦", "则", "并", "再次", "首次", "即", "于", "在", "已于", "曾", "还", "就", "都", "均"})
+                         "也", "亦", "则", "并", "再次", "首次", "即", "于", "在", "已于", "曾", "还", "就", "都", "均",
+                         # how a crowd does it: "AI企业密集赴港递表"
+                         "密集", "纷纷", "扎堆", "争相", "接连", "频频", "集体", "批量", "加速", "蜂拥"})
 # A subject that ends with one of these names no company of its own: "大模型第一股", "该公司".
 _DESCRIPTIVE_END = re.compile(r"(?:(?<!有限)(?<!股份)公司|企业|独角兽|第一股|龙头|巨头|厂商|提供商|供应商|服务商|运营商|开发商|"
                               r"制造商|玩家|选手|新贵|黑马|明星|标的|个股|新股|概念股|科技股|AI股|创企|初创)[”\"」』]?$")
@@ -370,6 +381,8 @@ def _subject_names(sentence: _Sentence, start: int, end: int) -> tuple[str, list
             cut = cuts[-1] + len(rest) - len(rest.lstrip(" \"“”「」『』'’-—–"))
             offset, folded, introduced = offset + cut, folded[cut:], True
     folded = folded.rstrip(" \"“”「」『』'’-—–")
+    if _GOVERNMENT.search(folded):
+        return "none", []  # "创新科技及工业局局长出席...": a bureau and its head, no company
     items = [p for p in _LIST_SPLIT.split(folded) if p.strip()]
     if len(items) > 1 and all(_valid(p.strip()) for p in items):
         mentions, position = [], offset
@@ -573,13 +586,17 @@ class _Reader:
         sentence_company: str | None = None
         sentence_names: list[str] = []  # every company the sentence has named so far
         carried: str | None = None  # a plan or a regulator's step the next "并..." clause shares
+        # The companies a clause with no stage of its own named, when more than one: the next
+        # clause with no subject tells of them all ("天数智芯和智谱,八日在香港交易所上市").
+        group: list[str] = []
         for clause_start, clause_end in _clauses(folded):
             clause = folded[clause_start:clause_end]
             hits = _longest([(m.start() + clause_start, m.end() + clause_start, stage)
                              for stage, pattern in _STAGE_PATTERNS for m in pattern.finditer(clause)]) \
                 if _STAGE_HINT.search(clause) else []
             subject_end = hits[0][0] if hits else clause_end
-            venue = re.search(rf"(?:在|于|登陆|向|赴|到|以)?{_HK_VENUE}{_BOARD}(?:的)?$", folded[clause_start:subject_end])
+            venue = re.search(rf"(?:(?:在|于|登陆|向|赴|到|以)?{_HK_VENUE}{_BOARD}(?:的)?|(?:在|于|来|赴)(?:这里|此|港))$",
+                              folded[clause_start:subject_end])  # "今天在这里成功上市", "在港上市"
             kind, mentions = _subject_names(sentence, clause_start, clause_start + venue.start() if venue else subject_end)
             organisations = [m for m in mentions if self.is_organisation(m)]
             shaped = bool(organisations)  # names that look like companies wherever they stand
@@ -619,6 +636,8 @@ class _Reader:
                         if company in LISTED_ELSEWHERE and not re.search(_HK_VENUE, clause):
                             company = None  # "该公司上市首日大升": a STAR Market company recalled
                         companies = [(company, None)] if company else []
+                        if len(group) > 1 and company == group[-1]:
+                            companies = [(name, None) for name in group]
                         if _TOGETHER.search(folded[clause_start:start]):
                             # "智谱与 MiniMax 近日上演IPO闪电战,三天内相继递表"
                             joined = [self.company_name(m) for m in _joined_last(folded, _named_in(sentence, 0, clause_start))]
@@ -636,6 +655,12 @@ class _Reader:
                 self.trace.append(f"{verdict}: {stage} {folded[start:end]!r} in {clause!r}")
             issuers = [name for name, _ in named if name not in ESTABLISHED]
             sentence_names += [name for name in issuers if name not in sentence_names]
+            if hits or not issuers:
+                group = []
+            elif group and re.match(r"\s*(?:以及|及|和|与|、)", clause):  # "A,以及B,八日..."
+                group = group + [name for name in issuers if name not in group]
+            else:
+                group = issuers
             if issuers:
                 sentence_company = issuers[-1]
                 if shaped or any(v == "event" for v in verdicts):
@@ -754,7 +779,7 @@ class _Reader:
             return "hk"
         window_start = max(0, start - 30)
         candidates = []
-        for pattern, name in ((re.compile(_HK_VENUE + r"|H股|\.HK|港元"), "hk"), (_OTHER_VENUE, "other")):
+        for pattern, name in ((re.compile(_HK_VENUE + r"|H股|\.HK|港元|" + _IN_HK), "hk"), (_OTHER_VENUE, "other")):
             for match in pattern.finditer(folded, window_start, min(len(folded), end + 20)):
                 distance = start - match.end() if match.end() <= start else match.start() - end + 5
                 candidates.append((distance, name))
