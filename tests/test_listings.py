@@ -570,3 +570,13 @@ def test_a_language_or_nationality_before_a_trade_is_a_description_not_a_name(nl
     text = ("Cantonese speech AI developer Voxhall, a Cyberport incubatee, began trading on GEM yesterday, rising 25 "
             "per cent from its HK$1.20 offer price.")
     assert found(nlp, text, title="Cyberport-backed Cantonese AI firm lists on GEM") == {("Voxhall", "debut")}
+
+
+def test_a_company_after_after_is_a_rival_unless_it_is_the_subject_of_the_clause(nlp):
+    # "after" opening a clause: the company that follows is what the clause is about.
+    text = ("The city's listing market perked up on Thursday after Shenzhen chip designer Lumacore Semiconductor "
+            "surged on its trading debut in Hong Kong.")
+    assert found(nlp, text) == {("Lumacore Semiconductor", "debut")}
+    # "after" before a name alone: a comparison, the stage is the subject's.
+    text = "Drone maker Skyrun Robotics debuted in Hong Kong on Thursday, weeks after Lumacore Semiconductor."
+    assert found(nlp, text) == {("Skyrun Robotics", "debut")}

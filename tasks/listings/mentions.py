@@ -192,9 +192,17 @@ def _mention(span: Span, sentence: Span, known_mode: bool, headline: bool, engli
     after = after[len(rules.LEGAL_TAIL.match(after).group(0)) if rules.LEGAL_TAIL.match(after) else 0:]
     role = bool(rules.ROLE_PHRASE_BEFORE.search(before) or rules.ROLE_AFTER.search(after))
     if not known_mode and not role:
-        role = bool(rules.ROLE_WORD_BEFORE.search(before[-60:]))
+        role = bool(rules.ROLE_WORD_BEFORE.search(before[-60:])) and not _subject_of_a_clause(tokens)
     return Mention(start, end, tokens.start_char, tokens.end_char, name, known, role,
                    weak=verdict in ("weak", "word"), word=verdict == "word")
+
+
+def _subject_of_a_clause(tokens: Span) -> bool:
+    """"after Chinese chip designer Montage Technology surged on its debut": the name is
+    the subject of the clause "after" opens (a conjunction, not "after Zhipu" the rival)."""
+    head = tokens.root
+    return head.dep_ in ("nsubj", "nsubjpass") and any(
+        child.dep_ == "mark" and child.lower_ in ("after", "following", "as", "like") for child in head.head.children)
 
 
 def _is_description(tokens: Span, known: bool) -> bool:
