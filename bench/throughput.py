@@ -108,7 +108,7 @@ def _write_file(args: tuple[Path, int, int, int]) -> int:
 
 def write_warcs(directory: Path, total: int, files: int) -> list[Path]:
     """`total` original pages dealt round-robin into `files` WARC files, written by two processes."""
-    directory.mkdir(parents=True)
+    directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / f"crawl-{n:02d}.warc.gz" for n in range(files)]
     with ProcessPoolExecutor(2) as pool:
         list(pool.map(_write_file, [(path, total, files, n) for n, path in enumerate(paths)]))
@@ -267,9 +267,11 @@ class TreeCpu:
         self.other = living["other"]
 
 
-def long_backfill(workdir: Path, total: int, files: int) -> dict:
+def long_backfill(workdir: Path, total: int, files: int, warcs: Path | None = None) -> dict:
     started_writing = time.monotonic()
-    paths = write_warcs(workdir / "long-warcs", total, files)
+    kept = sorted(warcs.glob("crawl-*.warc.gz")) if warcs else []
+    # The same pages again (`--warcs`): writing 100,000 of them takes ~9 minutes here.
+    paths = kept if len(kept) == files else write_warcs(warcs or workdir / "long-warcs", total, files)
     size = sum(p.stat().st_size for p in paths)
     print(f"\nLong backfill: {total} original pages in {files} WARC files ({size / 2**30:.1f} GiB gzipped, written in"
           f" {time.monotonic() - started_writing:.0f} s), local pool of 2 workers, a fresh warehouse", flush=True)
@@ -399,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=100_000, help="pages of the long backfill")
     parser.add_argument("--short-pages", type=int, default=1810, help="pages of the two comparisons")
     parser.add_argument("--files", type=int, default=10, help="WARC files of the long backfill")
+    parser.add_argument("--warcs", type=Path, help="keep the long backfill's WARC files here, and reuse them if there")
     args = parser.parse_args(argv)
     if not CORPUS.exists():
         print(f"needs {CORPUS}", file=sys.stderr)
@@ -411,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         if "ingest" in args.parts:
             ingest(workdir, args.short_pages)
         if "long" in args.parts:
-            long_backfill(workdir, args.pages, args.files)
+            long_backfill(workdir, args.pages, args.files, args.warcs)
     return 0
 
 

@@ -16,6 +16,7 @@ import ctypes
 import functools
 import os
 import signal
+import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -110,8 +111,8 @@ def analyse_warc_chunk(path: str, chunk: WarcChunk, source: str, threshold: floa
         return_freed_memory()
 
 
-# A worker is replaced after this many calls (~2,000 pages): parsers' caches and heap
-# fragmentation grow with every page, and a long backfill must stay
+# Workers are replaced after this many calls each (~2,000 pages in an ingest): parsers'
+# caches and heap fragmentation grow with every page, and a long backfill must stay
 # within its memory budget (bench/soak.py). A new worker costs ~3 s of imports.
 WORKER_MAX_TASKS = 250
 
@@ -129,11 +130,50 @@ def _leave_signals_to_the_parent() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def make_pool(workers: int | None = None) -> Executor:
-    """One pool per run. 'spawn' keeps workers free of the parent's threads and locks
-    (the fetcher's event loop, Prefect's API client)."""
-    return ProcessPoolExecutor(max_workers=workers or worker_count(), mp_context=get_context("spawn"),
-                               max_tasks_per_child=WORKER_MAX_TASKS, initializer=_leave_signals_to_the_parent)
+class RecycledPool(Executor):
+    """A local process pool whose workers are replaced together after WORKER_MAX_TASKS
+    calls each: the pool in use is shut down once its calls are done and a fresh one
+    takes the next call.
+
+    Not ProcessPoolExecutor's own `max_tasks_per_child`: on Python 3.11 a worker that
+    exits after its last call is replaced only when something new is submitted, so a run
+    whose workers reached the limit on its last chunks waited for them forever (a 100,000
+    page backfill hung at 97,600, bench/README.md)."""
+
+    def __init__(self, workers: int, max_calls_per_worker: int = WORKER_MAX_TASKS):
+        self._max_workers = workers
+        self._calls_per_pool = workers * max_calls_per_worker
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._processes: dict = {}
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # 'spawn' keeps workers free of the parent's threads and locks (the fetcher's event
+        # loop, Prefect's API client).
+        pool = ProcessPoolExecutor(max_workers=self._max_workers, mp_context=get_context("spawn"),
+                                   initializer=_leave_signals_to_the_parent)
+        self._processes = pool._processes  # the live workers, for tests and memory sampling
+        return pool
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        with self._lock:
+            if self._calls >= self._calls_per_pool:
+                self._pool.shutdown(wait=True)  # its calls finish first; its workers then exit
+                self._pool, self._calls = self._new_pool(), 0
+                for _ in range(self._max_workers):
+                    self._pool.submit(worker_ready)
+            self._calls += 1
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def make_pool(workers: int | None = None, max_calls_per_worker: int = WORKER_MAX_TASKS) -> Executor:
+    """One pool per run, its workers replaced every `max_calls_per_worker` calls each."""
+    return RecycledPool(workers or worker_count(), max_calls_per_worker)
 
 
 def worker_ready() -> None:

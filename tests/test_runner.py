@@ -13,7 +13,7 @@ from schemas.records import Page
 from tasks import runner
 from tasks.acquire.archive import index_warc
 from tasks.acquire.urls import canonical_url
-from tasks.pool import analyse_pages, analyse_warc_chunk, index_warc_file, submit_pages
+from tasks.pool import analyse_pages, analyse_warc_chunk, index_warc_file, make_pool, submit_pages
 from tasks.runner import INLINE_PAGES, DaskExecutor, OnDemandExecutor, executor_workers, open_executor
 from testbed.warc import aeb_pages, write_warc
 from tests.conftest import SHARED
@@ -123,3 +123,12 @@ def test_a_runs_executor_starts_when_first_needed_once_and_stops_with_the_run():
         workers = list(started._processes.values())
         assert len(workers) == 1 and workers[0].is_alive()
     assert not pool.started and not workers[0].is_alive()
+
+
+def test_workers_are_replaced_after_their_calls_and_the_last_calls_still_run():
+    # Two workers of at most two calls each: the fifth call needs a new pool, and nothing
+    # is submitted after it (ProcessPoolExecutor's max_tasks_per_child hung here on 3.11).
+    with make_pool(2, max_calls_per_worker=2) as pool:
+        first = {f.result(timeout=60) for f in [pool.submit(os.getpid) for _ in range(4)]}
+        last = pool.submit(os.getpid).result(timeout=60)
+    assert last not in first and os.getpid() not in first | {last}
