@@ -12,7 +12,6 @@ from schemas.records import STAGE_RANK, ListingEvent, ListingStage, Origin, Supp
 from tasks.listings.exchange import stage_sightings
 from tasks.listings.lifecycle import Watch, fuse, link_unresolved, resolve_news_events
 from tasks.listings.registry import Registry
-from tests.test_registry import application
 
 T0 = datetime(2026, 2, 3, 8, 0, tzinfo=timezone.utc)
 T1 = T0 + timedelta(days=1)
