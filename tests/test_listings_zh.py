@@ -217,3 +217,8 @@ def test_a_government_bureau_and_its_head_are_not_a_company(nlp):
 
 def test_a_crowd_of_companies_is_no_company(nlp):
     assert found(nlp, "AI企業密集赴港遞表，機器人企業紛紛赴港遞表。") == set()
+
+
+def test_the_day_after_a_debut_is_not_the_debut(nlp):
+    assert found(nlp, "與雲帆智能同為18C科技股的晶算科技（2627）承接首日升勢，昨日在港上市次日再升31.3%。") == set()
+    assert found(nlp, "晶算科技（2627）昨日在港上市，首日升31.3%至43.7元。") == {("晶算科技", "debut")}

@@ -728,6 +728,8 @@ class _Reader:
                                  and not _DONE.search(before[-10:] + self._time_clause_before(folded, clause_start))
                                  and not re.match(r"了|(?:首日|当天|当日)", after)):
             return "not reported"  # "赴港上市", "为其港股上市埋下隐忧": the listing as a noun
+        if stage == "debut" and re.search(r"承接|延续|续写|(?:上市|挂牌)?(?:次日|第[二三四五]天|第[二三四五]日)", clause):
+            return "after the debut"  # "承接首日升势,上市次日再升31%": the debut was a day before
         if _REGULATOR.search(clause + self._clause_before(folded, clause_start)) or _NOT_A_STAGE.search(clause):
             return "not a stage"
         if _RUMOUR.search(folded):
