@@ -45,7 +45,7 @@ from pathlib import Path
 
 from bench.harness import _query, run_ingest
 from bench.listings_eval import TARGETS
-from testbed.listing_passages import SPLITS, company_key, label_names, load_passages, same_company
+from testbed.listing_passages import SPLITS, Figures, company_key, label_names, load_passages, same_company
 from testbed.site import Site, webhook
 
 HTTP_CONCURRENCY = 16
@@ -144,32 +144,20 @@ def passage_page(item: dict, url: str) -> str:
 # -- one split through one ingest -----------------------------------------------------------
 
 @dataclass
-class SplitResult:
+class SplitResult(Figures):
     split: str
     passages: int = 0
     stored: int = 0
     headline_kept: int = 0
     paragraphs_kept: int = 0
     relevance_agree: int = 0
-    alerted: int = 0
+    detected: int = 0  # events that alerted
     correct: int = 0
     delivered: int = 0
     primary: int = 0
     primary_found: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
-
-    @property
-    def relevance(self) -> float:
-        return self.relevance_agree / self.passages if self.passages else 1.0
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.alerted if self.alerted else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.primary_found / self.primary if self.primary else 1.0
 
 
 def _labels_event(item: dict, company: str, stage: str) -> bool:
@@ -231,7 +219,7 @@ def run_split(split: str, workdir: Path) -> SplitResult:
         item = item_of_article.get(article_id)
         if suppressed is not None or item is None:
             continue
-        result.alerted += 1
+        result.detected += 1
         result.delivered += sent > 0
         if _labels_event(item, company, stage):
             result.correct += 1
@@ -286,13 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'split':<9} {'measure':<11} {'relevance':>10} {'precision':>10} {'':>10} {'recall':>8} {'':>10}")
     for r in results:
         u = units[r.split]
-        print(f"{r.split:<9} {'e2e':<11} {r.relevance:>10.3f} {r.precision:>10.3f} {f'({r.correct}/{r.alerted})':>10} "
+        print(f"{r.split:<9} {'e2e':<11} {r.relevance:>10.3f} {r.precision:>10.3f} {f'({r.correct}/{r.detected})':>10} "
               f"{r.recall:>8.3f} {f'({r.primary_found}/{r.primary})':>10}")
         print(f"{'':<9} {'passages':<11} {u.relevance:>10.3f} {u.precision:>10.3f} {f'({u.correct}/{u.detected})':>10} "
               f"{u.recall:>8.3f} {f'({u.primary_found}/{u.primary})':>10}")
     print(f"\ntargets: precision >= {TARGETS['precision']}, recall >= {TARGETS['recall']}, "
           f"relevance >= {TARGETS['relevance']}; alerts delivered to the webhook: "
-          + ", ".join(f"{r.split} {r.delivered}/{r.alerted}" for r in results))
+          + ", ".join(f"{r.split} {r.delivered}/{r.detected}" for r in results))
     for r in results:
         if r.split in args.errors:
             print(f"\nerrors, {r.split} split (end to end):")

@@ -60,8 +60,28 @@ def passage_article(item: dict):
                    word_count=len(item["text"].split()))
 
 
+class Figures:
+    """Relevance, precision and recall from a scorer's counts (a dataclass with
+    `passages`, `relevance_agree`, `detected`, `correct`, `primary` and `primary_found`);
+    `EMPTY` is the figure when nothing was counted."""
+
+    EMPTY = 1.0
+
+    @property
+    def relevance(self) -> float:
+        return self.relevance_agree / self.passages if self.passages else self.EMPTY
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.detected if self.detected else self.EMPTY
+
+    @property
+    def recall(self) -> float:
+        return self.primary_found / self.primary if self.primary else self.EMPTY
+
+
 @dataclass
-class Score:
+class Score(Figures):
     passages: int = 0
     relevance_agree: int = 0
     detected: int = 0
@@ -70,18 +90,6 @@ class Score:
     primary_found: int = 0
     fields: dict[str, list[int]] = field(default_factory=lambda: {"stock_code": [0, 0], "amount": [0, 0]})
     errors: list[str] = field(default_factory=list)
-
-    @property
-    def relevance(self) -> float:
-        return self.relevance_agree / self.passages if self.passages else 1.0
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.detected if self.detected else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.primary_found / self.primary if self.primary else 1.0
 
 
 def score_passages(nlp, items: list[dict]) -> Score:

@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.listings_eval import TARGETS
-from testbed.listing_passages import same_company
+from testbed.listing_passages import Figures, same_company
 from bench.realnews.labels import Passage, load_labels, load_passages
 
 SPLITS = ("dev", "test")
@@ -192,29 +192,19 @@ def names_match(detected: str, event: dict) -> bool:
 
 
 @dataclass
-class Tally:
+class Tally(Figures):
+    EMPTY = float("nan")
+
     passages: int = 0
     relevance_agree: int = 0
     detected: int = 0
     correct: int = 0
     primary: int = 0
-    found: int = 0
+    primary_found: int = 0
 
     def add(self, other: "Tally") -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    @property
-    def relevance(self) -> float:
-        return self.relevance_agree / self.passages if self.passages else float("nan")
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.detected if self.detected else float("nan")
-
-    @property
-    def recall(self) -> float:
-        return self.found / self.primary if self.primary else float("nan")
 
 
 @dataclass
@@ -262,7 +252,7 @@ def score(passages: list[Passage], outcomes: dict[str, Outcome]) -> Scores:
             tally.primary += 1
             seen = outcome.run_rows if outcome.run_rows is not None and outcome.relevant else outcome.events
             if any(f.stage == event["stage"] and names_match(f.company, event) for f in seen):
-                tally.found += 1
+                tally.primary_found += 1
             else:
                 scores.errors.append(f"{passage.id} missed ({event['company']}, {event['stage']})"
                                      + ("" if outcome.relevant else " [judged irrelevant]") + f": {_opening(passage)}")
@@ -294,7 +284,7 @@ def print_table(title: str, results: dict[str, Scores]) -> None:
             passages = f"{t.passages:>4}" if kind != "stage" else f"{'':>4}"
             relevance = _figure(t.relevance, t.relevance_agree, t.passages) if kind != "stage" else f"{'':16}"
             print(f"{split:<5} {shown:<26} {passages}  {relevance} {_figure(t.precision, t.correct, t.detected)} "
-                  f"{_figure(t.recall, t.found, t.primary)}")
+                  f"{_figure(t.recall, t.primary_found, t.primary)}")
 
 
 def main(argv: list[str] | None = None) -> int:
