@@ -74,7 +74,6 @@ from schemas.config import DuckLakeWarehouse, Warehouse as WarehouseConfig, pars
 from warehouse.locks import exclusive
 
 LOCK_WAIT_S = 60.0
-WAL_CHECKPOINT = "4MB"  # see Warehouse._file_connection
 WRITER_MEMORY_LIMIT = "128MB"  # DuckDB's own memory in an ingest's sessions (see session)
 LAKE_ALIAS = "lake"  # the name a DuckLake is attached under; `USE lake` makes it the default
 # A write that keeps conflicting with other writers gives up after this long: each retry
@@ -636,12 +635,13 @@ class Warehouse:
             # primary-key index whole: 0.45 s per batch at 20k articles, 1.2 s at 60k
             # (bench/README.md). Batches leave their commits in the write-ahead log instead
             # (durable, replayed by whoever opens the file next, readers included); DuckDB
-            # checkpoints on its own once the log passes WAL_CHECKPOINT, and every run ends
-            # with one. Replaying the log costs every open ~25 ms per MB: at DuckDB's default
-            # of 16 MB a batch's four opens cost more than its checkpoints save (64-article
-            # batches, four opens each: 235 s at 16 MB, 121 s at 4 MB; bench/README.md).
+            # checkpoints on its own once the log passes 16 MB, and every run ends with one.
+            # Replaying the log costs every open ~25 ms per MB, and a smaller threshold wins
+            # on a small warehouse (bench/wal_checkpoint.py), but at 4 MB a 100,000-page
+            # backfill's flow process needed 0.30 of a core per worker at 50,000 articles
+            # against 0.12 at 16 MB: the more frequent checkpoints rewrite indexes that grow
+            # with the warehouse (bench/README.md).
             con.execute("PRAGMA disable_checkpoint_on_shutdown")
-            con.execute(f"SET checkpoint_threshold = '{WAL_CHECKPOINT}'")
             # DuckDB may cache up to 80 % of RAM by default; a checkpoint of a 19k-article
             # warehouse took ~200 MB more, on top of a run's 1 GB budget (bench/README.md,
             # soak). Past this limit it evicts or spills to `<file>.tmp` instead; 48 MB
