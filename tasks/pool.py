@@ -145,24 +145,25 @@ class RecycledPool(Executor):
         self._calls_per_pool = workers * max_calls_per_worker
         self._lock = threading.Lock()
         self._calls = 0
-        self._processes: dict = {}
         self._pool = self._new_pool()
+
+    @property
+    def _processes(self) -> dict:
+        """The live workers of the pool in use (as ProcessPoolExecutor names them), for tests."""
+        return self._pool._processes
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # 'spawn' keeps workers free of the parent's threads and locks (the fetcher's event
         # loop, Prefect's API client).
-        pool = ProcessPoolExecutor(max_workers=self._max_workers, mp_context=get_context("spawn"),
+        return ProcessPoolExecutor(max_workers=self._max_workers, mp_context=get_context("spawn"),
                                    initializer=_leave_signals_to_the_parent)
-        self._processes = pool._processes  # the live workers, for tests and memory sampling
-        return pool
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         with self._lock:
             if self._calls >= self._calls_per_pool:
                 self._pool.shutdown(wait=True)  # its calls finish first; its workers then exit
                 self._pool, self._calls = self._new_pool(), 0
-                for _ in range(self._max_workers):
-                    self._pool.submit(worker_ready)
+                warm_up(self._pool)
             self._calls += 1
             return self._pool.submit(fn, *args, **kwargs)
 
